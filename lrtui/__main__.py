@@ -1,0 +1,3 @@
+from lrtui.cli import main
+
+raise SystemExit(main())

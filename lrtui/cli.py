@@ -1,0 +1,60 @@
+"""`lrtui` command line. With no subcommand it opens the app; subcommands work without it.
+
+Subcommand groups live next to the layer they drive and register themselves here through
+`add_subcommands(subparsers)`: lrtui/cli_schedules.py (plot, lint, export) and lrtui/cli_runs.py
+(train, runs, stop, resume, watch). Heavy imports (textual, torch) happen only inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lrtui import __version__
+
+# Modules that contribute subcommands; a module that is absent simply adds nothing.
+SUBCOMMAND_MODULES = ("lrtui.cli_schedules", "lrtui.cli_runs")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lrtui",
+        description="Preview any learning-rate schedule exactly, and train and watch runs live, in the terminal. "
+        "With no command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"lrtui {__version__}")
+    parser.add_argument("--spec", metavar="SPEC", help="open the preview on this schedule spec or plan file")
+    parser.add_argument("--runs-dir", metavar="DIR", help="where runs live (default: $LRTUI_RUNS_DIR or "
+                        "~/.local/share/lrtui/runs)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    preview = sub.add_parser("preview", help="open the app's preview on a spec or plan file",
+                             description="Open the app's preview screen on SPEC (a spec string or a .toml/.json plan).")
+    preview.add_argument("spec", metavar="SPEC")
+    preview.set_defaults(handler=_open_app)
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.add_subcommands(sub)
+    parser.set_defaults(handler=_open_app)
+    return parser
+
+
+def _open_app(args: argparse.Namespace) -> int:
+    from lrtui.app import run_app
+
+    return run_app(spec=getattr(args, "spec", None), runs_dir=args.runs_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

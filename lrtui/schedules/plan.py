@@ -1,0 +1,190 @@
+"""A Plan is a spec plus everything needed to draw it: base LRs, horizon, stepping unit, optimizer.
+
+Plans round-trip through TOML/JSON files (the file form of a spec):
+
+    schedule = "CosineAnnealingLR(T_max=95)"
+    lr = 0.1                 # or [0.1, 0.01] for two param groups
+    steps = 3000             # optimizer steps shown (or: epochs = 30 with steps_per_epoch)
+    steps_per_epoch = 391
+    stepping = "epoch"       # "step" | "epoch" | "fractional" (CosineAnnealingWarmRestarts.step(epoch + i/n))
+    optimizer = "sgd"        # which momentum cyclic schedules drive: "sgd" | "adam" | "adamw"
+    momentum = 0.9
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from lrtui.schedules.catalogue import Context
+from lrtui.schedules.errors import SpecError
+from lrtui.schedules.spec import Spec, parse
+
+STEPPINGS = ("step", "epoch", "fractional")
+OPTIMIZERS = ("sgd", "adam", "adamw")
+MAX_STEPS = 50_000_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: Spec
+    base_lrs: tuple[float, ...] = (0.1,)
+    total_steps: int = 1000  # optimizer steps
+    steps_per_epoch: int = 1
+    stepping: str = "step"
+    optimizer: str = "sgd"
+    momentum: float | None = 0.9
+    metric: tuple[float, ...] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        validate_plan(self)
+
+    # Schedule steps in the horizon: per-step stepping counts optimizer steps, per-epoch counts epochs.
+    @property
+    def schedule_steps(self) -> int:
+        if self.stepping == "epoch":
+            return math.ceil(self.total_steps / self.steps_per_epoch)
+        return self.total_steps
+
+    @property
+    def epochs(self) -> float:
+        return self.total_steps / self.steps_per_epoch
+
+    def context(self, horizon: int | None = None) -> Context:
+        n = len(self.base_lrs)
+        return Context(
+            base_lrs=tuple(self.base_lrs),
+            default_lr=self.base_lrs[0],
+            steps_per_epoch=self.steps_per_epoch,
+            horizon=self.schedule_steps if horizon is None else horizon,
+            stepping=self.stepping,
+            optimizer=self.optimizer,
+            momentum=None if self.momentum is None else (self.momentum,) * n,
+            metric=self.metric,
+        )
+
+    def with_spec(self, spec: Spec) -> Plan:
+        return replace(self, spec=spec)
+
+    # -- file form ---------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        d: dict = {"schedule": str(self.spec),
+                   "lr": self.base_lrs[0] if len(self.base_lrs) == 1 else list(self.base_lrs),
+                   "steps": self.total_steps, "steps_per_epoch": self.steps_per_epoch,
+                   "stepping": self.stepping, "optimizer": self.optimizer}
+        if self.momentum is not None:
+            d["momentum"] = self.momentum
+        return d
+
+    def to_toml(self) -> str:
+        lines = []
+        for k, v in self.to_dict().items():
+            lines.append(f"{k} = {json.dumps(v)}")
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+
+def validate_plan(plan: Plan) -> None:
+    if not plan.base_lrs:
+        raise SpecError.bad_value("lr", [], "at least one learning rate")
+    for i, lr in enumerate(plan.base_lrs):
+        if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr < 0:
+            name = "lr" if len(plan.base_lrs) == 1 else f"lr[{i}]"
+            raise SpecError.bad_value(name, lr, "a finite number ≥ 0")
+    _int_in("steps", plan.total_steps, 1, MAX_STEPS)
+    _int_in("steps_per_epoch", plan.steps_per_epoch, 1, 10_000_000)
+    if plan.stepping not in STEPPINGS:
+        raise SpecError.bad_value("stepping", plan.stepping, "one of " + ", ".join(map(repr, STEPPINGS)))
+    if plan.optimizer not in OPTIMIZERS:
+        raise SpecError.bad_value("optimizer", plan.optimizer, "one of " + ", ".join(map(repr, OPTIMIZERS)))
+    if plan.momentum is not None and (isinstance(plan.momentum, bool) or not isinstance(plan.momentum, int | float)
+                                      or not 0 <= plan.momentum < 1):
+        raise SpecError.bad_value("momentum", plan.momentum, "a number in [0, 1)")
+
+
+def _int_in(name: str, v: object, lo: int, hi: int) -> None:
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise SpecError.bad_value(name, v, f"an integer in [{lo}, {hi}]")
+
+
+def plan_from_dict(d: dict, *, where: str = "plan") -> Plan:
+    if not isinstance(d, dict):
+        raise SpecError.bad_value(where, d, "a table with at least a 'schedule' key")
+    known = {"schedule", "lr", "steps", "epochs", "steps_per_epoch", "stepping", "optimizer", "momentum"}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise SpecError.bad_value(unknown[0], d[unknown[0]], "one of the keys " + ", ".join(sorted(known)))
+    if "schedule" not in d:
+        raise SpecError("schedule is required: a spec string such as \"StepLR(step_size=10)\"",
+                        field="schedule", value=None, allowed="a spec string")
+    sched = d["schedule"]
+    if isinstance(sched, dict):
+        spec = spec_from_table(sched)
+    elif isinstance(sched, str):
+        spec = parse(sched)
+    else:
+        raise SpecError.bad_value("schedule", sched, "a spec string or a table with a 'kind' key")
+    lr = d.get("lr", 0.1)
+    base = tuple(lr) if isinstance(lr, list) else (lr,)
+    spe = d.get("steps_per_epoch", 1)
+    if "steps" in d:
+        steps = d["steps"]
+    elif "epochs" in d:
+        epochs = d["epochs"]
+        _int_in("epochs", epochs, 1, MAX_STEPS)
+        _int_in("steps_per_epoch", spe, 1, 10_000_000)
+        steps = epochs * spe
+    else:
+        steps = 1000
+    return Plan(spec=spec, base_lrs=base, total_steps=steps, steps_per_epoch=spe,
+                stepping=d.get("stepping", "step"), optimizer=d.get("optimizer", "sgd"),
+                momentum=d.get("momentum", 0.9))
+
+
+def spec_from_table(t: dict) -> Spec:
+    """`{kind = "StepLR", step_size = 10}` (nested tables/lists of tables for children) -> Spec."""
+    if "kind" not in t or not isinstance(t["kind"], str):
+        raise SpecError.bad_value("schedule.kind", t.get("kind"), "a schedule name")
+    parts = []
+    for k, v in t.items():
+        if k == "kind":
+            continue
+        parts.append(f"{k}={_table_value(v)}")
+    return parse(f"{t['kind']}({', '.join(parts)})")
+
+
+def _table_value(v: object) -> str:
+    from lrtui.schedules.spec import format_value
+
+    if isinstance(v, dict):
+        return str(spec_from_table(v))
+    if isinstance(v, list):
+        return "[" + ", ".join(_table_value(x) for x in v) + "]"
+    return format_value(v)
+
+
+def load_plan_file(path: str | Path) -> Plan:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read {p}: {exc.strerror}", field="file", value=str(p), allowed="a readable file") from None
+    try:
+        if p.suffix.lower() == ".json":
+            data = json.loads(raw)
+        else:
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib
+
+            data = tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'TOML'}: {exc}",
+                        field="file", value=str(p), allowed="a TOML or JSON plan file") from None
+    return plan_from_dict(data, where=str(p))

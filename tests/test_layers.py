@@ -1,0 +1,49 @@
+"""The layers in DESIGN.md hold: the pure layers import neither Textual nor torch."""
+
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import sys, importlib
+for name in {modules!r}:
+    importlib.import_module(name)
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("textual", "torch", "torchvision", "plotext", "textual_plotext"))
+print(",".join(heavy))
+"""
+
+
+def _heavy_after_import(*modules: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", PROBE.format(modules=list(modules))], capture_output=True,
+                         text=True, check=True)
+    line = out.stdout.strip()
+    return line.split(",") if line else []
+
+
+@pytest.mark.parametrize("module", ["lrtui.schedules", "lrtui.runs", "lrtui"])
+def test_pure_layers_import_neither_textual_nor_torch(module):
+    assert _heavy_after_import(module) == []
+
+
+def test_whole_schedule_catalogue_stays_pure():
+    # Loading every kind (and lints/export, when present) must not pull torch or textual either.
+    assert _heavy_after_import("lrtui.schedules.kinds", "lrtui.schedules.evaluate") == []
+
+
+def test_cli_help_does_not_import_the_app_or_torch():
+    probe = "import sys; from lrtui.cli import build_parser; build_parser(); " \
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'torch')))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_training_never_imports_textual():
+    assert "textual" not in {m.split(".")[0] for m in _heavy_after_import("lrtui.training")}
+
+
+def test_version_and_help_work():
+    version = subprocess.run([sys.executable, "-m", "lrtui", "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("lrtui ")
+    helptext = subprocess.run([sys.executable, "-m", "lrtui", "--help"], capture_output=True, text=True, check=True)
+    assert "usage: lrtui" in helptext.stdout
