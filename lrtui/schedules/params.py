@@ -72,7 +72,9 @@ class Param:
         return text
 
     def range_text(self) -> str:
-        lo, hi = self.lo, self.hi
+        # Sanity caps (1e15, inf) are not worth showing: "≥ 1" reads better than "in [1, 1000000000000000]".
+        lo = None if self.lo is not None and self.lo <= -1e15 else self.lo
+        hi = None if self.hi is not None and self.hi >= 1e15 else self.hi
         if lo is None and hi is None:
             return ""
         if lo is not None and hi is not None:

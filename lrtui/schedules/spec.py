@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
+import warnings
 from dataclasses import dataclass, field
 
 from lrtui.schedules.errors import SpecError
@@ -95,7 +97,9 @@ def parse(text: str, *, known: callable = None) -> Spec:
         raise SpecError(f"the spec is too long ({len(text)} characters, at most {MAX_SPEC_CHARS})",
                         field="spec", value=text[:40] + "...", allowed=f"at most {MAX_SPEC_CHARS} characters")
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal" SyntaxWarnings on odd input
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         msg = getattr(exc, "msg", None) or str(exc)
         raise SpecError(f"not a valid spec: {msg} (write it as a call, e.g. StepLR(step_size=10))",
@@ -138,10 +142,11 @@ def _call(node: ast.Call, known, depth: int, path: str) -> Spec:
                         allowed="a schedule from the catalogue (lrtui plot --list)")
     kind_path = f"{path}.{name}" if path else name
     args: dict[str, Value] = {}
-    positional = list(node.args)
-    # Drop the optimizer argument of a pasted constructor call: `StepLR(optimizer, step_size=30)`.
-    if positional and isinstance(positional[0], ast.Name | ast.Attribute) and not _is_constant_name(positional[0]):
-        positional = positional[1:]
+    # Drop the optimizer of a pasted constructor call: `StepLR(optimizer, step_size=30)`,
+    # `get_scheduler("cosine", optimizer, ...)`, `OneCycleLR(optimizer=opt, ...)`.
+    positional = [a for i, a in enumerate(node.args) if not _is_optimizer_ref(a, first=i == 0)]
+    keywords = [kw for kw in node.keywords if not _is_pasted_noise(kw)]
+    keywords = _flatten_specific_kwargs(keywords, kind_path)
     if any(isinstance(a, ast.Starred) for a in positional):
         raise SpecError(f"{kind_path}: *args are not allowed", field=kind_path, value="*", allowed="plain arguments")
     if len(positional) > len(names):
@@ -149,7 +154,7 @@ def _call(node: ast.Call, known, depth: int, path: str) -> Spec:
                         field=kind_path, value=len(positional), allowed=f"at most {len(names)}")
     for pname, arg in zip(names, positional):
         args[pname] = _value(arg, known, depth, f"{kind_path}.{pname}")
-    for kw in node.keywords:
+    for kw in keywords:
         if kw.arg is None:
             raise SpecError(f"{kind_path}: **kwargs are not allowed", field=kind_path, value="**",
                             allowed="plain keyword arguments")
@@ -162,6 +167,41 @@ def _call(node: ast.Call, known, depth: int, path: str) -> Spec:
                 field=f"{kind_path}.{kw.arg}", value=kw.arg, allowed=", ".join(names))
         args[kw.arg] = _value(kw.value, known, depth, f"{kind_path}.{kw.arg}")
     return Spec(name, args)
+
+
+_OPTIMIZER_NAME = re.compile(r"opt", re.IGNORECASE)
+
+
+def _is_optimizer_ref(node: ast.expr, *, first: bool) -> bool:
+    """A bare identifier standing for the optimizer: any first positional name, or one that says 'opt'."""
+    if not isinstance(node, ast.Name | ast.Attribute) or _is_constant_name(node):
+        return False
+    ident = node.id if isinstance(node, ast.Name) else node.attr
+    return first or bool(_OPTIMIZER_NAME.search(ident))
+
+
+def _is_pasted_noise(kw: ast.keyword) -> bool:
+    """Keywords of pasted code that do not change the curve: optimizer=..., verbose=..., last_epoch=-1."""
+    if kw.arg == "optimizer" and isinstance(kw.value, ast.Name | ast.Attribute):
+        return True
+    if kw.arg == "verbose" and isinstance(kw.value, ast.Constant) and kw.value.value in (True, False, "deprecated"):
+        return True
+    return kw.arg == "last_epoch" and ast.unparse(kw.value).replace(" ", "") == "-1"
+
+
+def _flatten_specific_kwargs(keywords: list[ast.keyword], kind_path: str) -> list[ast.keyword]:
+    """transformers' `scheduler_specific_kwargs={"num_cycles": 2}` becomes plain keywords."""
+    out: list[ast.keyword] = []
+    for kw in keywords:
+        if kw.arg == "scheduler_specific_kwargs" and isinstance(kw.value, ast.Dict):
+            for key, value in zip(kw.value.keys, kw.value.values):
+                if not (isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isidentifier()):
+                    raise SpecError.bad_value(f"{kind_path}.scheduler_specific_kwargs",
+                                              ast.unparse(kw.value), "a dict with string keys")
+                out.append(ast.keyword(arg=key.value, value=value))
+        else:
+            out.append(kw)
+    return out
 
 
 _CONSTANT_NAMES = {"inf": math.inf, "pi": math.pi, "e": math.e, "True": True, "False": False, "None": None}

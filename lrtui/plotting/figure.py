@@ -1,0 +1,474 @@
+"""A plot as plain data (`Figure`), and one renderer that draws it with any plotext-5-compatible object.
+
+The same `render()` serves the headless CLI (the real `plotext` module, or a private plotext figure in
+`render_text`) and the Textual widget (textual-plotext's `self.plt`): both expose the plotext 5 API.
+
+Everything plotext would do slowly or wrongly is done here first, in numpy:
+- zoom: series are sliced to `x_range` (keeping one neighbour each side so lines reach the plot edge);
+- decimation: min/max per canvas column, so plotext gets ~2 points per column whatever the data size;
+- log y: we plot log10(y) with our own decade ticks (plotext 5's own log scale corrupts its data on the
+  second build); nonpositive values are dropped and counted;
+- limits and tick labels: computed by us, so the plot area's position is known exactly (`RenderInfo`),
+  which lets a widget map a mouse column back to data x.
+
+Plot-area geometry (plotext 5.3 `build_plot`): with y tick labels of width W (left axis only) and the
+default frame, the data canvas starts at column W + 1 and is `width - W - 2` columns wide; a data x maps
+to canvas column floor(0.5 + (cols - 1) * (x - x0) / (x1 - x0)). `RenderInfo` inverts exactly that.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from lrtui.plotting.decimate import minmax_indices
+from lrtui.plotting.ticks import TickSet, format_si, linear_ticks, log_decade_ticks
+
+__all__ = [
+    "MARKER_KINDS",
+    "Figure",
+    "Marker",
+    "RenderInfo",
+    "Series",
+    "describe_decimation",
+    "no_color_requested",
+    "render",
+    "render_text",
+]
+
+SeriesStyle = Literal["line", "scatter"]
+MarkerKind = Literal["warmup_end", "milestone", "restart", "end", "cursor"]
+MARKER_KINDS: tuple[str, ...] = ("warmup_end", "milestone", "restart", "end", "cursor")
+SERIES_STYLES: tuple[str, ...] = ("line", "scatter")
+
+# plotext colour names (16-colour palette: readable on dark and light terminals, survive 256-colour mode).
+SERIES_COLORS = ("cyan+", "orange+", "green+", "magenta+", "blue+", "red+", "cyan", "green")
+MARKER_COLORS = {
+    "warmup_end": "orange",
+    "milestone": "magenta+",
+    "restart": "blue+",
+    "end": "red+",
+    "cursor": None,  # None: the theme's tick colour, i.e. the foreground, on any theme
+}
+# Without colour, series stay apart by their glyphs (only braille has sub-cell resolution).
+MONOCHROME_MARKERS = ("braille", "dot", "x", "+", "*", "o")
+LINE_MARKER = "braille"
+SCATTER_MARKER = "dot"
+
+# Rows plotext spends outside the data canvas: the two frame lines, the x tick label row, and one row
+# each for the title and for the axis labels when present.
+_FRAME_ROWS = 2
+_XTICK_ROWS = 1
+_MARKER_LABEL_ROWS = 2  # marker labels go in the top canvas rows: this many, plus the legend's rows
+
+
+def no_color_requested() -> bool:
+    """True when the NO_COLOR convention (https://no-color.org) asks for monochrome output."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def _float_array(values: Any, name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"Series.{name} must be one-dimensional, got shape {array.shape}")
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Series:
+    """One curve: x and y (same length; any array-like, stored as float64 numpy arrays)."""
+
+    x: Any
+    y: Any
+    label: str = ""
+    color: str | None = None
+    style: SeriesStyle = "line"
+
+    def __post_init__(self) -> None:
+        x = _float_array(self.x, "x")
+        y = _float_array(self.y, "y")
+        if x.shape != y.shape:
+            raise ValueError(f"Series.x and Series.y must have the same length, got {x.size} and {y.size}")
+        if self.style not in SERIES_STYLES:
+            raise ValueError(f"Series.style is {self.style!r}; allowed: {', '.join(SERIES_STYLES)}")
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+
+    def __len__(self) -> int:
+        return int(self.x.size)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A vertical line at data x (a warmup end, a milestone, a restart, the end, the cursor)."""
+
+    x: float
+    label: str = ""
+    kind: MarkerKind = "milestone"
+
+    def __post_init__(self) -> None:
+        if self.kind not in MARKER_KINDS:
+            raise ValueError(f"Marker.kind is {self.kind!r}; allowed: {', '.join(MARKER_KINDS)}")
+        object.__setattr__(self, "x", float(self.x))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What to plot. `x_range`/`y_range` zoom (data units, y in real units even with `log_y`)."""
+
+    series: Sequence[Series] = ()
+    markers: Sequence[Marker] = ()
+    title: str = ""
+    xlabel: str = "step"
+    ylabel: str = "lr"
+    log_y: bool = False
+    x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
+    width: int | None = None
+    height: int | None = None
+
+    def replace(self, **changes: Any) -> Figure:
+        """A copy with some fields changed (dataclasses.replace)."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class RenderInfo:
+    """What `render` drew, and where: for status lines ("decimated") and for mouse mapping."""
+
+    decimated: bool = False
+    points_in: int = 0  # usable points inside the x range, all series together
+    points_drawn: int = 0  # points handed to plotext after decimation
+    dropped_nonpositive: int = 0  # points a log axis could not show (y <= 0)
+    xlim: tuple[float, float] = (0.0, 1.0)
+    ylim: tuple[float, float] = (0.0, 1.0)  # plot coordinates: log10 values when log_y
+    canvas_left: int = 0  # first terminal column of the data canvas, relative to the plot's left edge
+    canvas_width: int = 0
+    canvas_rows: int = 0
+    width: int = 0
+    height: int = 0
+    xticks: TickSet = field(default_factory=lambda: TickSet([], []))
+    yticks: TickSet = field(default_factory=lambda: TickSet([], []))
+
+    def column_to_x(self, column: int) -> float | None:
+        """Data x drawn in plot column `column` (0 = the plot's left edge), or None outside the canvas."""
+        c = column - self.canvas_left
+        if self.canvas_width <= 0 or not 0 <= c < self.canvas_width:
+            return None
+        x0, x1 = self.xlim
+        if self.canvas_width == 1:
+            return x0
+        return x0 + c * (x1 - x0) / (self.canvas_width - 1)
+
+    def x_to_column(self, x: float) -> int | None:
+        """Plot column where data x is drawn (as plotext maps vertical lines), or None outside the canvas."""
+        x0, x1 = self.xlim
+        if self.canvas_width <= 0 or x1 == x0 or not math.isfinite(x):
+            return None
+        c = math.floor(round(0.5 + (self.canvas_width - 1) * (x - x0) / (x1 - x0), 8))
+        return self.canvas_left + c if 0 <= c < self.canvas_width else None
+
+
+@dataclass
+class _Prepared:
+    """One series sliced to the zoom window, with a mask of the points this axis can show."""
+
+    x: np.ndarray
+    y: np.ndarray
+    usable: np.ndarray  # finite x and y (and y > 0 on a log axis)
+    inside: np.ndarray  # within x_range (the neighbours kept for edge continuity are outside)
+    dropped_nonpositive: int
+
+
+def _prepare(series: Series, x_range: tuple[float, float] | None, log_y: bool) -> _Prepared:
+    x, y = series.x, series.y
+    if x_range is not None:
+        lo, hi = x_range
+        inside = (x >= lo) & (x <= hi)
+        # Keep one neighbour on each side of the window so a line runs to the edge of the plot.
+        near = inside.copy()
+        near[1:] |= inside[:-1]
+        near[:-1] |= inside[1:]
+        if not near.all():
+            x, y, inside = x[near], y[near], inside[near]
+    else:
+        inside = np.ones(x.shape, dtype=bool)
+    usable = np.isfinite(x) & np.isfinite(y)
+    dropped = 0
+    if log_y:
+        positive = y > 0
+        dropped = int(np.count_nonzero(usable & inside & ~positive))
+        usable &= positive
+    return _Prepared(x, y, usable, inside, dropped)
+
+
+def _finite_limits(values: list[np.ndarray]) -> tuple[float, float] | None:
+    lows = [float(v.min()) for v in values if v.size]
+    highs = [float(v.max()) for v in values if v.size]
+    if not lows:
+        return None
+    return min(lows), max(highs)
+
+
+def _pad_equal(lo: float, hi: float, log_y: bool) -> tuple[float, float]:
+    """Turn an empty span into a visible one (a flat line sits mid-plot)."""
+    if hi > lo:
+        return lo, hi
+    if log_y:  # already log10 units
+        return lo - 0.5, hi + 0.5
+    pad = abs(lo) * 0.1 if lo != 0 else 1.0
+    return lo - pad, hi + pad
+
+
+def _y_limits(prepared: list[_Prepared], fig: Figure) -> tuple[float, float]:
+    if fig.y_range is not None:
+        lo, hi = sorted(float(v) for v in fig.y_range)
+        if fig.log_y:
+            if hi <= 0:
+                lo, hi = 1e-12, 1.0  # nothing positive to show; any decade will do
+            lo = lo if lo > 0 else hi * 1e-6
+            lo, hi = math.log10(lo), math.log10(hi)
+        return _pad_equal(lo, hi, fig.log_y)
+    ys = [p.y[p.usable & p.inside] for p in prepared]
+    limits = _finite_limits(ys)
+    if limits is None:
+        return (-1.0, 1.0) if not fig.log_y else (-3.0, 0.0)
+    lo, hi = limits
+    if fig.log_y:
+        lo, hi = math.log10(lo), math.log10(hi)
+    return _pad_equal(lo, hi, fig.log_y)
+
+
+def _x_limits(prepared: list[_Prepared], fig: Figure) -> tuple[float, float]:
+    if fig.x_range is not None:
+        lo, hi = sorted(float(v) for v in fig.x_range)
+    else:
+        xs = [p.x[p.usable] for p in prepared]
+        limits = _finite_limits(xs)
+        if limits is None:
+            marker_xs = [m.x for m in fig.markers if math.isfinite(m.x)]
+            limits = (min(marker_xs), max(marker_xs)) if marker_xs else (0.0, 1.0)
+        lo, hi = limits
+    if hi <= lo:
+        pad = abs(lo) * 0.1 if lo != 0 else 1.0
+        lo, hi = lo - pad, hi + pad
+    return lo, hi
+
+
+def _series_color(index: int, series: Series, monochrome: bool) -> str:
+    if monochrome:
+        return "default"
+    return series.color or SERIES_COLORS[index % len(SERIES_COLORS)]
+
+
+def _series_marker(index: int, series: Series, monochrome: bool) -> str:
+    if monochrome:
+        return MONOCHROME_MARKERS[index % len(MONOCHROME_MARKERS)]
+    return LINE_MARKER if series.style == "line" else SCATTER_MARKER
+
+
+def _place_marker_labels(
+    markers: list[tuple[Marker, int]],
+    canvas_width: int,
+    canvas_rows: int,
+    reserved: list[tuple[int, int, int]],
+) -> list[tuple[Marker, int, int, str]]:
+    """Choose (row, column, alignment) for marker labels so that none overlap; drop what does not fit.
+
+    Rows count down from the top canvas row (0). `reserved` holds (row, start, stop) column spans already
+    taken (the legend). A label sits just right of its line, or just left of it near the right edge.
+    """
+    taken = list(reserved)
+    placed = []
+    for marker, column in sorted(markers, key=lambda mc: mc[1]):
+        text = marker.label
+        if not text or canvas_rows < 1:
+            continue
+        if column + 1 + len(text) <= canvas_width:
+            start, stop, alignment = column + 1, column + 1 + len(text), "left"
+        elif column - len(text) >= 0:
+            start, stop, alignment = column - len(text), column, "right"
+        else:
+            continue
+        for row in range(min(_MARKER_LABEL_ROWS + len(reserved), canvas_rows)):
+            if all(r != row or stop + 1 <= a or b + 1 <= start for r, a, b in taken):
+                taken.append((row, start, stop))
+                placed.append((marker, row, start if alignment == "left" else stop - 1, alignment))
+                break
+    return placed
+
+
+def render(
+    plt: Any,
+    fig: Figure,
+    *,
+    width_cols: int,
+    height_rows: int | None = None,
+    monochrome: bool = False,
+    theme: str | None = None,
+) -> RenderInfo:
+    """Draw `fig` onto `plt` (the `plotext` module, a plotext figure, or textual-plotext's `self.plt`).
+
+    Clears `plt` first. `width_cols`/`height_rows` are the plot's size in terminal cells (the widget's
+    size; `fig.width`/`fig.height` are ignored here). `theme` sets a plotext theme when given (the widget
+    leaves it to textual-plotext). Nothing is built: call `plt.build()` (or let the widget render) next.
+    Returns where things were drawn and whether decimation happened.
+    """
+    width = max(int(width_cols), 1)
+    height = max(int(height_rows if height_rows is not None else (fig.height or 20)), 1)
+    plt.clear_figure()
+    # plotext caps the plot at the terminal's size unless told otherwise; the caller's size is the truth.
+    if hasattr(plt, "limitsize"):  # the plotext module
+        plt.limitsize(False, False)
+    elif hasattr(plt, "_limit_size"):  # a plotext figure object (textual-plotext's Plot, render_text)
+        plt._limit_size(False, False)
+    plt.plotsize(width, height)
+    if theme is not None:
+        plt.theme(theme)
+
+    prepared = [_prepare(s, fig.x_range, fig.log_y) for s in fig.series]
+    xlim = _x_limits(prepared, fig)
+    ylim = _y_limits(prepared, fig)
+
+    title_rows = 1 if fig.title else 0
+    label_rows = 1 if (fig.xlabel or fig.ylabel) else 0
+    canvas_rows = max(height - _FRAME_ROWS - _XTICK_ROWS - title_rows - label_rows, 0)
+
+    if fig.log_y:
+        yticks = log_decade_ticks(10 ** ylim[0], 10 ** ylim[1], max_ticks=max(2, min(7, canvas_rows // 2)))
+    else:
+        yticks = linear_ticks(*ylim, max_ticks=max(2, min(7, canvas_rows // 2)))
+    ylabel_width = max((len(label) for label in yticks.labels), default=0)
+    canvas_left = ylabel_width + 1
+    canvas_width = max(width - ylabel_width - 2, 0)
+    xticks = linear_ticks(*xlim, max_ticks=max(2, min(8, canvas_width // 10)), si=True)
+
+    n_buckets = max(canvas_width, 1)
+    decimated = False
+    points_in = points_drawn = dropped = 0
+    for index, (series, prep) in enumerate(zip(fig.series, prepared)):
+        dropped += prep.dropped_nonpositive
+        points_in += int(np.count_nonzero(prep.usable & prep.inside))
+        idx = minmax_indices(prep.y, n_buckets, valid=prep.usable)
+        if idx.size == 0:
+            continue
+        decimated |= idx.size < int(np.count_nonzero(prep.usable))
+        xs = prep.x[idx]
+        ys = np.log10(prep.y[idx]) if fig.log_y else prep.y[idx]
+        points_drawn += int(idx.size)
+        draw = plt.plot if series.style == "line" else plt.scatter
+        draw(
+            xs.tolist(),
+            ys.tolist(),
+            marker=_series_marker(index, series, monochrome),
+            color=_series_color(index, series, monochrome),
+            label=series.label or None,
+        )
+
+    plt.xlim(*xlim)
+    plt.ylim(*ylim)
+    if xticks.positions:
+        plt.xticks(xticks.positions, xticks.labels)
+    if yticks.positions:
+        plt.yticks(yticks.positions, yticks.labels)
+    if fig.title:
+        plt.title(fig.title)
+    if fig.xlabel:
+        plt.xlabel(fig.xlabel)
+    if fig.ylabel:
+        plt.ylabel(f"{fig.ylabel} (log)" if fig.log_y else fig.ylabel)
+
+    info = RenderInfo(
+        decimated=decimated,
+        points_in=points_in,
+        points_drawn=points_drawn,
+        dropped_nonpositive=dropped,
+        xlim=xlim,
+        ylim=ylim,
+        canvas_left=canvas_left,
+        canvas_width=canvas_width,
+        canvas_rows=canvas_rows,
+        width=width,
+        height=height,
+        xticks=xticks,
+        yticks=yticks,
+    )
+    _draw_markers(plt, fig, info, monochrome)
+    return info
+
+
+def _draw_markers(plt: Any, fig: Figure, info: RenderInfo, monochrome: bool) -> None:
+    visible: list[tuple[Marker, int]] = []
+    for marker in fig.markers:
+        column = info.x_to_column(marker.x)
+        if column is None:
+            continue
+        color = "default" if monochrome else MARKER_COLORS[marker.kind]
+        if color is None:
+            plt.vline(marker.x)
+        else:
+            plt.vline(marker.x, color=color)
+        visible.append((marker, column - info.canvas_left))
+    if not visible or info.canvas_rows < 1:
+        return
+    # plotext puts the legend in the top-left corner of the canvas: keep marker labels off it.
+    labelled = [s.label for s in fig.series if s.label]
+    legend_width = (
+        3 + max((len(label) + 2 for label in labelled), default=0) + (2 if len(labelled) > 1 else 0)
+    )
+    reserved = [(row, 0, legend_width) for row in range(len(labelled))]
+    y0, y1 = info.ylim
+    row_step = (y1 - y0) / max(info.canvas_rows - 1, 1)
+    for marker, row, column, alignment in _place_marker_labels(
+        visible, info.canvas_width, info.canvas_rows, reserved
+    ):
+        x = info.column_to_x(info.canvas_left + column)
+        color = "default" if monochrome else (MARKER_COLORS[marker.kind] or "default")
+        plt.text(marker.label, x, y1 - row * row_step, color=color, alignment=alignment)
+
+
+def render_text(
+    fig: Figure,
+    width: int | None = None,
+    height: int | None = None,
+    *,
+    monochrome: bool | None = None,
+) -> str:
+    """The chart as a string (ANSI colours unless monochrome), for the CLI and for tests.
+
+    Uses a private plotext figure, so repeated calls share no state. `monochrome=None` follows NO_COLOR.
+    Width/height default to the figure's, then to 100x25.
+    """
+    from plotext._figure import _figure_class  # lazy: plotext is only needed when drawing
+
+    if monochrome is None:
+        monochrome = no_color_requested()
+    width = width or fig.width or 100
+    height = height or fig.height or 25
+    plt = _figure_class()
+    render(
+        plt,
+        fig,
+        width_cols=width,
+        height_rows=height,
+        monochrome=monochrome,
+        theme="clear" if monochrome else "pro",
+    )
+    text = plt.build()
+    if monochrome:
+        from plotext._utility import uncolorize
+
+        text = uncolorize(text)
+    return text
+
+
+def describe_decimation(info: RenderInfo) -> str:
+    """Short status text: 'decimated: 1M points → 96 columns' (empty when nothing was decimated)."""
+    if not info.decimated:
+        return ""
+    return f"decimated: {format_si(info.points_in)} points → {info.canvas_width} columns"

@@ -1,0 +1,180 @@
+"""Listing the runs in a runs directory: one summary per run, newest first, fast and tolerant.
+
+A summary reads config.json and status.json only. RunLogger keeps epochs_done / last_test_acc /
+best_test_acc in status.json; for runs written by other tools that lack them, the last 64 KiB of
+metrics.jsonl are scanned for epoch records (so best_test_acc is then the best of those epochs).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lrtui.runs.paths import CONFIG, METRICS, STATUS, default_runs_dir
+from lrtui.runs.reader import read_config
+from lrtui.runs.status import effective_state, read_status
+
+TAIL_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: str
+    dir: Path
+    state: str  # effective state: "lost" is derived, "unknown" when status.json is unusable
+    name: str | None
+    model: str | None
+    dataset: str | None
+    schedule: str | None  # the schedule spec string
+    epochs_done: int | None
+    epochs_total: int | None
+    last_test_acc: float | None
+    best_test_acc: float | None
+    created: float | None  # unix time
+    updated: float | None  # unix time of the last status update
+    age: float | None  # seconds since `updated`
+    error: str | None  # status error text (failed runs)
+    problem: str | None  # why config/status could not be read, if so
+
+
+def _parse_iso(text: Any) -> float | None:
+    if not isinstance(text, str):
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return float(calendar.timegm(time.strptime(text, fmt)))
+        except ValueError:
+            continue
+    return None
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _schedule_spec(config: dict) -> str | None:
+    schedule = config.get("schedule")
+    if isinstance(schedule, dict):
+        return _text(schedule.get("spec"))
+    return _text(schedule)
+
+
+def tail_epoch_records(path: Path, max_bytes: int = TAIL_BYTES) -> list[dict]:
+    """The epoch records among the last `max_bytes` of a metrics file (complete lines only)."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            start = max(0, size - max_bytes)
+            f.seek(start)
+            data = f.read(size - start)
+    except OSError:
+        return []
+    lines = data.split(b"\n")
+    if start > 0:
+        lines = lines[1:]  # first line is probably cut
+    lines = lines[:-1]  # the last piece is partial or empty
+    out = []
+    for line in lines:
+        if b'"epoch"' not in line or b'"kind":"epoch"' not in line.replace(b" ", b""):
+            continue
+        try:
+            rec = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(rec, dict) and rec.get("kind") == "epoch":
+            out.append(rec)
+    return out
+
+
+def summarize_run(run_dir: Path, now: float | None = None) -> RunSummary | None:
+    """One run's summary, or None when the directory is not a run (no config.json or status.json)."""
+    run_dir = Path(run_dir)
+    if not ((run_dir / CONFIG).exists() or (run_dir / STATUS).exists()):
+        return None
+    now = time.time() if now is None else now
+    config, config_problem = read_config(run_dir)
+    status = read_status(run_dir)
+    problems = [p for p in (config_problem, status.get("problem")) if p]
+    epochs_done = _int(status.get("epochs_done"))
+    last_acc = _num(status.get("last_test_acc"))
+    best_acc = _num(status.get("best_test_acc"))
+    if epochs_done is None and last_acc is None:
+        records = tail_epoch_records(run_dir / METRICS)
+        if records:
+            last = records[-1]
+            ep = _int(last.get("epoch"))
+            epochs_done = ep + 1 if ep is not None else None
+            last_acc = _num(last.get("test_acc"))
+            accs = [a for a in (_num(r.get("test_acc")) for r in records) if a is not None]
+            best_acc = max(accs) if accs else None
+    created = _parse_iso(config.get("created")) or _num(status.get("started"))
+    if created is None:
+        try:
+            created = run_dir.stat().st_mtime
+        except OSError:
+            created = None
+    updated = _num(status.get("updated"))
+    return RunSummary(
+        id=run_dir.name,
+        dir=run_dir,
+        state=effective_state(status, now) if status else "unknown",
+        name=_text(config.get("name")),
+        model=_text(config.get("model")),
+        dataset=_text(config.get("dataset")),
+        schedule=_schedule_spec(config),
+        epochs_done=epochs_done,
+        epochs_total=_int(config.get("epochs")),
+        last_test_acc=last_acc,
+        best_test_acc=best_acc,
+        created=created,
+        updated=updated,
+        age=(now - updated) if updated is not None else None,
+        error=_text(status.get("error")),
+        problem="; ".join(problems) or None,
+    )
+
+
+def list_runs(runs_dir: str | Path | None = None, now: float | None = None) -> list[RunSummary]:
+    """Summaries of every run under `runs_dir` (default: default_runs_dir()), newest first.
+
+    Hidden entries, plain files and directories without config.json/status.json are skipped; a
+    missing runs dir is an empty list.
+    """
+    root = Path(runs_dir).expanduser() if runs_dir is not None else default_runs_dir()
+    now = time.time() if now is None else now
+    try:
+        entries = [e for e in os.scandir(root) if not e.name.startswith(".") and e.is_dir()]
+    except OSError:
+        return []
+    summaries = []
+    for entry in entries:
+        try:
+            summary = summarize_run(Path(entry.path), now)
+        except OSError:
+            continue
+        if summary is not None:
+            summaries.append(summary)
+    summaries.sort(key=lambda s: (s.created or 0.0, s.id), reverse=True)
+    return summaries

@@ -1,0 +1,476 @@
+"""Reading runs: an incremental metrics.jsonl tailer and columnar accumulation of its records.
+
+Columns are `array.array` (compact; numpy can view them with np.frombuffer without a copy):
+steps array('q'); epoch, loss, grad_norm and every lr/momentum group array('d'), nan where a
+value is missing. All step columns always have the same length.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import gc
+import json
+import math
+import os
+import secrets
+import time
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lrtui.runs.jsonio import read_json_file, unpack
+from lrtui.runs.paths import CONFIG, METRICS
+from lrtui.runs.status import effective_state, read_status
+
+NAN = math.nan
+_CHUNK_LINES = 4096  # lines parsed together (one json.loads) on the fast path
+_SMALL_LINE = 2048
+READ_CHUNK = (
+    32 << 20
+)  # read_run reads big files 32 MiB at a time  # lines shorter than this on average are parsed joined into one JSON array
+
+
+@contextlib.contextmanager
+def _gc_paused(big: bool) -> Iterator[None]:
+    """Pause the cyclic GC while building many acyclic objects (halves the time of a big read)."""
+    if not big or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _parse_line(line: bytes) -> Any:
+    try:
+        return json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def parse_lines(lines: list[bytes]) -> tuple[list[dict], int]:
+    """Parse JSONL lines (blank ones already removed) -> (records, number skipped as malformed).
+
+    Many short lines parse much faster as one JSON array. The lines are joined with a random
+    sentinel string between them; the result is trusted only if every sentinel comes back at
+    its place, which proves each line parsed as exactly one value on its own. Otherwise the block
+    is parsed line by line, so one bad line costs nothing else.
+    """
+    records: list[dict] = []
+    skipped = 0
+    if not lines:
+        return records, 0
+    joined_ok = sum(map(len, lines[:64])) < _SMALL_LINE * min(len(lines), 64)
+    token = secrets.token_hex(8)
+    sep = b',"' + token.encode() + b'",'
+    for start in range(0, len(lines), _CHUNK_LINES):
+        block = lines[start : start + _CHUNK_LINES]
+        parsed: Any = None
+        if joined_ok and len(block) > 1:
+            try:
+                joined = json.loads(b"[" + sep.join(block) + b"]")
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                joined = None
+            if (
+                joined is not None
+                and len(joined) == 2 * len(block) - 1
+                and joined[1::2].count(token) == len(block) - 1
+            ):
+                parsed = joined[::2]
+        if parsed is None:
+            parsed = [_parse_line(line) for line in block]
+        for rec in parsed:
+            if isinstance(rec, dict):
+                records.append(rec)
+            else:
+                skipped += 1
+    return records, skipped
+
+
+class MetricsTail:
+    """Returns only the complete new lines of a growing JSONL file on each read_new() call.
+
+    Keeps the byte offset just after the last newline read; a partial last line waits for the
+    next call. A missing file reads as empty; a replaced (new inode) or truncated file is read
+    again from the start (`resets` counts that, so callers can drop what they accumulated).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.offset = 0
+        self.skipped = 0  # malformed lines seen
+        self.resets = 0
+        self._ident: tuple[int, int] | None = None
+
+    def read_new(self, max_bytes: int | None = None) -> list[dict]:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            if self._ident is not None:  # the file went away: start over when it returns
+                self._restart()
+            return []
+        ident = (st.st_dev, st.st_ino)
+        if self._ident is not None and (ident != self._ident or st.st_size < self.offset):
+            self._restart()
+        self._ident = ident
+        want = st.st_size - self.offset
+        if want <= 0:
+            return []
+        if max_bytes is not None:
+            want = min(want, max_bytes)
+        try:
+            with open(self.path, "rb") as f:
+                if (os.fstat(f.fileno()).st_dev, os.fstat(f.fileno()).st_ino) != ident:
+                    return []  # replaced between stat and open: next call restarts cleanly
+                f.seek(self.offset)
+                data = f.read(want)
+        except OSError:
+            return []
+        end = data.rfind(b"\n")
+        if end < 0:
+            if max_bytes is not None and len(data) == max_bytes and st.st_size - self.offset > max_bytes:
+                return self._skip_giant_line()
+            return []
+        self.offset += end + 1
+        with _gc_paused(end > 1 << 20):
+            lines = [line for line in data[:end].split(b"\n") if line.strip()]
+            records, skipped = parse_lines(lines)
+        self.skipped += skipped
+        return records
+
+    def _skip_giant_line(self) -> list[dict]:
+        # A single line longer than max_bytes: read it whole once rather than stalling forever.
+        return self.read_new(None)
+
+    def _restart(self) -> None:
+        self.offset = 0
+        self._ident = None
+        self.resets += 1
+
+
+def _floats_column(col: Any, n: int) -> array.array:
+    """A step column (JSON list, packed {"f8"|"i8": ...}, or one scalar for all) as array('d')."""
+    if isinstance(col, list):
+        arr = array.array("d")
+        try:
+            arr.extend(col)
+        except TypeError:
+            arr = array.array("d", [_float_or_nan(v) for v in col])
+    elif isinstance(col, dict):
+        arr = unpack(col)
+        if arr.typecode != "d":
+            arr = array.array("d", arr)
+    elif col is None:
+        return array.array("d", [NAN]) * n
+    else:
+        arr = array.array("d", [_float_or_nan(col)]) * n
+    if len(arr) != n:
+        raise ValueError(f"column has {len(arr)} values, expected {n}")
+    return arr
+
+
+def _ints_column(col: Any, n: int | None) -> array.array:
+    if isinstance(col, array.array) and col.typecode == "q":
+        arr = col
+    elif isinstance(col, dict):
+        arr = unpack(col)
+        if arr.typecode != "q":
+            arr = array.array("q", [int(v) for v in arr])
+    elif isinstance(col, list):
+        arr = array.array("q")
+        try:
+            arr.extend(col)
+        except TypeError:
+            arr = array.array("q", [int(v) for v in col])
+    elif isinstance(col, int) and not isinstance(col, bool) and n in (None, 1):
+        arr = array.array("q", [col])
+    else:
+        raise ValueError("step column must be a list or a packed column")
+    if n is not None and len(arr) != n:
+        raise ValueError(f"step column has {len(arr)} values, expected {n}")
+    return arr
+
+
+def _float_or_nan(value: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return NAN
+
+
+def _groups(col: Any, n: int) -> list[array.array]:
+    """lr/momentum: a list with one column (list, packed, or constant number) per param group."""
+    if col is None:
+        return []
+    if isinstance(col, list):
+        return [_floats_column(g, n) for g in col]
+    return [_floats_column(col, n)]  # a bare column or number: one group
+
+
+@dataclass
+class RunData:
+    """Everything read from metrics.jsonl so far, as aligned columns plus epoch and event lists."""
+
+    steps: array.array = field(default_factory=lambda: array.array("q"))
+    epoch: array.array = field(default_factory=lambda: array.array("d"))
+    lr: list[array.array] = field(default_factory=list)  # one column per param group
+    momentum: list[array.array] = field(default_factory=list)
+    loss: array.array = field(default_factory=lambda: array.array("d"))
+    grad_norm: array.array = field(default_factory=lambda: array.array("d"))
+    extra: dict[str, array.array] = field(default_factory=dict)  # other numeric step columns
+    epochs: list[dict] = field(default_factory=list)  # epoch records, in epoch order
+    events: list[dict] = field(default_factory=list)
+    skipped: int = 0  # records whose content could not be used
+    version: int = 0  # bumped on every change, for "is the plot dirty?"
+    last_t: float | None = None  # "t" of the newest record
+
+    _KNOWN = frozenset(("kind", "n", "step", "epoch", "lr", "momentum", "loss", "grad_norm", "t"))
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def clear(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def ingest(self, records: list[dict]) -> None:
+        """Add records of any kind; unknown kinds are ignored, unusable records counted in skipped."""
+        with _gc_paused(len(records) > 10_000):
+            self._ingest(records)
+
+    def _ingest(self, records: list[dict]) -> None:
+        i, n = 0, len(records)
+        while i < n:
+            rec = records[i]
+            kind = rec.get("kind")
+            if kind == "step":
+                j = i + 1
+                while j < n and records[j].get("kind") == "step":
+                    j += 1
+                self._guard(self._ingest_step_run, records[i:j])
+                i = j
+                continue
+            if kind == "steps":
+                self._guard(self._ingest_batch, rec)
+            elif kind == "epoch":
+                self._guard(self._ingest_epoch, rec)
+            elif kind == "event":
+                self.events.append(rec)
+                self.version += 1
+            t = rec.get("t")
+            if isinstance(t, (int, float)):
+                self.last_t = t
+            i += 1
+
+    def _guard(self, fn: Any, arg: Any) -> None:
+        try:
+            fn(arg)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
+            self.skipped += len(arg) if isinstance(arg, list) else 1
+
+    def _ingest_step_run(self, run: list[dict]) -> None:
+        # Consecutive single "step" records -> columnar batches (C-speed list operations, not a
+        # per-record loop). Any trouble: fall back to one record at a time, so one bad record
+        # costs only itself.
+        try:
+            steps = array.array("q", [r["step"] for r in run])
+        except (KeyError, TypeError, OverflowError):
+            if len(run) == 1:
+                raise
+            for r in run:
+                self._guard(self._ingest_step_run, [r])
+            return
+        # A writer that restarted without an event re-logs earlier steps: split where steps go back.
+        cuts = [i for i in range(1, len(steps)) if steps[i] <= steps[i - 1]]
+        if cuts:
+            for a, b in zip([0, *cuts], [*cuts, len(run)]):
+                self._guard(self._ingest_step_run, run[a:b])
+            return
+        try:
+            self._ingest_batch(self._step_run_columns(run, steps), t=run[-1].get("t"))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
+            if len(run) == 1:
+                raise
+            for r in run:
+                self._guard(self._ingest_step_run, [r])
+
+    def _step_run_columns(self, run: list[dict], steps: array.array) -> dict:
+        n = len(run)
+        batch: dict[str, Any] = {"n": n, "step": steps}
+        for key in ("lr", "momentum"):
+            values = [r.get(key) for r in run]
+            if values.count(None) == n:
+                batch[key] = None
+                continue
+            try:
+                widths = set(map(len, values))  # TypeError unless all are lists
+            except TypeError:
+                widths = None
+            if widths is not None and len(widths) == 1:
+                batch[key] = [list(g) for g in zip(*values)]
+            elif widths is None and not any(isinstance(v, list) for v in values):
+                batch[key] = [values]  # one group given as bare numbers
+            else:
+                rows = [v if isinstance(v, list) else [v] for v in values]
+                width = max(map(len, rows))
+                batch[key] = [[row[g] if g < len(row) else None for row in rows] for g in range(width)]
+        for key in ("epoch", "loss", "grad_norm"):
+            batch[key] = [r.get(key) for r in run]
+        # Extra numeric keys are looked for in the first and last record only (speed).
+        for key in {k for r in (run[0], run[-1]) for k in r if k not in self._KNOWN}:
+            batch[key] = [r.get(key) for r in run]
+        return batch
+
+    def _ingest_batch(self, rec: dict, t: Any = None) -> None:
+        # Decode everything first, then append: a bad column leaves the data untouched.
+        steps = _ints_column(rec["step"], None)
+        n = len(steps)
+        if isinstance(rec.get("n"), int) and rec["n"] != n:
+            raise ValueError("n does not match the step column")
+        if n == 0:
+            return
+        epoch = _floats_column(rec.get("epoch"), n)
+        lr = _groups(rec.get("lr"), n)
+        mom = _groups(rec.get("momentum"), n)
+        loss = _floats_column(rec.get("loss"), n)
+        grad = _floats_column(rec.get("grad_norm"), n)
+        extra = {}
+        for key, col in rec.items():
+            if key not in self._KNOWN and isinstance(col, (list, dict)):
+                with contextlib.suppress(ValueError, TypeError):  # non-numeric: not plottable, ignore
+                    extra[key] = _floats_column(col, n)
+        if len(self.steps) and steps[0] <= self.steps[-1]:
+            # A resumed run re-logs steps after its checkpoint: the newest values win.
+            self._truncate(bisect_left(self.steps, steps[0]))
+        old = len(self.steps)
+        self.steps.extend(steps)
+        self.epoch.extend(epoch)
+        self.loss.extend(loss)
+        self.grad_norm.extend(grad)
+        self._extend_groups(self.lr, lr, old, n)
+        self._extend_groups(self.momentum, mom, old, n)
+        for key in set(self.extra) | set(extra):
+            col = self.extra.get(key)
+            if col is None:
+                col = self.extra[key] = array.array("d", [NAN]) * old
+            col.extend(extra[key] if key in extra else array.array("d", [NAN]) * n)
+        self.version += 1
+        t = rec.get("t", t)
+        if isinstance(t, (int, float)):
+            self.last_t = t
+
+    @staticmethod
+    def _extend_groups(have: list[array.array], new: list[array.array], old: int, n: int) -> None:
+        while len(have) < len(new):
+            have.append(array.array("d", [NAN]) * old)
+        for g, col in enumerate(have):
+            col.extend(new[g] if g < len(new) else array.array("d", [NAN]) * n)
+
+    def _truncate(self, keep: int) -> None:
+        for col in (
+            self.steps,
+            self.epoch,
+            self.loss,
+            self.grad_norm,
+            *self.lr,
+            *self.momentum,
+            *self.extra.values(),
+        ):
+            del col[keep:]
+
+    def _ingest_epoch(self, rec: dict) -> None:
+        ep = rec.get("epoch")
+        if isinstance(ep, (int, float)) and self.epochs:
+            last = self.epochs[-1].get("epoch")
+            if isinstance(last, (int, float)) and ep <= last:  # re-run after a resume: newest wins
+                self.epochs = [
+                    e
+                    for e in self.epochs
+                    if not (isinstance(e.get("epoch"), (int, float)) and e["epoch"] >= ep)
+                ]
+        self.epochs.append(rec)
+        self.version += 1
+
+    # convenience views
+
+    @property
+    def last_step(self) -> int | None:
+        return self.steps[-1] if len(self.steps) else None
+
+    @property
+    def test_acc(self) -> list[tuple[Any, float]]:
+        """(epoch, test_acc) for epoch records that have a numeric test_acc."""
+        return [
+            (e.get("epoch"), float(e["test_acc"]))
+            for e in self.epochs
+            if isinstance(e.get("test_acc"), (int, float)) and not isinstance(e.get("test_acc"), bool)
+        ]
+
+
+@dataclass
+class Run:
+    """One run directory as read now; refresh() picks up what was appended since."""
+
+    dir: Path
+    config: dict
+    config_error: str | None
+    status: dict
+    state: str  # effective state ("lost" derived)
+    data: RunData
+    tail: MetricsTail
+
+    @property
+    def id(self) -> str:
+        return self.dir.name
+
+    def refresh(self, max_bytes: int | None = None) -> int:
+        """Read new records and status; return how many records were read."""
+        resets = self.tail.resets
+        records = self.tail.read_new(max_bytes)
+        if self.tail.resets != resets:  # the file was replaced or truncated: these records start over
+            self.data.clear()
+        self.data.ingest(records)
+        if self.config_error is not None:  # it may have been written since
+            self.config, self.config_error = read_config(self.dir)
+        self.status = read_status(self.dir)
+        self.state = effective_state(self.status)
+        return len(records)
+
+
+def read_config(run_dir: str | Path) -> tuple[dict, str | None]:
+    """(config dict, None) or ({}, problem text) — never raises."""
+    data, problem = read_json_file(Path(run_dir) / CONFIG)
+    if problem is not None:
+        return {}, problem
+    if not isinstance(data, dict):
+        return {}, f"{CONFIG} holds a {type(data).__name__}, not an object"
+    return data, None
+
+
+def read_run(run_dir: str | Path, now: float | None = None) -> Run:
+    """Read a whole run directory (config, status, every metrics record). Never raises for bad files."""
+    run_dir = Path(run_dir)
+    config, config_error = read_config(run_dir)
+    status = read_status(run_dir)
+    tail = MetricsTail(run_dir / METRICS)
+    data = RunData()
+    while True:  # in chunks: bounded memory for huge files
+        before, resets = tail.offset, tail.resets
+        records = tail.read_new(READ_CHUNK)
+        if tail.resets != resets:  # replaced while we read: start over
+            data.clear()
+        data.ingest(records)
+        if tail.offset == before:
+            break
+    return Run(
+        dir=run_dir,
+        config=config,
+        config_error=config_error,
+        status=status,
+        state=effective_state(status, time.time() if now is None else now),
+        data=data,
+        tail=tail,
+    )

@@ -1,0 +1,117 @@
+"""Reading status.json and deriving the state a run is really in ("lost" is never written)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from lrtui.runs.jsonio import read_json_file
+from lrtui.runs.paths import STATUS
+
+STATES = ("starting", "running", "finished", "stopped", "failed", "diverged", "lost")
+LIVE_STATES = ("starting", "running")
+TERMINAL_STATES = ("finished", "stopped", "failed", "diverged")
+
+# A run on another host whose status has not been updated for this long is presumed lost.
+# Writers refresh status.json at least every HEARTBEAT_S while running.
+LOST_AFTER_S = 600.0
+HEARTBEAT_S = 5.0
+
+_HOST = socket.gethostname()
+
+
+def this_host() -> str:
+    return _HOST
+
+
+def read_status(run_dir: Path) -> dict[str, Any]:
+    """status.json as a dict; never raises.
+
+    Missing file -> {}. Unreadable/malformed -> {"state": "unknown", "problem": "<why>"}.
+    """
+    data, problem = read_json_file(Path(run_dir) / STATUS)
+    if problem is not None:
+        if data is None and problem.endswith("is missing"):
+            return {}
+        return {"state": "unknown", "problem": problem}
+    if not isinstance(data, dict):
+        return {"state": "unknown", "problem": f"{STATUS} holds a {type(data).__name__}, not an object"}
+    return data
+
+
+def _process_start_time(pid: int) -> float | None:
+    """Unix time the process started (Linux /proc), or None where that cannot be known."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode("ascii", "replace")
+        fields = stat[stat.rindex(")") + 2 :].split()
+        start_ticks = int(fields[19])
+        with open("/proc/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"btime "):
+                    boot = int(line.split()[1])
+                    break
+            else:
+                return None
+        return boot + start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] in (b"Z", b"X")
+    except (OSError, ValueError):
+        return False
+
+
+def pid_alive(pid: Any, started: Any = None) -> bool:
+    """Whether process `pid` exists on this host (and is not a zombie).
+
+    If `started` (unix time the process took over the run) is given and the process is known to
+    have started clearly after it, the pid was reused by another process: not alive.
+    """
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    except OSError:
+        return False
+    if _is_zombie(pid):
+        return False
+    if isinstance(started, (int, float)):
+        began = _process_start_time(pid)
+        if began is not None and began > started + 5.0:
+            return False
+    return True
+
+
+def effective_state(status: dict[str, Any], now: float | None = None) -> str:
+    """The state to show: status["state"], or "lost" when a live-looking run has no live writer.
+
+    Lost = state starting/running and either (same host and the pid is gone / reused) or (another
+    host, or no pid, and no update for LOST_AFTER_S).
+    """
+    state = status.get("state")
+    if not isinstance(state, str) or not state:
+        return "unknown"
+    if state not in LIVE_STATES:
+        return state
+    now = time.time() if now is None else now
+    updated = status.get("updated")
+    stale = isinstance(updated, (int, float)) and now - updated > LOST_AFTER_S
+    pid = status.get("pid")
+    if status.get("host") == _HOST and isinstance(pid, int):
+        return state if pid_alive(pid, status.get("started")) else "lost"
+    if stale or not isinstance(updated, (int, float)):
+        return "lost" if stale else state
+    return state

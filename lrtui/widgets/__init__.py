@@ -1,0 +1,1 @@
+"""Textual widgets for lrtui (import the submodules you need; this package imports nothing eagerly)."""
