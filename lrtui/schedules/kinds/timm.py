@@ -1,0 +1,619 @@
+"""timm's schedulers (`timm.scheduler`, checked against timm 1.0.x).
+
+timm schedulers are stateless: the training loop passes t (the epoch with `t_in_epochs=True`, calling
+`step(epoch)` at each epoch end; else the update count, calling `step_update(num_updates)` after each
+optimizer step), and the lr is `_get_lr(t)` (+ noise). t = 0 is the constructor's value: the group's lr,
+or warmup_lr_init when warmup_t > 0. The base value is each group's lr (`initial_lr`).
+
+t_in_epochs maps onto the plan: with t_in_epochs=True and per-step plan stepping, t = k // steps_per_epoch
+(the lr changes at epoch ends, as in timm's train.py); with t_in_epochs=False and per-epoch plan
+stepping, t = k · steps_per_epoch (the lr of each epoch's first update; the lint says the preview is coarse).
+
+Noise (noise_range_t) is reproduced exactly without torch: timm seeds a fresh torch.Generator with
+noise_seed + t and draws torch.randn(1) (resampled until |noise| < noise_pct) or torch.rand(1). `_torch_noise`
+re-implements torch's CPU mt19937, its 53-bit uniform doubles, Box–Muller with the cached second sample,
+and the float32 rounding; tests compare it with real torch for thousands of seeds.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from lrtui.schedules.catalogue import Context, Kind, Marker, Values, register
+from lrtui.schedules.errors import SpecError
+from lrtui.schedules.params import Param
+from lrtui.schedules.spec import Spec
+
+# -- shared parameters (declared in each class's signature order: positional args map onto them) -------
+
+
+def _warmup_params(prefix_default: bool) -> tuple[Param, ...]:
+    return (
+        Param("warmup_t", "int", 0, help="Warmup length in t (epochs or updates).", lo=0),
+        Param(
+            "warmup_lr_init", "float", 0.0, help="The lr at t = 0 of the warmup (linear up from here).", lo=0
+        ),
+        Param(
+            "warmup_prefix",
+            "bool",
+            prefix_default,
+            help="True: the schedule starts after the warmup. False: the warmup overlaps the schedule's start "
+            "(the peak is never reached).",
+        ),
+    )
+
+
+T_IN_EPOCHS = Param(
+    "t_in_epochs", "bool", True, help="t counts epochs (step(epoch)); False: updates (step_update)."
+)
+NOISE = (
+    Param(
+        "noise_range_t",
+        "int_list",
+        None,
+        optional=True,
+        advanced=True,
+        help="Add noise for t in [a, b) (a list of 2), or for t ≥ n (one integer).",
+    ),
+    Param("noise_pct", "float", 0.67, lo=0, lo_open=True, advanced=True, help="Noise bound (relative)."),
+    Param("noise_std", "float", 1.0, lo=0, lo_open=True, advanced=True, help="Std of the normal noise."),
+    Param(
+        "noise_seed", "int", 42, lo=0, hi=2**63 - 1, advanced=True, help="Seed (timm seeds noise_seed + t)."
+    ),
+)
+CYCLE = (
+    Param("cycle_mul", "float", 1.0, help="Each cycle is cycle_mul times longer.", lo=0, lo_open=True),
+    Param("cycle_decay", "float", 1.0, help="Each cycle's peak is cycle_decay times the previous one.", lo=0),
+    Param("cycle_limit", "int", 1, help="Number of cycles; after them the lr stays at lr_min.", lo=0),
+)
+T_INITIAL = Param("t_initial", "int", help="Length of the first cycle in t.", lo=1)
+LR_MIN = Param("lr_min", "float", 0.0, help="The floor of the cycle.", lo=0)
+K_DECAY = Param("k_decay", "float", 1.0, help="k-decay exponent on t (1 = plain).", lo=0, lo_open=True)
+
+
+def _by_name(*groups) -> dict[str, Param]:
+    return {p.name: p for g in groups for p in (g if isinstance(g, tuple) else (g,))}
+
+
+class _TimmKind(Kind):
+    library = "timm"
+    noise_type_param = False
+
+    # -- resolve: noise_range_t may be one integer (t ≥ n) ------------------------------------------
+
+    def resolve(self, spec: Spec, ctx: Context, where: str = ""):
+        raw = spec.args.get("noise_range_t")
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            inner = Spec(spec.kind, {**spec.args, "noise_range_t": [raw]})
+            bound = super().resolve(inner, ctx, where)
+            from lrtui.schedules.catalogue import Bound
+
+            return Bound(self, bound.args, spec)
+        return super().resolve(spec, ctx, where)
+
+    def check(self, args, ctx, where):
+        r = args.get("noise_range_t")
+        if r is not None:
+            if len(r) not in (1, 2) or r[0] < 0:
+                raise SpecError.bad_value(
+                    f"{where}.noise_range_t",
+                    list(r),
+                    "an integer ≥ 0, or a list [start, end) of 2 integers ≥ 0",
+                )
+            if args.get("noise_type", "normal") == "normal" and args["noise_pct"] / args["noise_std"] < 0.01:
+                raise SpecError.bad_value(
+                    f"{where}.noise_pct",
+                    args["noise_pct"],
+                    f"≥ 0.01·noise_std ({0.01 * args['noise_std']:g}): timm resamples normal "
+                    "noise until |noise| < noise_pct, which would take very long",
+                )
+
+    # -- t mapping -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def t_of_k(args, ctx: Context, k: np.ndarray) -> np.ndarray:
+        """timm's t for the scheduler position k of the plan (see the module docstring)."""
+        k = np.asarray(k, dtype=np.float64)
+        epochs = args.get("t_in_epochs", True)
+        spe = ctx.steps_per_epoch
+        if epochs:
+            if ctx.stepping == "step":
+                return np.floor_divide(k, spe)
+            if ctx.stepping == "fractional":
+                return np.floor(k)
+            return k
+        if ctx.stepping == "epoch":
+            return k * spe
+        if ctx.stepping == "fractional":
+            return np.round(k * spe)
+        return k
+
+    @staticmethod
+    def k_per_t(args, ctx: Context) -> float:
+        """Scheduler positions per t (to place markers given in t)."""
+        epochs = args.get("t_in_epochs", True)
+        if epochs and ctx.stepping == "step":
+            return float(ctx.steps_per_epoch)
+        if not epochs and ctx.stepping == "epoch":
+            return 1.0 / ctx.steps_per_epoch
+        if not epochs and ctx.stepping == "fractional":
+            return 1.0 / ctx.steps_per_epoch
+        return 1.0
+
+    # -- the schedule ----------------------------------------------------------------------------------
+
+    def warmup_targets(self, args, base: np.ndarray) -> np.ndarray:
+        return base
+
+    def get_lr(self, args, base: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """timm's _get_lr(t) after the warmup branch: shape (groups, n); t already prefix-shifted."""
+        raise NotImplementedError
+
+    def values(self, args, ctx, k):
+        base = np.asarray(ctx.base_lrs, dtype=np.float64)[:, None]
+        t = self.t_of_k(args, ctx, k)[None, :]
+        with np.errstate(all="ignore"):
+            lr = self.lr_at(args, base, t)
+            lr = _add_noise(args, lr, t[0])
+            # t = 0: the constructor's value (timm never calls _get_lr(0) in a fresh run).
+            init = np.full_like(base, args["warmup_lr_init"]) if args["warmup_t"] else base
+            lr = np.where(t == 0, init, lr)
+        return Values(np.broadcast_to(lr, (len(ctx.base_lrs), t.shape[1])).copy())
+
+    def lr_at(self, args, base, t):
+        w, init = args["warmup_t"], args["warmup_lr_init"]
+        tt = t - w if args["warmup_prefix"] else t
+        after = self.get_lr(args, base, tt)
+        if not w:
+            return after
+        steps = (self.warmup_targets(args, base) - init) / w
+        return np.where(t < w, init + t * steps, after)
+
+    def markers(self, args, ctx):
+        s = self.k_per_t(args, ctx)
+        out = []
+        w = args["warmup_t"]
+        if w:
+            out.append(
+                Marker(w * s, "warmup_end", "warmup end" + ("" if args["warmup_prefix"] else " (overlaps)"))
+            )
+        out.extend(Marker(m * s, kind, label) for m, kind, label in self.t_markers(args, ctx.horizon / s))
+        return [m for m in out if m.step <= ctx.horizon][:200]
+
+    def t_markers(self, args, t_horizon: float) -> list[tuple[float, str, str]]:
+        return []
+
+
+def _cycles(args, t: np.ndarray):
+    """(i, t_i, t_curr) of timm's cycle arithmetic, vectorised (same operation order)."""
+    t_initial, cm = args["t_initial"], args["cycle_mul"]
+    if cm != 1:
+        # timm's math.log raises ValueError where the argument is ≤ 0 (cycle_mul < 1, late t): NaN here.
+        arg = 1 - t / t_initial * (1 - cm)
+        i = np.where(arg > 0, np.floor(np.log(arg) / math.log(cm)), np.nan)
+        t_i = cm**i * t_initial
+        t_curr = t - (1 - cm**i) / (1 - cm) * t_initial
+    else:
+        i = np.floor_divide(t, t_initial)
+        t_i = np.float64(t_initial)
+        t_curr = t - (t_initial * i)
+    return i, t_i, t_curr
+
+
+def _cycle_starts(args, t_horizon: float) -> list[tuple[float, str, str]]:
+    t_initial, cm, limit = args["t_initial"], args["cycle_mul"], args["cycle_limit"]
+    shift = args["warmup_t"] if args["warmup_prefix"] else 0
+    out, start, length = [], 0.0, float(t_initial)
+    for i in range(1, 201):
+        start += length
+        length *= cm
+        if start + shift > t_horizon or length <= 0:
+            break
+        kind, label = ("restart", f"cycle {i + 1}") if i < limit else ("end", "cycles end: lr_min")
+        out.append((start + shift, kind, label))
+        if i >= limit:
+            break
+    return out
+
+
+@register
+class CosineLRScheduler(_TimmKind):
+    name = "CosineLRScheduler"
+    summary = "timm cosine decay with warmup, restarts (cycle_mul/decay/limit), k-decay and noise."
+    example = (
+        "CosineLRScheduler(t_initial=100, lr_min=1e-5, warmup_t=5, warmup_lr_init=1e-4, warmup_prefix=True)"
+    )
+    params = (T_INITIAL, LR_MIN, *CYCLE, *_warmup_params(False), T_IN_EPOCHS, *NOISE, K_DECAY)
+
+    def get_lr(self, args, base, t):
+        i, t_i, t_curr = _cycles(args, t)
+        lr_min, k = args["lr_min"], args["k_decay"]
+        lr_max = base * args["cycle_decay"] ** i
+        lr = lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(math.pi * t_curr**k / t_i**k))
+        return np.where(np.isnan(i), np.nan, np.where(i < args["cycle_limit"], lr, lr_min))
+
+    def t_markers(self, args, t_horizon):
+        return _cycle_starts(args, t_horizon)
+
+
+@register
+class TanhLRScheduler(_TimmKind):
+    name = "TanhLRScheduler"
+    summary = "timm hyperbolic-tangent decay (lb → ub) with warmup, restarts and noise."
+    example = "TanhLRScheduler(t_initial=100, warmup_t=5, warmup_lr_init=1e-4)"
+    params = (
+        T_INITIAL,
+        Param("lb", "float", -7.0, help="tanh argument at the cycle start."),
+        Param("ub", "float", 3.0, help="tanh argument at the cycle end."),
+        LR_MIN,
+        *CYCLE,
+        *_warmup_params(False),
+        T_IN_EPOCHS,
+        *NOISE,
+    )
+
+    def check(self, args, ctx, where):
+        if not args["lb"] < args["ub"]:
+            raise SpecError.bad_value(
+                f"{where}.lb", args["lb"], f"< ub ({args['ub']:g}) (timm asserts lb < ub)"
+            )
+        super().check(args, ctx, where)
+
+    def get_lr(self, args, base, t):
+        i, t_i, t_curr = _cycles(args, t)
+        lr_min, lb, ub = args["lr_min"], args["lb"], args["ub"]
+        lr_max = base * args["cycle_decay"] ** i
+        tr = t_curr / t_i
+        lr = lr_min + 0.5 * (lr_max - lr_min) * (1 - np.tanh(lb * (1.0 - tr) + ub * tr))
+        return np.where(np.isnan(i), np.nan, np.where(i < args["cycle_limit"], lr, lr_min))
+
+    def warmup_targets(self, args, base):
+        # timm: without warmup_prefix the warmup aims at _get_lr(warmup_t), the overlapped schedule's value.
+        if args["warmup_prefix"]:
+            return base
+        return self.get_lr(args, base, np.full((1, 1), float(args["warmup_t"])))
+
+    def t_markers(self, args, t_horizon):
+        return _cycle_starts(args, t_horizon)
+
+
+@register
+class PolyLRScheduler(_TimmKind):
+    name = "PolyLRScheduler"
+    summary = "timm polynomial decay (power 0.5 by default) with warmup, restarts, k-decay and noise."
+    example = "PolyLRScheduler(t_initial=100, power=0.5, warmup_t=5)"
+    params = (
+        T_INITIAL,
+        Param("power", "float", 0.5, help="Power of the decay.", lo=0),
+        LR_MIN,
+        *CYCLE,
+        *_warmup_params(False),
+        T_IN_EPOCHS,
+        *NOISE,
+        K_DECAY,
+    )
+
+    def get_lr(self, args, base, t):
+        i, t_i, t_curr = _cycles(args, t)
+        lr_min, k = args["lr_min"], args["k_decay"]
+        lr_max = base * args["cycle_decay"] ** i
+        lr = lr_min + (lr_max - lr_min) * (1 - t_curr**k / t_i**k) ** args["power"]
+        return np.where(np.isnan(i), np.nan, np.where(i < args["cycle_limit"], lr, lr_min))
+
+    def t_markers(self, args, t_horizon):
+        return _cycle_starts(args, t_horizon)
+
+
+@register
+class StepLRScheduler(_TimmKind):
+    name = "StepLRScheduler"
+    summary = "timm step decay: lr · decay_rate^(t // decay_t), warmup before it (warmup_prefix=True)."
+    example = "StepLRScheduler(decay_t=30, decay_rate=0.1, warmup_t=3, warmup_lr_init=1e-4)"
+    params = (
+        Param("decay_t", "float", help="Decay period in t.", lo=0, lo_open=True),
+        Param("decay_rate", "float", 1.0, help="Multiplier per period.", lo=0),
+        *_warmup_params(True),
+        T_IN_EPOCHS,
+        *NOISE,
+    )
+
+    def get_lr(self, args, base, t):
+        return base * args["decay_rate"] ** np.floor_divide(t, args["decay_t"])
+
+    def t_markers(self, args, t_horizon):
+        d, shift = args["decay_t"], (args["warmup_t"] if args["warmup_prefix"] else 0)
+        n = int(min(200, max(0, (t_horizon - shift) // d)))
+        return [(shift + d * j, "milestone", f"×{args['decay_rate']:g}") for j in range(1, n + 1)]
+
+
+def _bisect_right(a: tuple, x: np.ndarray) -> np.ndarray:
+    """bisect.bisect_right(a, x) for every x, step for step (so an unsorted `a` gives timm's result too)."""
+    lo = np.zeros(x.shape, dtype=np.int64)
+    hi = np.full(x.shape, len(a), dtype=np.int64)
+    arr = np.asarray(a, dtype=np.float64) if a else np.zeros(1)
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        below = x < arr[np.minimum(mid, len(arr) - 1)]
+        hi = np.where(active & below, mid, hi)
+        lo = np.where(active & ~below, mid + 1, lo)
+
+
+@register
+class MultiStepLRScheduler(_TimmKind):
+    name = "MultiStepLRScheduler"
+    summary = "timm multi-step decay; each milestone applies one t EARLY (bisect on t + 1), unlike torch."
+    example = "MultiStepLRScheduler(decay_t=[30, 60, 90], decay_rate=0.1)"
+    params = (
+        Param("decay_t", "int_list", help="Milestones in t (applied at t = milestone − 1).", min_items=1),
+        Param("decay_rate", "float", 1.0, help="Multiplier per milestone.", lo=0),
+        *_warmup_params(True),
+        T_IN_EPOCHS,
+        *NOISE,
+    )
+
+    def get_lr(self, args, base, t):
+        n = _bisect_right(args["decay_t"], t + 1)
+        return base * args["decay_rate"] ** n
+
+    def t_markers(self, args, t_horizon):
+        shift = args["warmup_t"] if args["warmup_prefix"] else 0
+        return [
+            (m - 1 + shift, "milestone", f"{m} (applies at t={m - 1})")
+            for m in args["decay_t"]
+            if m - 1 + shift <= t_horizon
+        ]
+
+
+@register
+class PlateauLRScheduler(_TimmKind):
+    name = "PlateauLRScheduler"
+    summary = "timm's wrapper of torch ReduceLROnPlateau: mode='max' by default (accuracy), warmup, noise."
+    example = "PlateauLRScheduler(decay_rate=0.5, patience_t=5, mode='min')"
+    noise_type_param = True
+    params = (
+        Param("decay_rate", "float", 0.1, help="Factor on a plateau.", lo=0, hi=1, hi_open=True),
+        Param("patience_t", "int", 10, help="Bad epochs tolerated.", lo=0),
+        Param("threshold", "float", 1e-4, help="Relative improvement that counts.", lo=0),
+        Param("cooldown_t", "int", 0, help="Epochs to wait after a decay.", lo=0),
+        Param("warmup_t", "int", 0, help="Warmup epochs.", lo=0),
+        Param("warmup_lr_init", "float", 0.0, help="The lr at t = 0 of the warmup.", lo=0),
+        Param("lr_min", "float", 0.0, help="Floor.", lo=0),
+        Param(
+            "mode",
+            "choice",
+            "max",
+            choices=("min", "max"),
+            help="'max' (timm's default!) treats a rising metric as better; use 'min' for a loss.",
+        ),
+        NOISE[0],
+        Param(
+            "noise_type", "choice", "normal", choices=("normal", "uniform"), advanced=True, help="Noise type."
+        ),
+        *NOISE[1:],
+    )
+
+    def values(self, args, ctx, k):
+        """Replays the recursion once per t (epoch); the metric series is ctx.metric[t - 1] at step(t)."""
+        k = np.asarray(k)
+        t_all = self.t_of_k(args, ctx, k)
+        n_t = int(np.max(t_all)) + 1 if t_all.size else 0
+        base = np.asarray(ctx.base_lrs, dtype=np.float64)
+        table = _plateau_table(args, base, n_t, ctx.metric)
+        idx = np.clip(t_all.astype(np.int64), 0, max(n_t - 1, 0))
+        return Values(table[:, idx] if n_t else np.zeros((len(base), 0)))
+
+    def markers(self, args, ctx):
+        w = args["warmup_t"]
+        return [Marker(w * self.k_per_t(args, ctx), "warmup_end", "warmup end")] if w else []
+
+
+def _plateau_table(args, base: np.ndarray, n_t: int, metric) -> np.ndarray:
+    """lr per group for t = 0..n_t-1, following PlateauLRScheduler.step(t, metric) exactly."""
+    w, init = args["warmup_t"], args["warmup_lr_init"]
+    steps = (base - init) / w if w else np.ones_like(base)
+    lr = np.full_like(base, init) if w else base.copy()
+    out = np.empty((len(base), n_t))
+    if n_t:
+        out[:, 0] = lr
+    mode, thr, factor, patience = args["mode"], args["threshold"], args["decay_rate"], args["patience_t"]
+    best = math.inf if mode == "min" else -math.inf
+    bad = cooldown_counter = 0
+    restore = None
+    noise_on = args["noise_range_t"] is not None
+    for t in range(1, n_t):
+        if t <= w:
+            lr = np.array([init + t * s for s in steps])
+        else:
+            if restore is not None:
+                lr, restore = restore, None
+            # step(t) receives metric[t - 1]; past the end of the series the last value repeats (as for torch's kind).
+            m = None if not metric else metric[min(t - 1, len(metric) - 1)]
+            if m is not None and not (isinstance(m, float) and math.isnan(m)):
+                current = float(m)
+                better = current < best * (1.0 - thr) if mode == "min" else current > best * (thr + 1.0)
+                if better:
+                    best, bad = current, 0
+                else:
+                    bad += 1
+                if cooldown_counter > 0:
+                    cooldown_counter -= 1
+                    bad = 0
+                if bad > patience:
+                    new = np.maximum(lr * factor, args["lr_min"])
+                    lr = np.where(lr - new > 1e-8, new, lr)
+                    cooldown_counter, bad = args["cooldown_t"], 0
+            if noise_on and _in_noise_range(args["noise_range_t"], np.array([t]))[0]:
+                noise = _torch_noise(
+                    np.array([args["noise_seed"] + t]),
+                    args.get("noise_type", "normal"),
+                    args["noise_pct"],
+                    args["noise_std"],
+                )[0]
+                restore = lr.copy()
+                lr = lr + lr * noise
+        out[:, t] = lr
+    return out
+
+
+# -- noise ---------------------------------------------------------------------------------------------
+
+
+def _in_noise_range(r, t: np.ndarray) -> np.ndarray:
+    if len(r) == 2:
+        return (r[0] <= t) & (t < r[1])
+    return t >= r[0]
+
+
+def _add_noise(args, lr: np.ndarray, t: np.ndarray) -> np.ndarray:
+    r = args.get("noise_range_t")
+    if r is None:
+        return lr
+    on = _in_noise_range(r, t) & (t != 0)
+    if not on.any():
+        return lr
+    tu, inv = np.unique(t[on], return_inverse=True)
+    noise_u = _torch_noise(
+        args["noise_seed"] + tu.astype(np.int64), "normal", args["noise_pct"], args["noise_std"]
+    )
+    noise = np.zeros(t.shape)
+    noise[on] = noise_u[inv]
+    return np.where(on, lr + lr * noise, lr)
+
+
+_U32 = np.uint32
+
+
+def _mt_init(seeds: np.ndarray) -> np.ndarray:
+    """mt19937 init_genrand (torch keeps the low 32 bits of the seed): state of shape (624, n)."""
+    mt = np.empty((624, len(seeds)), dtype=_U32)
+    mt[0] = (seeds.astype(np.uint64) & np.uint64(0xFFFFFFFF)).astype(_U32)
+    for i in range(1, 624):
+        prev = mt[i - 1]
+        mt[i] = _U32(1812433253) * (prev ^ (prev >> _U32(30))) + _U32(i)
+    return mt
+
+
+def _mt_twist(mt: np.ndarray) -> None:
+    """The standard twist of all 624 words, in 4 blocks that respect its in-place dependencies."""
+    upper, lower, magic = _U32(0x80000000), _U32(0x7FFFFFFF), _U32(0x9908B0DF)
+
+    def mix(i0, i1, src_next, src_far):
+        y = (mt[i0:i1] & upper) | (src_next & lower)
+        mt[i0:i1] = src_far ^ (y >> _U32(1)) ^ np.where((y & _U32(1)) != 0, magic, _U32(0))
+
+    mix(0, 227, mt[1:228], mt[397:624].copy())
+    mix(227, 454, mt[228:455], mt[0:227].copy())
+    mix(454, 623, mt[455:624], mt[227:396].copy())
+    mix(623, 624, mt[0:1], mt[396:397].copy())
+
+
+def _mt_temper(y: np.ndarray) -> np.ndarray:
+    y = y ^ (y >> _U32(11))
+    y = y ^ ((y << _U32(7)) & _U32(0x9D2C5680))
+    y = y ^ ((y << _U32(15)) & _U32(0xEFC60000))
+    return y ^ (y >> _U32(18))
+
+
+def _torch_noise(seeds: np.ndarray, noise_type: str, pct: float, std: float) -> np.ndarray:
+    """timm's Scheduler._calculate_noise for each seed (= noise_seed + t), reproducing torch's CPU RNG."""
+    seeds = np.asarray(seeds, dtype=np.int64)
+    if seeds.size and np.array_equal(seeds, np.arange(seeds[0], seeds[0] + seeds.size)):
+        # The usual case (consecutive t): cached, so re-drawing the preview after an edit costs nothing.
+        return _noise_range(int(seeds[0]), int(seeds.size), noise_type, float(pct), float(std))
+    return _noise_uncached(seeds, noise_type, pct, std)
+
+
+@functools.lru_cache(maxsize=8)
+def _noise_range(first: int, n: int, noise_type: str, pct: float, std: float) -> np.ndarray:
+    out = _noise_uncached(np.arange(first, first + n, dtype=np.int64), noise_type, pct, std)
+    out.setflags(write=False)
+    return out
+
+
+def _noise_uncached(seeds: np.ndarray, noise_type: str, pct: float, std: float) -> np.ndarray:
+    out = np.empty(len(seeds))
+    chunk = 16384  # 624 state words per seed: 40 MB of generator state per chunk
+    for start in range(0, len(seeds), chunk):
+        out[start : start + chunk] = _noise_chunk(seeds[start : start + chunk], noise_type, pct, std)
+    return out
+
+
+_FIRST_WORDS = 8  # words of the first twist computed up front: 2 Box-Muller pairs, 4 normal candidates
+
+
+def _first_words(seeds: np.ndarray) -> np.ndarray:
+    """The first _FIRST_WORDS outputs of each generator, without initialising or twisting all 624 words.
+
+    Output j < 227 of the first twist needs only state words j, j + 1 and j + 397 of the seeded state.
+    """
+    n = 397 + _FIRST_WORDS
+    mt = np.empty((n, len(seeds)), dtype=_U32)
+    mt[0] = (seeds.astype(np.uint64) & np.uint64(0xFFFFFFFF)).astype(_U32)
+    for i in range(1, n):
+        prev = mt[i - 1]
+        mt[i] = _U32(1812433253) * (prev ^ (prev >> _U32(30))) + _U32(i)
+    j = _FIRST_WORDS
+    y = (mt[0:j] & _U32(0x80000000)) | (mt[1 : j + 1] & _U32(0x7FFFFFFF))
+    twisted = mt[397 : 397 + j] ^ (y >> _U32(1)) ^ ((y & _U32(1)) * _U32(0x9908B0DF))
+    return _mt_temper(twisted).astype(np.uint64)
+
+
+def _normals(words: np.ndarray, std: float) -> np.ndarray:
+    """Candidate noises (cos sample, then the cached sin sample, per pair of 53-bit uniforms) × std."""
+    w = words.reshape(words.shape[0] // 4, 4, -1)
+    mask53 = np.uint64((1 << 53) - 1)
+    u1 = (((w[:, 0] << np.uint64(32)) | w[:, 1]) & mask53).astype(np.float64) * 2.0**-53
+    u2 = (((w[:, 2] << np.uint64(32)) | w[:, 3]) & mask53).astype(np.float64) * 2.0**-53
+    r = np.sqrt(-2.0 * np.log1p(-u2))
+    theta = 2.0 * math.pi * u1
+    z = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).reshape(2 * w.shape[0], -1)
+    return z.astype(np.float32).astype(np.float64) * std
+
+
+def _noise_chunk(seeds: np.ndarray, noise_type: str, pct: float, std: float) -> np.ndarray:
+    words = _first_words(seeds)
+    if noise_type != "normal":
+        u = (words[0] & np.uint64(0xFFFFFF)).astype(np.float64) * 2.0**-24  # exact in float32
+        return 2 * (u - 0.5) * pct
+    result = np.full(len(seeds), np.nan)
+    noise = _normals(words, std)
+    ok = np.abs(noise) < pct
+    found = ok.any(axis=0)
+    result[found] = noise[np.argmax(ok, axis=0)[found], np.nonzero(found)[0]]
+    rest = np.nonzero(~found)[0]
+    if rest.size:
+        result[rest] = _noise_slow(seeds[rest], pct, std)
+    return result
+
+
+def _noise_slow(seeds: np.ndarray, pct: float, std: float) -> np.ndarray:
+    """Rejection sampling through whole twists, for the seeds whose first candidates were all rejected."""
+    mt = _mt_init(seeds)
+    result = np.full(len(seeds), np.nan)
+    todo = np.ones(len(seeds), dtype=bool)
+    for _block in range(64):
+        _mt_twist(mt)
+        noise = _normals(_mt_temper(mt).astype(np.uint64), std)
+        ok = np.abs(noise) < pct
+        found = ok.any(axis=0) & todo
+        result[found] = noise[np.argmax(ok, axis=0)[found], np.nonzero(found)[0]]
+        todo &= ~found
+        if not todo.any():
+            break
+    return np.where(np.isnan(result), 0.0, result)  # (never reached for noise_pct ≥ 0.01·noise_std)
+
+
+__all__ = [
+    "CosineLRScheduler",
+    "MultiStepLRScheduler",
+    "PlateauLRScheduler",
+    "PolyLRScheduler",
+    "StepLRScheduler",
+    "TanhLRScheduler",
+]

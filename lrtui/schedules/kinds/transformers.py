@@ -1,0 +1,582 @@
+"""Hugging Face transformers' schedules (`transformers.optimization`, checked against 5.x).
+
+Every one is a torch `LambdaLR`: lr = base · λ(k). λ is ported operation by operation (float order
+matters for bit-exactness) and vectorised over k. Quirks are reproduced, not fixed: every *_with_warmup
+starts at exactly 0, cosine is not clamped past num_training_steps, polynomial reads the optimizer's
+*default* lr (`optimizer.defaults["lr"]`, our Context.default_lr) and needs it > lr_end, and
+`get_scheduler("constant", num_warmup_steps=...)` silently ignores the warmup.
+
+`get_scheduler(name, num_warmup_steps=, num_training_steps=, ...)` dispatches to the named kind. Its
+`scheduler_specific_kwargs={...}` are written flat here (`get_scheduler("cosine", ..., num_cycles=2)`),
+because spec values cannot be dicts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lrtui.schedules.catalogue import Context, Kind, Marker, Values, register
+from lrtui.schedules.errors import SpecError
+from lrtui.schedules.params import Param
+from lrtui.schedules.spec import Spec
+
+W_HELP = "Warmup steps: λ rises linearly from 0 (exactly 0 at step 0) to 1."
+N_HELP = "Total training steps: the decay ends here."
+LAST_EPOCH = Param(
+    "last_epoch", "int", -1, help="Only -1 (a fresh schedule) is previewed.", lo=-1, hi=-1, advanced=True
+)
+
+# get_scheduler name -> kind name
+SCHEDULER_NAMES = {
+    "linear": "get_linear_schedule_with_warmup",
+    "cosine": "get_cosine_schedule_with_warmup",
+    "cosine_with_restarts": "get_cosine_with_hard_restarts_schedule_with_warmup",
+    "polynomial": "get_polynomial_decay_schedule_with_warmup",
+    "constant": "get_constant_schedule",
+    "constant_with_warmup": "get_constant_schedule_with_warmup",
+    "inverse_sqrt": "get_inverse_sqrt_schedule",
+    "cosine_with_min_lr": "get_cosine_with_min_lr_schedule_with_warmup",
+    "cosine_warmup_with_min_lr": "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+    "warmup_stable_decay": "get_wsd_schedule",
+    "reduce_lr_on_plateau": "",  # torch's ReduceLROnPlateau: write that kind directly
+}
+
+
+def _k(k) -> np.ndarray:
+    return np.asarray(k, dtype=np.float64)
+
+
+def _warmup(k: np.ndarray, w: int) -> np.ndarray:
+    # float(current_step) / float(max(1, num_warmup_steps))
+    return k / float(max(1, w))
+
+
+class _LambdaKind(Kind):
+    """A transformers schedule: lr = base · λ(k)."""
+
+    library = "transformers"
+
+    def factor(self, args, ctx: Context, k: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def values(self, args, ctx, k):
+        base = np.asarray(ctx.base_lrs, dtype=np.float64)[:, None]
+        with np.errstate(all="ignore"):
+            lam = np.broadcast_to(self.factor(args, ctx, _k(k)), np.shape(k))
+            return Values(base * lam[None, :])
+
+    def markers(self, args, ctx):
+        out = []
+        w = args.get("num_warmup_steps") or 0
+        if w > 0:
+            out.append(Marker(float(w), "warmup_end", "warmup end"))
+        n = args.get("num_training_steps")
+        if n is not None:
+            out.append(Marker(float(n), "end", "num_training_steps"))
+        return out
+
+
+@register
+class Linear(_LambdaKind):
+    name = "get_linear_schedule_with_warmup"
+    aliases = ("linear_schedule_with_warmup",)
+    summary = "Linear warmup from 0, then linear decay to 0 at num_training_steps (transformers 'linear')."
+    example = "get_linear_schedule_with_warmup(num_warmup_steps=100, num_training_steps=1000)"
+    params = (
+        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
+        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        LAST_EPOCH,
+    )
+
+    def factor(self, args, ctx, k):
+        w, n = args["num_warmup_steps"], args["num_training_steps"]
+        decay = float(n) - k
+        decay /= float(max(1, n - w))
+        np.maximum(0.0, decay, out=decay)
+        return _with_warmup(decay, k, w)
+
+
+def _cosine_factor(k, w, n, num_cycles, min_lr_rate=0.0):
+    # transformers' second `_get_cosine_schedule_with_warmup_lr_lambda` (it shadows the first one).
+    # In-place numpy ops (same operations, same order) keep a 1M-step curve cheap.
+    f = k - w
+    f /= float(max(1, n - w))  # progress
+    f *= math.pi * float(num_cycles) * 2.0
+    np.cos(f, out=f)
+    f += 1.0
+    f *= 0.5
+    if min_lr_rate != 0.0:
+        f *= 1 - min_lr_rate
+        f += min_lr_rate
+    np.maximum(0, f, out=f)
+    return _with_warmup(f, k, w)
+
+
+def _with_warmup(f: np.ndarray, k: np.ndarray, w: int) -> np.ndarray:
+    """f where k ≥ w, the linear warmup k / max(1, w) before (in place)."""
+    if w > 0:
+        early = k < w
+        f[early] = k[early] / float(max(1, w))
+    return f
+
+
+@register
+class Cosine(_LambdaKind):
+    name = "get_cosine_schedule_with_warmup"
+    aliases = ("cosine_schedule_with_warmup",)
+    summary = "Linear warmup from 0, then half a cosine to 0 at num_training_steps; not clamped after it."
+    example = "get_cosine_schedule_with_warmup(num_warmup_steps=100, num_training_steps=1000)"
+    params = (
+        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
+        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        Param("num_cycles", "float", 0.5, help="Cosine waves over the decay (0.5 = down to 0 once).", lo=0),
+        LAST_EPOCH,
+    )
+
+    def factor(self, args, ctx, k):
+        return _cosine_factor(k, args["num_warmup_steps"], args["num_training_steps"], args["num_cycles"])
+
+
+@register
+class CosineHardRestarts(_LambdaKind):
+    name = "get_cosine_with_hard_restarts_schedule_with_warmup"
+    aliases = ("cosine_with_hard_restarts_schedule_with_warmup",)
+    summary = (
+        "Linear warmup from 0, then num_cycles cosine decays with hard restarts; 0 after num_training_steps."
+    )
+    example = "get_cosine_with_hard_restarts_schedule_with_warmup(num_warmup_steps=100, num_training_steps=1000, num_cycles=3)"
+    params = (
+        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
+        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        Param("num_cycles", "int", 1, help="Number of cosine cycles (hard restarts).", lo=1),
+        LAST_EPOCH,
+    )
+
+    def factor(self, args, ctx, k):
+        w, n, c = args["num_warmup_steps"], args["num_training_steps"], args["num_cycles"]
+        progress = (k - w) / float(max(1, n - w))
+        f = np.maximum(0.0, 0.5 * (1.0 + np.cos(math.pi * ((float(c) * progress) % 1.0))))
+        return np.where(k < w, _warmup(k, w), np.where(progress >= 1.0, 0.0, f))
+
+    def markers(self, args, ctx):
+        out = super().markers(args, ctx)
+        w, n, c = args["num_warmup_steps"], args["num_training_steps"], args["num_cycles"]
+        out += [Marker(w + i * (n - w) / c, "restart", f"restart {i}") for i in range(1, min(c, 200))]
+        return out
+
+
+@register
+class Polynomial(_LambdaKind):
+    name = "get_polynomial_decay_schedule_with_warmup"
+    aliases = ("polynomial_decay_schedule_with_warmup",)
+    summary = "Linear warmup from 0, then polynomial decay from the optimizer's default lr to lr_end."
+    example = (
+        "get_polynomial_decay_schedule_with_warmup(num_warmup_steps=100, num_training_steps=3000, power=2.0)"
+    )
+    params = (
+        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
+        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        Param(
+            "lr_end",
+            "float",
+            1e-7,
+            help="The lr reached at num_training_steps (absolute, not a ratio).",
+            lo=0,
+        ),
+        Param("power", "float", 1.0, help="Power of the decay (1 = linear).", lo=0),
+        LAST_EPOCH,
+    )
+
+    def check(self, args, ctx, where):
+        lr_init = ctx.lr0
+        if not lr_init > args["lr_end"]:
+            raise SpecError.bad_value(
+                f"{where}.lr_end",
+                args["lr_end"],
+                f"smaller than the optimizer's lr ({lr_init:g}): transformers raises ValueError otherwise",
+            )
+        w, n = args["num_warmup_steps"], args["num_training_steps"]
+        if n == w:
+            raise SpecError.bad_value(
+                f"{where}.num_training_steps",
+                n,
+                f"different from num_warmup_steps={w}: transformers divides by "
+                "num_training_steps − num_warmup_steps (ZeroDivisionError at that step)",
+            )
+
+    def factor(self, args, ctx, k):
+        w, n = args["num_warmup_steps"], args["num_training_steps"]
+        lr_end, power, lr_init = args["lr_end"], args["power"], ctx.lr0
+        lr_range = lr_init - lr_end
+        decay_steps = n - w
+        pct_remaining = 1 - (k - w) / decay_steps
+        decay = lr_range * pct_remaining**power + lr_end
+        body = np.where(k > n, lr_end / lr_init, decay / lr_init)
+        return np.where(k < w, _warmup(k, w), body)
+
+
+@register
+class Constant(_LambdaKind):
+    name = "get_constant_schedule"
+    aliases = ("constant_schedule",)
+    summary = "The optimizer's lr, unchanged (transformers 'constant')."
+    example = "get_constant_schedule()"
+    params = (LAST_EPOCH,)
+
+    def factor(self, args, ctx, k):
+        return np.ones_like(k)
+
+
+@register
+class ConstantWarmup(_LambdaKind):
+    name = "get_constant_schedule_with_warmup"
+    aliases = ("constant_schedule_with_warmup",)
+    summary = "Linear warmup from 0, then constant."
+    example = "get_constant_schedule_with_warmup(num_warmup_steps=100)"
+    params = (Param("num_warmup_steps", "int", help=W_HELP, lo=0), LAST_EPOCH)
+
+    def factor(self, args, ctx, k):
+        w = args["num_warmup_steps"]
+        return np.where(k < w, k / float(max(1.0, w)), 1.0)
+
+
+@register
+class InverseSqrt(_LambdaKind):
+    name = "get_inverse_sqrt_schedule"
+    aliases = ("inverse_sqrt_schedule",)
+    summary = "Linear warmup from 0, then 1/sqrt decay with a timescale (default: the warmup, or 10000)."
+    example = "get_inverse_sqrt_schedule(num_warmup_steps=100)"
+    params = (
+        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
+        Param(
+            "timescale",
+            "int",
+            None,
+            help="Decay timescale; None = num_warmup_steps or 10000.",
+            lo=1,
+            optional=True,
+        ),
+        LAST_EPOCH,
+    )
+
+    @staticmethod
+    def timescale(args) -> int:
+        t = args["timescale"]
+        return t if t is not None else (args["num_warmup_steps"] or 10_000)
+
+    def factor(self, args, ctx, k):
+        w = args["num_warmup_steps"]
+        ts = self.timescale(args)
+        shift = ts - w
+        decay = 1.0 / np.sqrt((k + shift) / ts)
+        return np.where(k < w, _warmup(k, w), decay)
+
+
+def _min_lr_rate(args, ctx, where) -> float:
+    if args["min_lr"] is not None and args["min_lr_rate"] is not None:
+        raise SpecError(
+            f"{where}: give only one of min_lr and min_lr_rate (transformers raises ValueError)",
+            field=f"{where}.min_lr",
+            value=args["min_lr"],
+            allowed="only one of min_lr, min_lr_rate",
+        )
+    if args["min_lr"] is None and args["min_lr_rate"] is None:
+        raise SpecError(
+            f"{where}.min_lr_rate is required: give min_lr (absolute) or min_lr_rate (a ratio of the lr)",
+            field=f"{where}.min_lr_rate",
+            value=None,
+            allowed="min_lr or min_lr_rate",
+        )
+    if args["min_lr"] is not None:
+        return args["min_lr"] / ctx.lr0 if ctx.lr0 else math.inf
+    return args["min_lr_rate"]
+
+
+MIN_LR = Param(
+    "min_lr",
+    "float",
+    None,
+    help="Final lr (absolute; divided by the optimizer's default lr).",
+    lo=0,
+    optional=True,
+)
+MIN_LR_RATE = Param(
+    "min_lr_rate", "float", None, help="Final lr as a ratio of the initial lr.", lo=0, optional=True
+)
+
+
+@register
+class CosineMinLR(_LambdaKind):
+    name = "get_cosine_with_min_lr_schedule_with_warmup"
+    aliases = ("cosine_with_min_lr_schedule_with_warmup",)
+    summary = (
+        "Linear warmup from 0, then cosine decay to min_lr (or min_lr_rate·lr); not clamped after the end."
+    )
+    example = "get_cosine_with_min_lr_schedule_with_warmup(num_warmup_steps=100, num_training_steps=1000, min_lr_rate=0.1)"
+    params = (
+        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
+        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        Param("num_cycles", "float", 0.5, help="Cosine waves over the decay (0.5 = down once).", lo=0),
+        LAST_EPOCH,
+        MIN_LR,
+        MIN_LR_RATE,
+    )
+
+    def check(self, args, ctx, where):
+        if ctx.lr0 == 0 and args["min_lr"] is not None:
+            raise SpecError.bad_value(
+                f"{where}.min_lr",
+                args["min_lr"],
+                "None when the optimizer's lr is 0 (transformers divides by it)",
+            )
+        _min_lr_rate(args, ctx, where)
+
+    def factor(self, args, ctx, k):
+        r = _min_lr_rate(args, ctx, self.name)
+        return _cosine_factor(k, args["num_warmup_steps"], args["num_training_steps"], args["num_cycles"], r)
+
+
+@register
+class CosineWarmupMinLR(_LambdaKind):
+    name = "get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
+    aliases = ("cosine_warmup_with_min_lr",)
+    summary = (
+        "Warmup that does not start at 0 ((k+1)/W, or from warmup_lr_rate), then cosine to min_lr; "
+        "progress counted from k−W+1."
+    )
+    example = (
+        "get_cosine_with_min_lr_schedule_with_warmup_lr_rate(num_warmup_steps=100, num_training_steps=1000, "
+        "min_lr_rate=0.1)"
+    )
+    params = (
+        Param("num_warmup_steps", "int", help="Warmup steps.", lo=0),
+        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        Param("num_cycles", "float", 0.5, help="Cosine waves over the decay (0.5 = down once).", lo=0),
+        LAST_EPOCH,
+        MIN_LR,
+        MIN_LR_RATE,
+        Param(
+            "warmup_lr_rate",
+            "float",
+            None,
+            help="Warmup start as a ratio of the lr; None = (k+1)/W.",
+            lo=0,
+            optional=True,
+        ),
+    )
+
+    def check(self, args, ctx, where):
+        CosineMinLR.check(self, args, ctx, where)
+
+    def factor(self, args, ctx, k):
+        r = _min_lr_rate(args, ctx, self.name)
+        w, n, c, rw = (
+            float(args["num_warmup_steps"]),
+            float(args["num_training_steps"]),
+            args["num_cycles"],
+            args["warmup_lr_rate"],
+        )
+        if rw is None:
+            warm = (k + 1.0) / max(1.0, w)
+        else:
+            warm = rw + (1.0 - rw) * k / max(1, w - 1)
+        progress = (k - w + 1.0) / max(1.0, n - w)
+        factor = 0.5 * (1.0 + np.cos(math.pi * c * 2.0 * progress))
+        factor = factor * (1 - r) + r
+        return np.where(k < w, warm, np.maximum(0, factor))
+
+
+@register
+class WarmupStableDecay(_LambdaKind):
+    name = "get_wsd_schedule"
+    aliases = ("wsd_schedule",)
+    summary = "Warmup, a stable phase at the peak, then a decay over num_decay_steps to min_lr_ratio (WSD)."
+    example = "get_wsd_schedule(num_warmup_steps=100, num_decay_steps=200, num_training_steps=1000)"
+    params = (
+        Param("num_warmup_steps", "int", help="Warmup steps.", lo=0),
+        Param("num_decay_steps", "int", help="Steps of the final decay.", lo=0),
+        Param(
+            "num_training_steps",
+            "int",
+            None,
+            help="Total steps; the stable phase is the rest.",
+            lo=1,
+            optional=True,
+        ),
+        Param(
+            "num_stable_steps",
+            "int",
+            None,
+            help="Stable steps (wins over num_training_steps).",
+            optional=True,
+        ),
+        Param(
+            "warmup_type", "choice", "linear", choices=("linear", "cosine", "1-sqrt"), help="Warmup shape."
+        ),
+        Param("decay_type", "choice", "cosine", choices=("linear", "cosine", "1-sqrt"), help="Decay shape."),
+        Param(
+            "min_lr_ratio", "float", 0.0, help="Floor as a ratio of the lr (warmup starts there too).", lo=0
+        ),
+        Param("num_cycles", "float", 0.5, help="Cosine waves of a cosine decay.", lo=0),
+        LAST_EPOCH,
+    )
+
+    def check(self, args, ctx, where):
+        if args["num_training_steps"] is None and args["num_stable_steps"] is None:
+            raise SpecError(
+                f"{where}.num_training_steps is required: give num_training_steps or num_stable_steps "
+                "(transformers raises ValueError)",
+                field=f"{where}.num_training_steps",
+                value=None,
+                allowed="num_training_steps or num_stable_steps",
+            )
+
+    @staticmethod
+    def phases(args) -> tuple[int, int, int]:
+        w, d = args["num_warmup_steps"], args["num_decay_steps"]
+        s = args["num_stable_steps"]
+        if s is None:
+            s = args["num_training_steps"] - w - d
+        return w, s, d
+
+    def factor(self, args, ctx, k):
+        w, s, d = self.phases(args)
+        m, c = args["min_lr_ratio"], args["num_cycles"]
+        p = k / float(max(1, w))
+        wt = args["warmup_type"]
+        if wt == "linear":
+            wf = p
+        elif wt == "cosine":
+            wf = 0.5 * (1.0 - np.cos(math.pi * p))
+        else:
+            wf = 1.0 - np.sqrt(1.0 - p)
+        wf = np.maximum(0.0, wf * (1.0 - m) + m)
+        q = (k - w - s) / float(max(1, d))
+        dt = args["decay_type"]
+        if dt == "linear":
+            df = 1.0 - q
+        elif dt == "cosine":
+            df = 0.5 * (1.0 + np.cos(math.pi * float(c) * 2.0 * q))
+        else:
+            df = 1.0 - np.sqrt(q)
+        df = np.maximum(0.0, df * (1.0 - m) + m)
+        return np.select([k < w, k < w + s, k < w + s + d], [wf, 1.0, df], m)
+
+    def markers(self, args, ctx):
+        w, s, d = self.phases(args)
+        out = [Marker(float(w), "warmup_end", "warmup end")] if w > 0 else []
+        out.append(Marker(float(w + s), "milestone", "decay start"))
+        out.append(Marker(float(w + s + d), "end", "decay end"))
+        return out
+
+
+def _opt(name: str, typ: str, help: str, **kw) -> Param:
+    return Param(name, typ, None, help=help, optional=True, **kw)
+
+
+# get_scheduler's scheduler_specific_kwargs, flattened: (param, the schedules that accept it)
+_SPECIFIC = (
+    _opt("num_cycles", "float", "cosine/cosine_with_restarts/min_lr/wsd: cosine cycles.", lo=0),
+    _opt("lr_end", "float", "polynomial: final lr.", lo=0),
+    _opt("power", "float", "polynomial: power.", lo=0),
+    _opt("timescale", "int", "inverse_sqrt: timescale.", lo=1),
+    _opt("min_lr", "float", "cosine_with_min_lr: final lr.", lo=0),
+    _opt("min_lr_rate", "float", "cosine_with_min_lr: final lr ratio.", lo=0),
+    _opt("warmup_lr_rate", "float", "cosine_warmup_with_min_lr: warmup start ratio.", lo=0),
+    _opt("num_decay_steps", "int", "warmup_stable_decay: decay steps.", lo=0),
+    _opt("num_stable_steps", "int", "warmup_stable_decay: stable steps."),
+    _opt(
+        "warmup_type", "choice", "warmup_stable_decay: warmup shape.", choices=("linear", "cosine", "1-sqrt")
+    ),
+    _opt("decay_type", "choice", "warmup_stable_decay: decay shape.", choices=("linear", "cosine", "1-sqrt")),
+    _opt("min_lr_ratio", "float", "warmup_stable_decay: floor ratio.", lo=0),
+)
+
+
+@register
+class GetScheduler(Kind):
+    name = "get_scheduler"
+    library = "transformers"
+    summary = "transformers' get_scheduler(name, ...): the Trainer's lr_scheduler_type, dispatched by name."
+    example = 'get_scheduler("cosine", num_warmup_steps=100, num_training_steps=1000)'
+    params = (
+        Param(
+            "name",
+            "choice",
+            choices=tuple(SCHEDULER_NAMES),
+            help="The schedule (Trainer's lr_scheduler_type).",
+        ),
+        Param("num_warmup_steps", "int", None, help=W_HELP, lo=0, optional=True),
+        Param("num_training_steps", "int", None, help=N_HELP, lo=1, optional=True),
+        *_SPECIFIC,
+    )
+
+    def target(self, args, ctx: Context, where: str = "get_scheduler"):
+        """The Bound of the schedule get_scheduler builds, following its argument routing exactly."""
+        from lrtui.schedules.catalogue import get_kind
+
+        name = args["name"]
+        if name == "reduce_lr_on_plateau":
+            raise SpecError.bad_value(
+                f"{where}.name",
+                name,
+                "a fixed schedule: get_scheduler('reduce_lr_on_plateau')"
+                " is torch's ReduceLROnPlateau, write ReduceLROnPlateau(...) instead",
+            )
+        kind = get_kind(SCHEDULER_NAMES[name])
+        specific = {p.name: args[p.name] for p in _SPECIFIC if args.get(p.name) is not None}
+        w, n = args["num_warmup_steps"], args["num_training_steps"]
+        if name == "constant":
+            target_args: dict = {}  # get_scheduler passes nothing else (a given warmup is silently ignored)
+        else:
+            if w is None:
+                raise SpecError(
+                    f"{where}.num_warmup_steps is required: {name} requires `num_warmup_steps` "
+                    "(transformers raises ValueError)",
+                    field=f"{where}.num_warmup_steps",
+                    value=None,
+                    allowed="an integer ≥ 0",
+                )
+            if name == "constant_with_warmup":
+                target_args = {"num_warmup_steps": w}  # scheduler_specific_kwargs are ignored here
+            elif name == "inverse_sqrt":
+                target_args = {"num_warmup_steps": w, **specific}
+            elif name == "warmup_stable_decay":
+                target_args = {"num_warmup_steps": w, "num_training_steps": n, **specific}
+                if n is None:
+                    target_args.pop("num_training_steps")
+            else:
+                if n is None:
+                    raise SpecError(
+                        f"{where}.num_training_steps is required: {name} requires `num_training_steps` "
+                        "(transformers raises ValueError)",
+                        field=f"{where}.num_training_steps",
+                        value=None,
+                        allowed="an integer ≥ 1",
+                    )
+                target_args = {"num_warmup_steps": w, "num_training_steps": n, **specific}
+        accepted = {p.name for p in kind.params}
+        for key in target_args:
+            if key not in accepted:
+                raise SpecError(
+                    f"{where}.{key} is not accepted by get_scheduler({name!r}) (transformers raises "
+                    f"TypeError); {kind.name} takes {', '.join(sorted(accepted - {'last_epoch'}))}",
+                    field=f"{where}.{key}",
+                    value=target_args[key],
+                    allowed=", ".join(sorted(accepted - {"last_epoch"})),
+                )
+        return kind.resolve(Spec(kind.name, target_args), ctx, where)
+
+    def check(self, args, ctx, where):
+        self.target(args, ctx, where)
+
+    def values(self, args, ctx, k):
+        return self.target(args, ctx).values(ctx, k)
+
+    def markers(self, args, ctx):
+        return self.target(args, ctx).markers(ctx)
+
+
+__all__ = ["SCHEDULER_NAMES"]

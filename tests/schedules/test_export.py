@@ -1,0 +1,143 @@
+"""Exported code, run with the real libraries, reproduces the engine's curve; CSV/JSON carry every column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from lrtui.schedules import Plan, SpecError, evaluate, parse
+from lrtui.schedules.catalogue import get_kind
+from lrtui.schedules.export import curve_csv, curve_json, export
+
+
+def _run_exported(code: str, plan: Plan, lib: str = "torch") -> np.ndarray:
+    """Exec OUR generated script (not user input) and step it as its loop says; lr per group per step."""
+    ns: dict = {"__name__": "lrtui_exported"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, "<export>", "exec"), ns)  # our own generated code, in a test
+        opt, sched = ns["optimizer"], ns["scheduler"]
+        spe, out = plan.steps_per_epoch, []
+        for i in range(plan.total_steps):
+            out.append([g["lr"] for g in opt.param_groups])
+            opt.step()
+            if lib == "timm":
+                if not plan.spec.args.get("t_in_epochs", True):
+                    sched.step_update(num_updates=i + 1)
+                if (i + 1) % spe == 0:
+                    sched.step((i + 1) // spe)
+            elif plan.stepping == "step":
+                sched.step()
+            elif plan.stepping == "epoch":
+                if (i + 1) % spe == 0:
+                    sched.step()
+            else:
+                sched.step((i + 1) / spe)
+    return np.array(out).T
+
+
+TORCH_CASES = [
+    ("StepLR(step_size=7, gamma=0.5)", {}),
+    ("CosineAnnealingLR(T_max=40, eta_min=1e-4)", {"stepping": "epoch", "steps_per_epoch": 3}),
+    (
+        "SequentialLR([LinearLR(start_factor=0.1, total_iters=5), CosineAnnealingLR(T_max=95)], milestones=[5])",
+        {},
+    ),
+    ("ChainedScheduler([ConstantLR(factor=0.1, total_iters=2), ExponentialLR(gamma=0.97)])", {}),
+    (
+        'LambdaLR(lr_lambda="lambda epoch: 1e-9 + (epoch / 5) if epoch <= 5 else 0.5 * (np.cos((epoch - 5) / '
+        '(100 - 5) * np.pi) + 1)")',
+        {"stepping": "epoch", "steps_per_epoch": 2},
+    ),
+    ('LambdaLR(lr_lambda=["0.95 ** k", "min(1, (k + 1) / 10)"])', {"base_lrs": (0.1, 0.01)}),
+    ("OneCycleLR(max_lr=0.1, total_steps=120)", {"base_lrs": (0.1, 0.05)}),
+    ("CosineAnnealingWarmRestarts(T_0=10, T_mult=2)", {"stepping": "fractional", "steps_per_epoch": 4}),
+    ("MultiStepLR(milestones=[10, 30, 30], gamma=0.5)", {"optimizer": "adamw"}),
+]
+
+
+@pytest.mark.parametrize("spec,kw", TORCH_CASES)
+def test_exported_torch_code_reproduces_the_curve(spec, kw):
+    if get_kind(parse(spec).kind) is None:
+        pytest.skip("kind not in the catalogue yet")
+    plan = Plan(parse(spec), total_steps=120, **kw)
+    code = export(plan, "torch")
+    assert "optimizer = torch.optim." in code and "scheduler.step(" in code
+    real = _run_exported(code, plan)
+    np.testing.assert_allclose(real, evaluate(plan).lr, rtol=1e-9, atol=1e-15)
+
+
+def test_exported_transformers_code_reproduces_the_curve():
+    pytest.importorskip("transformers")
+    for spec in [
+        "get_cosine_schedule_with_warmup(num_warmup_steps=10, num_training_steps=100)",
+        'get_scheduler("cosine_with_restarts", num_warmup_steps=5, num_training_steps=90, num_cycles=3)',
+        "SequentialLR([get_constant_schedule(), get_linear_schedule_with_warmup(0, 50)], milestones=[20])",
+    ]:
+        if get_kind(parse(spec).kind) is None:
+            continue
+        plan = Plan(parse(spec), total_steps=120)
+        real = _run_exported(export(plan, "transformers"), plan)
+        np.testing.assert_allclose(real, evaluate(plan).lr, rtol=1e-9, atol=1e-15)
+
+
+def test_exported_timm_code_reproduces_the_curve():
+    pytest.importorskip("timm")
+    for spec in [
+        "CosineLRScheduler(t_initial=20, warmup_t=3, warmup_lr_init=1e-3, noise_range_t=5)",
+        "StepLRScheduler(decay_t=30, decay_rate=0.5, t_in_epochs=False)",
+    ]:
+        plan = Plan(parse(spec), total_steps=120, steps_per_epoch=4)
+        real = _run_exported(export(plan, "timm"), plan, lib="timm")
+        np.testing.assert_allclose(real, evaluate(plan).lr, rtol=1e-9, atol=1e-15)
+
+
+def test_export_text_for_each_library():
+    t = export(
+        Plan(parse("get_scheduler('cosine', num_warmup_steps=5, num_training_steps=50, num_cycles=2.0)")),
+        "transformers",
+    )
+    assert "from transformers import get_scheduler" in t
+    assert 'scheduler_specific_kwargs={"num_cycles": 2.0}' in t
+    t = export(Plan(parse("CosineLRScheduler(t_initial=10, t_in_epochs=False)"), steps_per_epoch=5), "timm")
+    assert "from timm.scheduler import CosineLRScheduler" in t and "scheduler.step_update(" in t
+    t = export(Plan(parse("StepLR(step_size=3)"), stepping="epoch", steps_per_epoch=10), "torch")
+    assert "once per epoch" in t and "for batch in range(10)" in t
+    t = export(Plan(parse('LambdaLR(lr_lambda="cos(pi * k / 10)")')), "torch")
+    assert "lambda k: math.cos(math.pi * k / 10)" in t and "import math" in t
+
+
+def test_export_refuses_other_libraries_naming_the_target():
+    with pytest.raises(SpecError, match=r"cannot be exported to torch.*--to timm"):
+        export(Plan(parse("CosineLRScheduler(t_initial=10)")), "torch")
+    with pytest.raises(SpecError, match="cannot be exported to timm"):
+        export(Plan(parse("StepLR(step_size=3)")), "timm")
+    with pytest.raises(SpecError, match="to="):
+        export(Plan(parse("StepLR(step_size=3)")), "keras")
+
+
+def test_curve_csv_and_json():
+    plan = Plan(parse("StepLR(step_size=2, gamma=0.5)"), base_lrs=(0.1, 0.01), total_steps=5)
+    rows = list(csv.reader(io.StringIO(curve_csv(evaluate(plan)))))
+    assert rows[0] == ["step", "lr", "lr_g1"]
+    assert rows[1:] == [
+        ["0", "0.1", "0.01"],
+        ["1", "0.1", "0.01"],
+        ["2", "0.05", "0.005"],
+        ["3", "0.05", "0.005"],
+        ["4", "0.025", "0.0025"],
+    ]
+    data = json.loads(curve_json(evaluate(plan)))
+    assert data["columns"]["lr"] == [0.1, 0.1, 0.05, 0.05, 0.025] and data["plan"]["schedule"] == str(
+        plan.spec
+    )
+    if get_kind("OneCycleLR") is not None:
+        c = evaluate(Plan(parse("OneCycleLR(max_lr=0.1, total_steps=10)"), total_steps=3))
+        header = curve_csv(c).splitlines()[0]
+        assert header == "step,lr,momentum"
+        assert json.loads(curve_json(c))["momentum_name"] == "momentum"
