@@ -145,7 +145,7 @@ def _call(node: ast.Call, known, depth: int, path: str) -> Spec:
     # Drop the optimizer of a pasted constructor call: `StepLR(optimizer, step_size=30)`,
     # `get_scheduler("cosine", optimizer, ...)`, `OneCycleLR(optimizer=opt, ...)`.
     positional = [a for i, a in enumerate(node.args) if not _is_optimizer_ref(a, first=i == 0)]
-    keywords = [kw for kw in node.keywords if not _is_pasted_noise(kw)]
+    keywords = [kw for kw in node.keywords if kw.arg in names or not _is_pasted_noise(kw)]
     keywords = _flatten_specific_kwargs(keywords, kind_path)
     if any(isinstance(a, ast.Starred) for a in positional):
         raise SpecError(f"{kind_path}: *args are not allowed", field=kind_path, value="*", allowed="plain arguments")

@@ -1,0 +1,339 @@
+"""Warmup wrappers from the seeds' ecosystem, reproduced from their sources.
+
+GradualWarmupScheduler (warmup_scheduler 0.3, seeds/001):
+    GradualWarmupScheduler(multiplier=40, total_epoch=5, after_scheduler=StepLR(step_size=10, gamma=0.2))
+  k ≤ total_epoch: lr = base·((multiplier − 1)·k/total_epoch + 1) (multiplier == 1: base·k/total_epoch,
+  from 0). At k = total_epoch + 1 it sets after_scheduler.base_lrs = base·multiplier and returns
+  after_scheduler.get_lr() — a *non-initial* get_lr at the after scheduler's last_epoch 0, on the current
+  lr: StepLR keeps it (an extra plateau step), CosineAnnealingLR multiplies (lr − eta_min) by
+  2/(1 + cos(π/T_max)) (the overshoot: 1.106 for target 1.0 with T_max=5). From then on it calls
+  after_scheduler.step(), whose counter starts at 1. Without after_scheduler: base·multiplier forever.
+
+pytorch_warmup 0.2 (wrap another schedule; ω multiplies the scheduled lr):
+    LinearWarmup(warmup_period=100, schedule=CosineAnnealingLR(T_max=1000))
+    ExponentialWarmup(warmup_period=100)            # no schedule: base·ω
+    UntunedLinearWarmup(beta2=0.999, schedule=...)  # τ = int(2/(1 − β2)) = 1999 for 0.999 (float rounding)
+    UntunedExponentialWarmup(beta2=0.999)           # τ = int(1/(1 − β2)) = 999
+  The training loop does `with warmup.dampening(): scheduler.step()`: the scheduler steps on the
+  undampened lr, then `lr *= ω(t)` with ω = min(1, (t+1)/τ) (linear) or 1 − exp(−(t+1)/τ) (exponential),
+  t = the step index (0 after construction). So lr_k = schedule_k · ω(k), and the wrapped schedule's own
+  curve is untouched. `schedule` is our spec form for "the scheduler stepped inside dampening()".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrtui.schedules.catalogue import Bound, Context, Kind, Marker, Values, register
+from lrtui.schedules.errors import SpecError
+from lrtui.schedules.params import Param, per_group
+from lrtui.schedules.recursion import replay
+
+MAX = 10**15
+WRAPPERS = (
+    "GradualWarmupScheduler",
+    "LinearWarmup",
+    "ExponentialWarmup",
+    "UntunedLinearWarmup",
+    "UntunedExponentialWarmup",
+)
+
+
+# ----------------------------------------------------------------------------------------- GradualWarmup
+def _gws_parts(args, ctx: Context):
+    """(warmup base lrs, the after scheduler as a composite leaf with rescaled bases, or None)."""
+    from dataclasses import replace
+
+    from lrtui.schedules.kinds.composite import _Leaf
+
+    m = args["multiplier"]
+    after: Bound | None = args["after_scheduler"]
+    g = ctx.n_groups
+    base = np.asarray(ctx.base_lrs, dtype=np.float64)
+    if after is None:
+        return base, None
+    eq = getattr(after.kind, "torch_equivalent", None)
+    if eq is not None and eq(after.args) is not None:
+        after = eq(after.args)
+    name = after.kind.name
+    if name == "CyclicLR":  # sets lr and initial_lr to its base_lr before GradualWarmupScheduler reads them
+        base = np.asarray(per_group(after.args["base_lr"], g), dtype=np.float64)
+        after = Bound(after.kind, {**after.args, "base_lr": tuple(float(b * m) for b in base)}, after.spec)
+    elif name == "OneCycleLR":  # overwrites initial_lr; its get_lr reads group values, not base_lrs
+        base = np.asarray(per_group(after.args["max_lr"], g), dtype=np.float64) / after.args["div_factor"]
+    actx = replace(ctx, base_lrs=tuple(float(b * m) for b in base))
+    return base, _Leaf(after, actx, "after_scheduler", counter=0)
+
+
+def _gws_warm(base: np.ndarray, m: float, t: int, k: np.ndarray) -> np.ndarray:
+    kf = k.astype(np.float64)
+    if m == 1.0:
+        return base[:, None] * (kf / t)[None, :]
+    return base[:, None] * ((m - 1.0) * kf / t + 1.0)[None, :]
+
+
+@register
+class GradualWarmupScheduler(Kind):
+    name = "GradualWarmupScheduler"
+    library = "warmup"
+    summary = (
+        "warmup_scheduler's linear warmup from the lr to lr·multiplier over total_epoch steps, then "
+        "after_scheduler with its base lrs multiplied — with the library's handover glitches (an "
+        "extra plateau step, a cosine overshoot). Spec: GradualWarmupScheduler(multiplier=10, "
+        "total_epoch=5, after_scheduler=CosineAnnealingLR(T_max=5))."
+    )
+    example = (
+        "GradualWarmupScheduler(multiplier=10, total_epoch=5, after_scheduler=CosineAnnealingLR(T_max=5))"
+    )
+    params = (
+        Param(
+            "multiplier", "float", help="Target lr = lr × multiplier (1 = warm up from 0 to the lr).", lo=1
+        ),
+        Param("total_epoch", "int", help="Steps of warmup: the target is reached here.", lo=1, hi=MAX),
+        Param(
+            "after_scheduler",
+            "schedule",
+            None,
+            optional=True,
+            help="The scheduler after warmup (built before the wrapper, on the same optimizer).",
+        ),
+    )
+
+    def check(self, args, ctx, where):
+        if ctx.stepping == "fractional":
+            raise SpecError.bad_value(
+                "stepping",
+                "fractional",
+                "'step' or 'epoch' for GradualWarmupScheduler (its step(epoch) path is not previewed)",
+            )
+        after: Bound | None = args["after_scheduler"]
+        if after is None:
+            return
+        field = f"{where}.after_scheduler"
+        name = after.kind.name
+        if name == "ReduceLROnPlateau":
+            raise SpecError.bad_value(
+                field,
+                name,
+                "a scheduler other than ReduceLROnPlateau (its metric-driven path is not previewed)",
+            )
+        if name in ("SequentialLR", "ChainedScheduler"):
+            raise SpecError.bad_value(
+                field,
+                name,
+                "a plain scheduler: GradualWarmupScheduler calls its get_lr(), "
+                "which torch's composites do not implement",
+            )
+        if after.kind.library not in ("torch", "transformers") and name != "warm_up_cosine_lr_scheduler":
+            raise SpecError.bad_value(field, name, "a torch scheduler (or a transformers LambdaLR schedule)")
+
+    def values(self, args, ctx, k):
+        from lrtui.schedules.kinds.composite import _noninitial_k0
+
+        ki = np.maximum(np.asarray(k).astype(np.int64).reshape(-1), 0)
+        if ki.size == 0:
+            return Values(np.empty((ctx.n_groups, 0)))
+        m, t = args["multiplier"], args["total_epoch"]
+        base, leaf = _gws_parts(args, ctx)
+        n = int(ki.max()) + 1
+        kk = np.arange(n)
+        with np.errstate(all="ignore"):
+            lr = _gws_warm(base, m, t, np.minimum(kk, t))
+            mom = None
+            mom_name = "beta1" if ctx.optimizer in ("adam", "adamw") else "momentum"
+            if leaf is None:
+                lr[:, kk > t] = (base * m)[:, None]
+            elif n > t + 1:
+                counters = kk[t + 1 :] - t - 1  # the after scheduler's last_epoch: 0 at the handover
+                a, b = leaf.bound.step_map(leaf.ctx, counters)
+                a = np.array(a, dtype=np.float64)
+                b = np.array(b, dtype=np.float64)
+                a[:, :1], b[:, :1] = _noninitial_k0(leaf)
+                lr[:, t + 1 :] = replay(a, b, lr[:, t])
+            if leaf is not None and leaf.bound.kind.drives_momentum:
+                vals = leaf.bound.values(leaf.ctx, np.maximum(kk - t - 1, 0))
+                mom, mom_name = vals.momentum, vals.momentum_name
+        if not (ki.size == n and np.array_equal(ki, kk)):
+            lr = lr[:, ki]
+            mom = None if mom is None else mom[:, ki]
+        return Values(lr, mom, mom_name)
+
+    def markers(self, args, ctx):
+        t = args["total_epoch"]
+        out = [Marker(float(t), "warmup_end", "warmup end (lr × multiplier)")]
+        after: Bound | None = args["after_scheduler"]
+        if after is not None:
+            out.append(Marker(float(t + 1), "milestone", f"→ {after.kind.name} (handover)"))
+            out += [Marker(mk.step + t + 1, mk.kind, mk.label) for mk in after.markers(ctx)]
+        return out[:200]
+
+
+# ----------------------------------------------------------------------------------------- pytorch_warmup
+class _DampenedKind(Kind):
+    """lr_k = schedule_k · ω(k) (pytorch_warmup's dampening protocol)."""
+
+    library = "warmup"
+    exponential = False
+
+    def periods(self, args, ctx: Context) -> np.ndarray:
+        raise NotImplementedError
+
+    def omega(self, args, ctx: Context, t: np.ndarray) -> np.ndarray:
+        tau = self.periods(args, ctx)[:, None].astype(np.float64)
+        t1 = (np.asarray(t, dtype=np.float64) + 1)[None, :]
+        if self.exponential:
+            return 1.0 - np.exp(-t1 / tau)  # 1.0 - math.exp(-(step+1) / warmup_period)
+        return np.minimum(1.0, t1 / tau)  # min(1.0, (step+1) / warmup_period)
+
+    def check(self, args, ctx, where):
+        inner: Bound | None = args.get("schedule")
+        if inner is None:
+            return
+        if inner.kind.name in WRAPPERS:
+            raise SpecError.bad_value(
+                f"{where}.schedule", inner.kind.name, "a schedule that is not itself a warmup wrapper"
+            )
+        if inner.kind.name == "ReduceLROnPlateau":
+            raise SpecError.bad_value(
+                f"{where}.schedule",
+                inner.kind.name,
+                "a schedule other than ReduceLROnPlateau (it needs a metric)",
+            )
+
+    def values(self, args, ctx, k):
+        kf = np.asarray(k, dtype=np.float64).reshape(-1)
+        t = np.rint(kf * ctx.steps_per_epoch) if ctx.stepping == "fractional" else np.maximum(kf, 0)
+        inner: Bound | None = args.get("schedule")
+        if inner is None:
+            sched = Values(np.repeat(np.asarray(ctx.base_lrs, dtype=np.float64)[:, None], kf.size, axis=1))
+        else:
+            sched = inner.values(ctx, k)
+        with np.errstate(all="ignore"):
+            lr = np.asarray(sched.lr, dtype=np.float64) * self.omega(args, ctx, t)  # group['lr'] *= omega
+        return Values(lr, sched.momentum, sched.momentum_name)
+
+    def markers(self, args, ctx):
+        taus = sorted(set(int(x) for x in self.periods(args, ctx)))
+        label = "τ (ω = 1 − 1/e)" if self.exponential else "warmup end (ω = 1)"
+        out = [Marker(float(tau if self.exponential else tau - 1), "warmup_end", label) for tau in taus]
+        inner: Bound | None = args.get("schedule")
+        if inner is not None:
+            out += inner.markers(ctx)
+        return sorted(out, key=lambda m: m.step)[:200]
+
+
+SCHEDULE = Param(
+    "schedule",
+    "schedule",
+    None,
+    optional=True,
+    help="The lr scheduler stepped inside `with warmup.dampening():` (None = a constant lr).",
+)
+
+
+class _TunedWarmup(_DampenedKind):
+    params = (
+        Param(
+            "warmup_period",
+            "int",
+            help="Warmup period τ in steps (one per param group allowed).",
+            lo=1,
+            hi=MAX,
+            per_group=True,
+        ),
+        SCHEDULE,
+    )
+
+    def periods(self, args, ctx):
+        return np.asarray(per_group(args["warmup_period"], ctx.n_groups), dtype=np.int64)
+
+
+class _UntunedWarmup(_DampenedKind):
+    numerator = 2.0
+    params = (
+        Param(
+            "beta2",
+            "float",
+            0.999,
+            help="Adam's beta2 (the library reads it from the optimizer's groups).",
+            lo=0,
+            hi=1,
+            hi_open=True,
+            per_group=True,
+        ),
+        SCHEDULE,
+    )
+
+    def periods(self, args, ctx):
+        return np.asarray(
+            [untuned_period(b, self.numerator) for b in per_group(args["beta2"], ctx.n_groups)],
+            dtype=np.int64,
+        )
+
+    def check(self, args, ctx, where):
+        for b in per_group(args["beta2"], ctx.n_groups):
+            if untuned_period(b, self.numerator) < 1:
+                raise SpecError.bad_value(
+                    f"{where}.beta2",
+                    b,
+                    f"at least {1 - self.numerator:g} (τ = int({self.numerator:g}/(1 − beta2)) must be ≥ 1)",
+                )
+        super().check(args, ctx, where)
+
+
+def untuned_period(beta2: float, numerator: float) -> int:
+    """pytorch_warmup's τ: int(2.0 / (1.0 - beta2)) (linear) or int(1.0 / (1.0 - beta2)) (exponential)."""
+    return int(numerator / (1.0 - beta2))
+
+
+@register
+class LinearWarmup(_TunedWarmup):
+    name = "LinearWarmup"
+    summary = (
+        "pytorch_warmup: multiply the schedule's lr by ω = min(1, (k+1)/warmup_period). Spec: "
+        "LinearWarmup(warmup_period=100, schedule=CosineAnnealingLR(T_max=1000))."
+    )
+    example = "LinearWarmup(warmup_period=100, schedule=CosineAnnealingLR(T_max=1000))"
+
+
+@register
+class ExponentialWarmup(_TunedWarmup):
+    name = "ExponentialWarmup"
+    exponential = True
+    summary = (
+        "pytorch_warmup: multiply the schedule's lr by ω = 1 − exp(−(k+1)/warmup_period). Spec: "
+        "ExponentialWarmup(warmup_period=100, schedule=CosineAnnealingLR(T_max=1000))."
+    )
+    example = "ExponentialWarmup(warmup_period=100, schedule=CosineAnnealingLR(T_max=1000))"
+
+
+@register
+class UntunedLinearWarmup(_UntunedWarmup):
+    name = "UntunedLinearWarmup"
+    summary = (
+        "pytorch_warmup for Adam: LinearWarmup with τ = int(2/(1 − beta2)) (1999 for 0.999). Spec: "
+        "UntunedLinearWarmup(beta2=0.999, schedule=CosineAnnealingLR(T_max=10000))."
+    )
+    example = "UntunedLinearWarmup(beta2=0.999, schedule=CosineAnnealingLR(T_max=10000))"
+
+
+@register
+class UntunedExponentialWarmup(_UntunedWarmup):
+    name = "UntunedExponentialWarmup"
+    exponential = True
+    numerator = 1.0
+    summary = (
+        "pytorch_warmup for Adam: ExponentialWarmup with τ = int(1/(1 − beta2)) (999 for 0.999). "
+        "Spec: UntunedExponentialWarmup(beta2=0.999, schedule=CosineAnnealingLR(T_max=10000))."
+    )
+    example = "UntunedExponentialWarmup(beta2=0.999, schedule=CosineAnnealingLR(T_max=10000))"
+
+
+__all__ = [
+    "ExponentialWarmup",
+    "GradualWarmupScheduler",
+    "LinearWarmup",
+    "UntunedExponentialWarmup",
+    "UntunedLinearWarmup",
+    "untuned_period",
+]
