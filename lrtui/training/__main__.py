@@ -1,0 +1,114 @@
+"""The trainer entry point.
+
+    python -m lrtui.training --run-dir DIR [--resume] [--compile]
+        train the run in DIR (reads DIR/config.json, appends to DIR/metrics.jsonl); this is what
+        lrtui.runs.process.launch starts, detached. --resume continues from DIR/checkpoint.pt.
+    python -m lrtui.training CONFIG.json|CONFIG.toml [--runs-dir D] [--compile]
+        create a new run directory from the config file and train in the foreground.
+
+Exit status: 0 finished or stopped, 1 failed, 2 bad config or arguments, 3 diverged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from lrtui.training.config import RUN_FORMAT_KEYS, ConfigError, TrainConfig
+from lrtui.training.signals import StopFlag
+
+EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "diverged": 3}
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A config mapping from .json or .toml; errors name the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(
+            [("config file", str(path), f"a readable .json or .toml file ({err.strerror})")]
+        ) from err
+    try:
+        if path.suffix.lower() == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        return json.loads(text)
+    except ValueError as err:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise ConfigError(
+            [("config file", str(path), f"valid {path.suffix.lstrip('.') or 'json'} ({err})")]
+        ) from err
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lrtui.training", description=__doc__.split("\n\n")[0])
+    p.add_argument("config", nargs="?", help="config file (.json or .toml) for a new run")
+    p.add_argument("--run-dir", help="train the existing run directory DIR (reads DIR/config.json)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its checkpoint")
+    p.add_argument("--runs-dir", help="where a new run directory is created (with CONFIG)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Signals first: a SIGTERM that arrives while torch is importing still ends as a clean "stopped".
+    stop = StopFlag().install()
+    args = _parser().parse_args(argv)
+    if bool(args.run_dir) == bool(args.config):
+        print("error: give either CONFIG (a new run) or --run-dir DIR (an existing run)", file=sys.stderr)
+        return 2
+    if args.resume and not args.run_dir:
+        print("error: --resume needs --run-dir DIR", file=sys.stderr)
+        return 2
+    from lrtui.runs import RunLogger
+
+    if args.run_dir:
+        event = "resume" if args.resume else "start"
+        logger = RunLogger.open(args.run_dir, event=event, message=f"trainer pid {os.getpid()} ({event})")
+        try:
+            raw = json.loads((Path(args.run_dir) / "config.json").read_text(encoding="utf-8"))
+            config = _config(raw, args)
+        except (OSError, ValueError) as err:
+            message = f"{type(err).__name__}: {err}" if not isinstance(err, ConfigError) else str(err)
+            print(f"error: {message}", file=sys.stderr, flush=True)
+            logger.close("failed", error=message)
+            return 2
+    else:
+        try:
+            raw = read_config_file(args.config)
+            config = _config(raw, args)
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        extra = {k: raw[k] for k in ("name", "notes", "tags") if k in raw}
+        logger = RunLogger({**extra, **config.to_dict()}, runs_dir=args.runs_dir, source="lrtui-trainer")
+        print(f"run directory: {logger.run_dir}", flush=True)
+
+    if args.resume and not (Path(args.run_dir) / "checkpoint.pt").is_file():
+        message = f"cannot resume: no checkpoint.pt in {args.run_dir}"  # said before paying for torch
+        print(f"error: {message}", file=sys.stderr, flush=True)
+        logger.close("failed", error=message)
+        return 1
+
+    from lrtui.training.loop import Trainer
+
+    state = Trainer(config, logger, resume=args.resume, stop=stop).run()
+    return EXIT_CODES.get(state, 1)
+
+
+def _config(raw: Any, args) -> TrainConfig:
+    if isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k not in RUN_FORMAT_KEYS}  # from_dict ignores them too
+    config = TrainConfig.from_dict(raw)
+    if args.compile:
+        config.compile = True
+    return config.resolve()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
