@@ -1,0 +1,558 @@
+"""The runs screen (every run in the runs dir) and the compare screen (selected runs overlaid).
+
+The list is re-read every ~2 s in a thread worker (`list_runs` reads config/status files); the table is
+updated in place so the cursor and the selection stay put. Keys: enter open, space select, c compare,
+s stop (confirm), r resume, d delete (confirm). Ages use an injectable clock (snapshot tests).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from lrtui.plotting.figure import SERIES_COLORS, Figure, Series
+from lrtui.widgets.plot import CurvePlot
+from lrtui.widgets.runs.confirm import ConfirmScreen
+from lrtui.widgets.runs.model import debiased_ema, epoch_series, format_acc, format_age
+from lrtui.widgets.runs.navigation import app_runs_dir, go_back
+from lrtui.widgets.runs.panels import STATE_STYLE
+
+REFRESH_S = 2.0
+COLUMNS = (
+    ("sel", "✓"),
+    ("state", "state"),
+    ("run", "run"),
+    ("schedule", "schedule"),
+    ("best", "best acc"),
+    ("last", "last acc"),
+    ("epochs", "epochs"),
+    ("age", "updated"),
+    ("model", "model"),
+    ("dataset", "data"),
+)
+_ID_STAMP = re.compile(r"^\d{8}-\d{6}-")
+
+
+def short_id(run_id: str) -> str:
+    """'resnet18-a005' from '20251121-104000-resnet18-a005' (the age column tells when)."""
+    return _ID_STAMP.sub("", run_id) or run_id
+
+
+def _home_short(path: Path) -> str:
+    """The path with the home directory written as ~ (shorter, and the same on every machine)."""
+    if not path.is_absolute():
+        return str(path)
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+def short_schedule(spec: str | None, width: int = 28) -> str:
+    if spec is None:
+        return "—"
+    if not spec.strip():
+        return "constant"
+    return spec if len(spec) <= width else spec[: width - 1] + "…"
+
+
+def schedule_kind(spec: str | None) -> str:
+    """'StepLR' from 'StepLR(step_size=2, gamma=0.5)'; 'constant' for ''; '—' for none."""
+    if spec is None:
+        return "—"
+    if not spec.strip():
+        return "constant"
+    return spec.split("(", 1)[0].strip().rsplit(".", 1)[-1] or spec
+
+
+def _state_cell(state: str) -> Text:
+    symbol, color = STATE_STYLE.get(state, ("?", "magenta"))
+    return Text(f"{symbol} {state}", style=color)
+
+
+def _row(summary, now: float, selected: bool) -> tuple:
+    epochs = "—"
+    if summary.epochs_done is not None or summary.epochs_total is not None:
+        done = "—" if summary.epochs_done is None else str(summary.epochs_done)
+        epochs = done + (f"/{summary.epochs_total}" if summary.epochs_total is not None else "")
+    age = format_age(now - summary.updated) if summary.updated is not None else "—"
+    return (
+        "✓" if selected else " ",
+        _state_cell(summary.state),
+        summary.name or short_id(summary.id),
+        short_schedule(summary.schedule),
+        format_acc(summary.best_test_acc),
+        format_acc(summary.last_test_acc),
+        epochs,
+        age,
+        summary.model or "—",
+        summary.dataset or "—",
+    )
+
+
+class RunsScreen(Screen):
+    """Every run in `runs_dir`, newest first."""
+
+    DEFAULT_CSS = """
+    RunsScreen { layout: vertical; }
+    RunsScreen > #runs-title { height: 1; background: $boost; text-style: bold; }
+    RunsScreen > DataTable { height: 1fr; }
+    RunsScreen > #runs-empty { height: auto; padding: 1 2; color: $text-muted; display: none; }
+    RunsScreen > #runs-empty.shown { display: block; }
+    RunsScreen > #runs-detail { height: auto; max-height: 3; color: $text-muted; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("enter", "open", "Open"),
+        Binding("space", "toggle_select", "Select"),
+        Binding("c", "compare", "Compare"),
+        Binding("s", "stop", "Stop"),
+        Binding("r", "resume", "Resume"),
+        Binding("d", "delete", "Delete"),
+    ]
+
+    class Listed(Message):
+        def __init__(self, summaries: list, now: float) -> None:
+            super().__init__()
+            self.summaries = summaries
+            self.now = now
+
+    def __init__(
+        self,
+        runs_dir: str | Path | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        refresh_s: float = REFRESH_S,
+        sample_device: bool = True,
+        quit_on_back: bool = False,
+    ) -> None:
+        super().__init__()
+        self.quit_on_back = quit_on_back
+        self._given_runs_dir = runs_dir
+        self.runs_dir = Path(runs_dir).expanduser() if runs_dir is not None else Path()  # set in compose
+        self.clock = clock
+        self.refresh_s = refresh_s
+        self.sample_device = sample_device
+        self.summaries: dict[str, object] = {}
+        self.order: list[str] = []
+        self.selected: set[str] = set()
+        self.listings = 0  # completed listings (tests wait on it)
+
+    def compose(self) -> ComposeResult:
+        self.runs_dir = app_runs_dir(self, self._given_runs_dir)  # as a mode: the app's --runs-dir
+        yield Static(f"runs in {_home_short(self.runs_dir)}", id="runs-title", markup=False)
+        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="runs-table")
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+        yield Static(
+            f"No runs in {self.runs_dir} yet. Launch one from the preview (t), or log one from your "
+            "own script with lrtui.RunLogger.",
+            id="runs-empty",
+            markup=False,
+        )
+        yield Static("", id="runs-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+        self.refresh_list()
+        self.set_interval(self.refresh_s, self.refresh_list, name="runs-refresh")
+
+    # -- listing (thread) ---------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
+    def refresh_list(self) -> None:
+        from lrtui.runs.listing import list_runs
+
+        now = self.clock()
+        summaries = list_runs(self.runs_dir, now=now)
+        self.post_message(self.Listed(summaries, now))
+
+    @on(Listed)
+    def _listed(self, message: Listed) -> None:
+        table = self.query_one(DataTable)
+        summaries = message.summaries
+        ids = [s.id for s in summaries]
+        self.summaries = {s.id: s for s in summaries}
+        self.selected &= set(ids)
+        cursor_key = (
+            self.order[table.cursor_row] if self.order and 0 <= table.cursor_row < len(self.order) else None
+        )
+        if ids != self.order:
+            table.clear()
+            for s in summaries:
+                table.add_row(*_row(s, message.now, s.id in self.selected), key=s.id)
+            self.order = ids
+            if cursor_key in ids:
+                table.move_cursor(row=ids.index(cursor_key))
+        else:
+            for s in summaries:
+                for (key, _label), value in zip(COLUMNS, _row(s, message.now, s.id in self.selected)):
+                    table.update_cell(s.id, key, value)
+        self.query_one("#runs-empty").set_class(not ids, "shown")
+        self.listings += 1
+        self._show_detail()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        s = self.current()
+        detail = self.query_one("#runs-detail", Static)
+        if s is None:
+            detail.update("")
+            return
+        parts = [s.id, s.schedule if s.schedule is not None else "no schedule spec"]
+        if s.error:
+            parts.append(s.error.strip().splitlines()[-1])
+        if s.problem:
+            parts.append(s.problem)
+        if self.selected:
+            parts.append(f"{len(self.selected)} selected (c compares)")
+        detail.update(" · ".join(parts))
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def current(self):
+        table = self.query_one(DataTable)
+        if not self.order or not 0 <= table.cursor_row < len(self.order):
+            return None
+        return self.summaries.get(self.order[table.cursor_row])
+
+    def _refresh_row(self, run_id: str) -> None:
+        s = self.summaries.get(run_id)
+        if s is not None:
+            self.query_one(DataTable).update_cell(run_id, "sel", "✓" if run_id in self.selected else " ")
+        self._show_detail()
+
+    # -- actions ---------------------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        go_back(self, self.quit_on_back)
+
+    def action_open(self) -> None:
+        s = self.current()
+        if s is not None:
+            from lrtui.screens.monitor import open_run_monitor
+
+            open_run_monitor(self.app, s.dir, clock=self.clock, sample_device=self.sample_device)
+
+    def action_toggle_select(self) -> None:
+        s = self.current()
+        if s is None:
+            return
+        self.selected ^= {s.id}
+        self._refresh_row(s.id)
+        table = self.query_one(DataTable)
+        if table.cursor_row < len(self.order) - 1:
+            table.move_cursor(row=table.cursor_row + 1)
+
+    def action_compare(self) -> None:
+        # oldest first: "#1" is the first run of the experiment
+        chosen = [self.summaries[i].dir for i in reversed(self.order) if i in self.selected]
+        if not chosen:
+            s = self.current()
+            chosen = [s.dir] if s is not None else []
+        if not chosen:
+            self.notify("select runs with space, then c", severity="warning")
+            return
+        self.app.push_screen(CompareScreen(chosen))
+
+    def action_stop(self) -> None:
+        s = self.current()
+        if s is None:
+            return
+        if s.state not in ("starting", "running"):
+            self.notify(f"{s.id} is {s.state}: nothing to stop", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._control("stop", s.dir)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Stop run {s.id}?\nIt gets SIGTERM, saves a checkpoint and ends "
+                "'stopped'; resume it later with r."
+            ),
+            answered,
+        )
+
+    def action_resume(self) -> None:
+        s = self.current()
+        if s is None:
+            return
+        if s.state in ("starting", "running"):
+            self.notify(f"{s.id} is already {s.state}", severity="warning")
+            return
+        if s.state == "finished":
+            self.notify(f"{s.id} finished: nothing to resume", severity="warning")
+            return
+        self._control("resume", s.dir)
+
+    def action_delete(self) -> None:
+        s = self.current()
+        if s is None:
+            return
+        if s.state in ("starting", "running"):
+            self.notify(f"{s.id} is {s.state}: stop it before deleting", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._control("delete", s.dir)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Delete run {s.id} and all its files?\n{s.dir}", yes="Delete"), answered
+        )
+
+    @work(thread=True, group="runs-control", exit_on_error=False)
+    def _control(self, what: str, run_dir: Path) -> None:
+        from lrtui.runs import process
+
+        try:
+            if what == "stop":
+                signalled = process.stop(run_dir)
+                message = (
+                    f"stop requested for {run_dir.name}"
+                    if signalled
+                    else f"{run_dir.name}: no live process here"
+                )
+            elif what == "resume":
+                pid = process.launch(run_dir, resume=True)
+                message = f"resumed {run_dir.name} (pid {pid})"
+            else:
+                process.delete_run(run_dir)
+                message = f"deleted {run_dir.name}"
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, f"{what} failed: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, message)
+        self.refresh_list()
+
+
+# ---------------------------------------------------------------------------------------------- compare
+@dataclass
+class ComparedRun:
+    """What the compare view draws for one run."""
+
+    label: str
+    run_id: str
+    schedule: str | None
+    state: str
+    steps: np.ndarray
+    lr: np.ndarray
+    loss_ema: np.ndarray
+    acc_x: np.ndarray
+    acc_y: np.ndarray
+    epochs_done: int
+    epochs_total: int | None
+    images_per_s: float | None
+
+    @property
+    def final_acc(self) -> float | None:
+        return float(self.acc_y[-1]) if self.acc_y.size else None
+
+    @property
+    def best_acc(self) -> float | None:
+        return float(self.acc_y.max()) if self.acc_y.size else None
+
+
+def load_compared(run_dirs: Sequence[Path], ema_beta: float = 0.98) -> list[ComparedRun]:
+    """Read each run fully (thread side); series are labelled '#n' (legends stay short; the table says more)."""
+    from lrtui.runs.reader import read_run
+
+    out = []
+    for number, run_dir in enumerate(run_dirs, start=1):
+        run = read_run(run_dir)
+        data = run.data
+        config = run.config
+        schedule = config.get("schedule")
+        spec = (
+            schedule.get("spec")
+            if isinstance(schedule, dict)
+            else schedule
+            if isinstance(schedule, str)
+            else None
+        )
+        steps = np.frombuffer(data.steps, dtype=np.int64).astype(np.float64)
+        lr = np.array(data.lr[0], dtype=np.float64) if data.lr else np.empty(0)
+        loss = np.array(data.loss, dtype=np.float64)
+        acc_x, acc_y = epoch_series(data.epochs, "test_acc")
+        ips = None
+        for rec in reversed(data.epochs):
+            value = rec.get("images_per_s")
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                ips = float(value)
+                break
+        epochs_total = config.get("epochs") if isinstance(config.get("epochs"), int) else None
+        out.append(
+            ComparedRun(
+                label=f"#{number}",
+                run_id=run.id,
+                schedule=spec,
+                state=run.state,
+                steps=steps,
+                lr=lr,
+                loss_ema=debiased_ema(loss, ema_beta) if loss.size else loss,
+                acc_x=acc_x,
+                acc_y=acc_y,
+                epochs_done=len(data.epochs),
+                epochs_total=epochs_total,
+                images_per_s=ips,
+            )
+        )
+    return out
+
+
+_PLOTEXT_TO_RICH = {
+    "cyan+": "bright_cyan",
+    "orange+": "orange1",
+    "green+": "bright_green",
+    "magenta+": "bright_magenta",
+    "blue+": "bright_blue",
+    "red+": "bright_red",
+}
+
+
+def _rich_color(plotext_color: str) -> str:
+    """The Rich colour of a plotext series colour, so the table's '#n' matches the chart lines."""
+    return _PLOTEXT_TO_RICH.get(plotext_color, plotext_color.rstrip("+"))
+
+
+class CompareScreen(Screen):
+    """Selected runs overlaid: LR, loss (EMA) and test accuracy, plus a results table."""
+
+    DEFAULT_CSS = """
+    CompareScreen { layout: vertical; }
+    CompareScreen > #compare-title { height: 1; background: $boost; text-style: bold; }
+    CompareScreen > #compare-charts { height: 1fr; }
+    CompareScreen .compare-chart { width: 1fr; height: 1fr; }
+    CompareScreen .compare-caption { height: 1; color: $text-muted; }
+    CompareScreen > DataTable { height: auto; max-height: 40%; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, runs: list[ComparedRun]) -> None:
+            super().__init__()
+            self.runs = runs
+
+    def __init__(self, run_dirs: Sequence[str | Path]) -> None:
+        super().__init__()
+        self.run_dirs = [Path(d) for d in run_dirs]
+        self.runs: list[ComparedRun] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"compare {len(self.run_dirs)} runs", id="compare-title", markup=False)
+        with Horizontal(id="compare-charts"):
+            for key, caption in (("lr", "LR"), ("loss", "loss (EMA 0.98)"), ("acc", "test accuracy %")):
+                with Vertical(classes="compare-chart"):
+                    yield Static(caption, classes="compare-caption", markup=False)
+                    yield CurvePlot(id=f"compare-{key}")
+        table: DataTable = DataTable(cursor_type="row", id="compare-table")
+        for label in ("#", "schedule", "final acc", "best acc", "epochs", "img/s", "state", "run"):
+            table.add_column(label)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_back(self) -> None:
+        go_back(self)
+
+    def action_reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="compare-load", exit_on_error=False)
+    def _load(self) -> None:
+        self.post_message(self.Loaded(load_compared(self.run_dirs)))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        runs = self.runs = message.runs
+        self.query_one("#compare-lr", CurvePlot).set_figure(
+            Figure(
+                series=[Series(r.steps, r.lr, r.label) for r in runs if r.lr.size], ylabel="lr", log_y=False
+            )
+        )
+        self.query_one("#compare-loss", CurvePlot).set_figure(
+            Figure(
+                series=[Series(r.steps, r.loss_ema, r.label) for r in runs if r.loss_ema.size], ylabel="loss"
+            )
+        )
+        self.query_one("#compare-acc", CurvePlot).set_figure(
+            Figure(
+                series=[
+                    Series(r.acc_x, 100 * r.acc_y, r.label, style="line" if r.acc_x.size > 1 else "scatter")
+                    for r in runs
+                    if r.acc_x.size
+                ],
+                xlabel="epoch",
+                ylabel="acc %",
+            )
+        )
+        table = self.query_one(DataTable)
+        table.clear()
+        best = max((r.best_acc for r in runs if r.best_acc is not None), default=None)
+        for number, r in enumerate(runs, start=1):
+            color = _rich_color(SERIES_COLORS[(number - 1) % len(SERIES_COLORS)])
+            best_cell = Text(
+                format_acc(r.best_acc), style="bold green" if best is not None and r.best_acc == best else ""
+            )
+            epochs = f"{r.epochs_done}" + (f"/{r.epochs_total}" if r.epochs_total else "")
+            table.add_row(
+                Text(f"━━ #{number}", style=color),
+                short_schedule(r.schedule, 30),
+                format_acc(r.final_acc),
+                best_cell,
+                epochs,
+                f"{r.images_per_s:,.0f}" if r.images_per_s else "—",
+                r.state,
+                r.run_id,
+            )
+        self.query_one("#compare-title", Static).update(
+            f"compare {len(runs)} runs · LR, loss EMA, test accuracy · best test acc {format_acc(best)}"
+        )
+
+
+class RunsApp(App):
+    """`lrtui runs` interactive: the runs screen alone; escape or q quits (runs keep going)."""
+
+    TITLE = "lrtui runs"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit")]
+
+    def __init__(self, runs_dir: str | Path | None = None) -> None:
+        super().__init__()
+        self.runs_dir = runs_dir
+
+    def on_mount(self) -> None:
+        self.push_screen(RunsScreen(self.runs_dir, quit_on_back=True))
+
+
+def runs_main(runs_dir: str | Path | None = None) -> int:
+    """Entry point for an interactive `lrtui runs` (the runs screen on its own)."""
+    RunsApp(runs_dir).run()
+    return 0

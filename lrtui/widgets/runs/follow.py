@@ -1,0 +1,418 @@
+"""Following one run directory: the work the monitor's thread worker does (no Textual here).
+
+`RunFollower.poll()` reads what was appended to metrics.jsonl (complete lines only), re-reads
+status.json, and returns an immutable `MonitorSnapshot` when anything changed. Step columns live in
+numpy buffers that only grow (doubling): a snapshot holds `buffer[:n]` views, which later appends never
+touch, so the UI thread can read a snapshot while the worker keeps reading — no locks, no copies of the
+whole history per update. A resumed run that re-logs steps (the reader truncates its columns) or a
+replaced file gets fresh buffers instead, so a published snapshot never changes under the UI.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrtui.runs.jsonio import unpack
+from lrtui.runs.paths import METRICS
+from lrtui.runs.reader import MetricsTail, RunData, read_config
+from lrtui.runs.status import LIVE_STATES, effective_state, read_status
+from lrtui.widgets.runs.device import DeviceProbe, DeviceSample
+from lrtui.widgets.runs.model import (
+    DEFAULT_EMA_BETA,
+    EmaCache,
+    Envelope,
+    LrCheck,
+    Planned,
+    Progress,
+    check_lr,
+    envelope_indices,
+    planned_from_config,
+    progress_of,
+)
+
+XY = tuple  # (x ndarray, y ndarray)
+
+
+class _TrackedRunData(RunData):
+    """RunData that remembers the lowest index it truncated to (a resume re-logging steps)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.low_water: int | None = None
+
+    def _truncate(self, keep: int) -> None:
+        self.low_water = keep if self.low_water is None else min(self.low_water, keep)
+        super()._truncate(keep)
+
+
+class _Column:
+    """A float64/int64 numpy column that grows by doubling; views of [:n] stay valid forever."""
+
+    def __init__(self, dtype: Any, capacity: int = 1024) -> None:
+        self.buf = np.empty(max(capacity, 16), dtype=dtype)
+        self.n = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        need = self.n + values.size
+        if need > self.buf.size:
+            grown = np.empty(max(need, 2 * self.buf.size), dtype=self.buf.dtype)
+            grown[: self.n] = self.buf[: self.n]
+            self.buf = grown
+        self.buf[self.n : need] = values
+        self.n = need
+
+    def view(self) -> np.ndarray:
+        return self.buf[: self.n]
+
+
+def _np(arr: Any, dtype: Any, start: int, stop: int) -> np.ndarray:
+    """Copy arr[start:stop] (an array.array) into a new numpy array without holding a buffer export."""
+    view = np.frombuffer(arr, dtype=dtype)
+    out = view[start:stop].copy()
+    del view  # release the export at once: the reader may resize the array.array later
+    return out
+
+
+@dataclass(frozen=True)
+class MonitorSnapshot:
+    """Everything the monitor panels draw, as of one poll. Arrays are read-only views; never mutate."""
+
+    run_dir: Path
+    config: dict
+    config_error: str | None
+    status: dict
+    state: str
+    steps: np.ndarray  # int64 (n,)
+    lr: tuple[np.ndarray, ...]  # per param group (n,)
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    epochs: tuple[dict, ...]
+    events: tuple[dict, ...]
+    planned: Planned
+    lr_check: LrCheck
+    progress: Progress
+    device: DeviceSample | None
+    steps_version: int  # bumps when step columns change
+    epochs_version: int
+    status_version: int
+    skipped: int  # malformed lines + unusable records
+    data_source: int = 0  # changes when the columns were rebuilt from scratch
+    # what the charts draw: raw series when small, else min/max envelopes (spikes kept), built in the worker
+    lr_plot: tuple = ()  # per group (x, y)
+    planned_plot: tuple = ()  # per group (x, y)
+    loss_plot: XY | None = None
+    ema_plot: XY | None = None
+    ema_beta: float = DEFAULT_EMA_BETA
+    loss_version: int = 0  # bumps when the loss chart's data (points or smoothing) changed
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        return self.run_dir.name
+
+    @property
+    def n(self) -> int:
+        return int(self.steps.size)
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    def error_text(self) -> str | None:
+        """The failure/divergence text: status error, else the last error/diverged event's message."""
+        error = self.status.get("error")
+        if isinstance(error, str) and error.strip():
+            return error.strip()
+        for ev in reversed(self.events):
+            if ev.get("event") in ("error", "diverged") and str(ev.get("message") or "").strip():
+                return str(ev["message"]).strip()
+        message = self.status.get("message")
+        if self.state in ("failed", "diverged", "lost") and isinstance(message, str) and message.strip():
+            return message.strip()
+        return None
+
+
+def _record_last_step(rec: dict) -> int | None:
+    step = rec.get("step")
+    if isinstance(step, int) and not isinstance(step, bool):
+        return step
+    try:
+        if isinstance(step, dict):
+            col = unpack(step)
+            return int(col[-1]) if len(col) else None
+        if isinstance(step, list) and step and isinstance(step[-1], int):
+            return step[-1]
+    except (ValueError, TypeError):
+        return None
+    return None
+
+
+class RunFollower:
+    """Incrementally reads one run directory; `poll()` returns a new snapshot when something changed."""
+
+    RATE_WINDOW_S = 30.0
+    DEVICE_EVERY_S = 1.0
+    LR_RECHECK_S = 1.0
+
+    def __init__(self, run_dir: str | Path, *, clock: Any = time.time, device: bool = True) -> None:
+        self.run_dir = Path(run_dir)
+        self.clock = clock
+        self.config, self.config_error = read_config(self.run_dir)
+        self.tail = MetricsTail(self.run_dir / METRICS)
+        self.data = _TrackedRunData()
+        self._device = DeviceProbe() if device else None
+        self._device_sample: DeviceSample | None = None
+        self._device_at = -math.inf
+        self._cols: dict[str, Any] = {}
+        self._groups = 0
+        self._source = 0
+        self._planned = Planned(reason="not evaluated yet")
+        self._planned_groups = -1
+        self._planned_horizon = 0
+        self._check = LrCheck()
+        self._checked_n = 0
+        self._check_at = -math.inf
+        self._times: list[tuple[int, float]] = []
+        self._status: dict = {}
+        self._status_raw: Any = None
+        self._versions = [0, 0, 0]  # steps, epochs, status
+        self._epochs_seen = -1
+        self._snapshot: MonitorSnapshot | None = None
+        self.ema_beta = DEFAULT_EMA_BETA  # set by the UI thread (a float assignment is atomic)
+        self._ema = EmaCache()
+        self._ema_beta_done: float | None = None
+        self._loss_version = 0
+        self._env_loss = Envelope()
+        self._env_ema = Envelope()
+        self._env_lr: list[Envelope] = []
+        self._planned_plot: tuple = ()
+        self._reset_columns()
+
+    # -- columns --------------------------------------------------------------------------------------
+    def _reset_columns(self) -> None:
+        cap = max(1024, 2 * len(self.data))
+        self._cols = {
+            "steps": _Column(np.int64, cap),
+            "x": _Column(np.float64, cap),  # the steps as float64 plot x, kept so polls never convert all
+            "loss": _Column(np.float64, cap),
+            "grad_norm": _Column(np.float64, cap),
+            "lr": [_Column(np.float64, cap) for _ in self.data.lr],
+        }
+        self._groups = len(self.data.lr)
+        self._source += 1
+        self._env_lr = [Envelope() for _ in self.data.lr]
+        for env in (getattr(self, "_env_loss", None), getattr(self, "_env_ema", None)):
+            if env is not None:
+                env.reset()
+        self._checked_n = 0
+        self._check = LrCheck()
+
+    def _sync_columns(self) -> bool:
+        data = self.data
+        n_have = self._cols["steps"].n
+        rebuilt = data.low_water is not None and data.low_water < n_have
+        if rebuilt or len(data) < n_have or len(data.lr) != self._groups:
+            self._reset_columns()
+            n_have = 0
+        data.low_water = None
+        n = len(data)
+        if n == n_have:
+            return rebuilt
+        new_steps = _np(data.steps, np.int64, n_have, n)
+        self._cols["steps"].extend(new_steps)
+        self._cols["x"].extend(new_steps.astype(np.float64))
+        self._cols["loss"].extend(_np(data.loss, np.float64, n_have, n))
+        self._cols["grad_norm"].extend(_np(data.grad_norm, np.float64, n_have, n))
+        for col, arr in zip(self._cols["lr"], data.lr):
+            col.extend(_np(arr, np.float64, n_have, n))
+        return True
+
+    # -- derived --------------------------------------------------------------------------------------
+    def _update_planned(self, steps: np.ndarray) -> bool:
+        groups = max(self._groups, 1)
+        last = int(steps[-1]) + 1 if steps.size else 0
+        schedule = self.config.get("schedule") if isinstance(self.config.get("schedule"), dict) else {}
+        has_total = isinstance(schedule.get("total_steps"), int) or (
+            isinstance(schedule.get("steps_per_epoch"), int) and isinstance(self.config.get("epochs"), int)
+        )
+        horizon = 0
+        if not has_total:  # a user's run without a horizon: plan past the data, re-planned when outgrown
+            horizon = 1 << max(10, (last - 1).bit_length()) if last else 1024
+        if groups == self._planned_groups and horizon <= self._planned_horizon:
+            return False
+        self._planned = planned_from_config(self.config, logged_groups=groups, fallback_total=horizon or None)
+        self._planned_plot = self._reduce_planned(self._planned)
+        self._planned_groups, self._planned_horizon = groups, horizon
+        self._checked_n = 0
+        self._check = LrCheck()
+        return True
+
+    @staticmethod
+    def _reduce_planned(planned: Planned) -> tuple:
+        if planned.lr is None:
+            return ()
+        x = np.arange(planned.lr.shape[1], dtype=np.float64)
+        out = []
+        for row in planned.lr:
+            if row.size < 16_384:
+                out.append((x, row))
+            else:
+                idx = envelope_indices(row)
+                tail = np.arange((row.size // 32) * 32, row.size)
+                idx = np.concatenate([idx, tail])
+                out.append((x[idx], row[idx]))
+        return tuple(out)
+
+    def _update_check(self, steps: np.ndarray, force: bool) -> None:
+        planned = self._planned.lr
+        if planned is None or not self._cols["lr"]:
+            self._check = LrCheck()
+            return
+        lr0 = self._cols["lr"][0].view()
+        n = steps.size
+        now = time.monotonic()
+        if self._check.ok and self._checked_n and not force:
+            # incremental: only the new points, while everything so far agreed
+            new = check_lr(
+                steps[self._checked_n :], lr0[self._checked_n :], planned[0], self._planned.steps_per_epoch
+            )
+            if new.ok:
+                self._check = LrCheck(compared=self._check.compared + new.compared)
+                self._checked_n = n
+                return
+        elif not force and not self._check.ok and now - self._check_at < self.LR_RECHECK_S:
+            return
+        self._check = check_lr(steps, lr0, planned[0], self._planned.steps_per_epoch)
+        self._checked_n = n
+        self._check_at = now
+
+    def _note_times(self, records: list[dict], initial: bool) -> None:
+        """(last step, t) of step batches, for the step rate; the initial read walks back ~30 s only."""
+        batch = [
+            r for r in records if r.get("kind") in ("step", "steps") and isinstance(r.get("t"), (int, float))
+        ]
+        if initial:
+            picked = []
+            for rec in reversed(batch[-64:]):  # enough flushes for a rate; never walk a huge history
+                if picked and picked[0][1] - rec["t"] > self.RATE_WINDOW_S:
+                    break
+                step = _record_last_step(rec)
+                if step is not None:
+                    picked.insert(0, (step, float(rec["t"])))
+            self._times = picked
+            return
+        if batch:
+            step = _record_last_step(batch[-1])
+            if step is not None:
+                self._times.append((step, float(batch[-1]["t"])))
+        if self._times:
+            t_end = self._times[-1][1]
+            while len(self._times) > 2 and t_end - self._times[1][1] > self.RATE_WINDOW_S:
+                self._times.pop(0)
+
+    # -- the poll ---------------------------------------------------------------------------------------
+    def poll(self) -> MonitorSnapshot | None:
+        """Read new records and status; a new snapshot when anything changed, else None."""
+        initial = self._snapshot is None
+        resets = self.tail.resets
+        records = self.tail.read_new()
+        if self.tail.resets != resets:
+            self.data.clear()
+            self.data.low_water = 0
+        if records:
+            self.data.ingest(records)
+            self._note_times(records, initial)
+        steps_changed = self._sync_columns()
+        steps = self._cols["steps"].view()
+        planned_changed = self._update_planned(steps)
+        beta = self.ema_beta
+        if steps_changed or beta != self._ema_beta_done:
+            self._loss_version += 1
+            self._ema_beta_done = beta
+        if steps_changed or planned_changed:
+            self._versions[0] += 1
+            self._update_check(steps, force=planned_changed)
+        elif not self._check.ok:
+            self._update_check(steps, force=False)
+        if len(self.data.epochs) != self._epochs_seen or records:
+            if len(self.data.epochs) != self._epochs_seen:
+                self._versions[1] += 1
+            self._epochs_seen = len(self.data.epochs)
+        raw = read_status(self.run_dir)
+        now = self.clock()
+        state = (
+            effective_state(raw, now) if raw else ("unknown" if not records and not steps.size else "running")
+        )
+        if raw != self._status_raw or (self._snapshot is not None and state != self._snapshot.state):
+            self._status_raw = raw
+            self._versions[2] += 1
+        device_changed = False
+        if self._device is not None and time.monotonic() - self._device_at >= self.DEVICE_EVERY_S:
+            self._device_at = time.monotonic()
+            pid = raw.get("pid") if state in LIVE_STATES else None
+            self._device_sample = self._device.sample(pid if isinstance(pid, int) else None)
+            device_changed = True
+        prev = self._snapshot
+        if (
+            prev is not None
+            and not records
+            and not device_changed
+            and not steps_changed
+            and prev.loss_version == self._loss_version
+            and (prev.steps_version, prev.epochs_version, prev.status_version) == tuple(self._versions)
+        ):
+            return None
+        if prev is None or prev.loss_version != self._loss_version or prev.steps_version != self._versions[0]:
+            x = self._cols["x"].view()
+            loss = self._cols["loss"].view()
+            lr_plot = tuple(env.update(x, col.view()) for env, col in zip(self._env_lr, self._cols["lr"]))
+            loss_plot = self._env_loss.update(x, loss)
+            if beta > 0:
+                if prev is not None and prev.ema_beta != beta:
+                    self._env_ema.reset()
+                ema = self._ema.update(loss, beta, source_id=self._source)[: steps.size]
+                ema_plot = self._env_ema.update(x, ema)
+            else:
+                ema_plot = None
+        else:
+            lr_plot, loss_plot, ema_plot = prev.lr_plot, prev.loss_plot, prev.ema_plot
+        snap = MonitorSnapshot(
+            run_dir=self.run_dir,
+            config=self.config,
+            config_error=self.config_error,
+            status=raw,
+            state=state,
+            steps=steps,
+            lr=tuple(c.view() for c in self._cols["lr"]),
+            loss=self._cols["loss"].view(),
+            grad_norm=self._cols["grad_norm"].view(),
+            epochs=tuple(self.data.epochs),
+            events=tuple(self.data.events),
+            planned=self._planned,
+            lr_check=self._check,
+            progress=progress_of(steps, self._times, self.data.epochs, self.config, state in LIVE_STATES),
+            device=self._device_sample,
+            steps_version=self._versions[0],
+            epochs_version=self._versions[1],
+            status_version=self._versions[2],
+            skipped=self.tail.skipped + self.data.skipped,
+            data_source=self._source,
+            lr_plot=lr_plot,
+            planned_plot=self._planned_plot,
+            loss_plot=loss_plot,
+            ema_plot=ema_plot,
+            ema_beta=beta,
+            loss_version=self._loss_version,
+        )
+        self._snapshot = snap
+        return snap
+
+    def close(self) -> None:
+        if self._device is not None:
+            self._device.close()

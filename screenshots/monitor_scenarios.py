@@ -1,0 +1,183 @@
+"""Screenshot scenarios for the run monitor, the runs screen, the compare view and the launch form.
+
+    .venv/bin/python screenshots/monitor_scenarios.py [OUT_DIR]     # SVG + PNG (rsvg-convert) per scenario,
+                                                                    # into screenshots/ by default
+
+Each `Scenario` builds a small App showing one screen on the recorded runs in
+tests/monitor/fixtures/runs (fixed timestamps; ages use a fixed clock) and says when it is ready to shoot.
+screenshots/make_screenshots.py can import `SCENARIOS` and `shoot(scenario, out_dir)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from textual.app import App  # noqa: E402
+from textual.screen import Screen  # noqa: E402
+
+from lrtui.screens.launch import LaunchScreen  # noqa: E402
+from lrtui.screens.monitor import RunMonitorScreen  # noqa: E402
+from lrtui.screens.runs import CompareScreen, RunsScreen  # noqa: E402
+
+FIXTURE_RUNS = ROOT / "tests" / "monitor" / "fixtures" / "runs"
+FIXED_NOW = 1_763_719_200.0 + 3 * 3600.0  # tests/monitor/make_fixture.py FIXED_NOW
+A001, A002, A003, A004, A005 = (
+    sorted(p.name for p in FIXTURE_RUNS.iterdir()) if FIXTURE_RUNS.is_dir() else [""] * 5
+)
+
+
+def fixed_clock() -> float:
+    return FIXED_NOW
+
+
+class ShotApp(App):
+    TITLE = "lrtui"
+
+    def __init__(self, make_screen: Callable[[], Screen]) -> None:
+        super().__init__()
+        self.make_screen = make_screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make_screen())
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    size: tuple[int, int]
+    make_screen: Callable[[], Screen]
+    ready: Callable[[App], bool]  # polled until true, then the screenshot is taken
+    keys: tuple[str, ...] = ()  # pressed once ready (then ready is polled again)
+
+    def app(self) -> App:
+        return ShotApp(self.make_screen)
+
+
+def _monitor(run: str) -> Callable[[], Screen]:
+    return lambda: RunMonitorScreen(FIXTURE_RUNS / run, clock=fixed_clock, sample_device=False)
+
+
+def _monitor_ready(app: App) -> bool:
+    screen = app.screen
+    return (
+        isinstance(screen, RunMonitorScreen)
+        and screen.drawn is not None
+        and not any(chart.needs(screen.drawn) for chart in screen._charts())
+    )
+
+
+def _runs_ready(app: App) -> bool:
+    return isinstance(app.screen, RunsScreen) and app.screen.listings > 0
+
+
+def _compare_ready(app: App) -> bool:
+    return isinstance(app.screen, CompareScreen) and app.screen.runs is not None
+
+
+def _launch_ready(app: App) -> bool:
+    return isinstance(app.screen, LaunchScreen)
+
+
+def _scenarios() -> list[Scenario]:
+    out = []
+    for size in ((80, 24), (200, 60)):
+        tag = f"{size[0]}x{size[1]}"
+        out += [
+            Scenario(f"monitor-finished-{tag}", size, _monitor(A001), _monitor_ready),
+            Scenario(f"monitor-lr-alarm-diverged-{tag}", size, _monitor(A003), _monitor_ready),
+            Scenario(f"monitor-warmup-zoom-{tag}", size, _monitor(A001), _monitor_ready, keys=("w",)),
+            Scenario(f"monitor-failed-user-run-{tag}", size, _monitor(A004), _monitor_ready),
+            Scenario(
+                f"runs-{tag}",
+                size,
+                lambda: RunsScreen("tests/monitor/fixtures/runs", clock=fixed_clock, sample_device=False),
+                _runs_ready,
+            ),
+            Scenario(
+                f"compare-{tag}",
+                size,
+                lambda: CompareScreen([FIXTURE_RUNS / r for r in (A001, A002, A003)]),
+                _compare_ready,
+            ),
+            Scenario(
+                f"launch-{tag}",
+                size,
+                lambda: LaunchScreen(
+                    "OneCycleLR(max_lr=0.1, total_steps=11700)", [0.004], 390, "step", "runs-not-created"
+                ),
+                _launch_ready,
+            ),
+        ]
+    return out
+
+
+SCENARIOS: list[Scenario] = _scenarios()
+
+
+async def _wait(pilot, app: App, ready: Callable[[App], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready(app):
+        if time.monotonic() > deadline:
+            raise TimeoutError("scenario never became ready")
+        await pilot.pause(0.05)
+    await pilot.pause(0.2)
+
+
+async def shoot_svg(scenario: Scenario, out_dir: Path) -> Path:
+    """Run the scenario headless and save `<name>.svg` in out_dir."""
+    app = scenario.app()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    async with app.run_test(size=scenario.size) as pilot:
+        await _wait(pilot, app, scenario.ready)
+        if scenario.keys:
+            await pilot.press(*scenario.keys)
+            await pilot.pause(0.3)
+            await _wait(pilot, app, scenario.ready)
+        return Path(app.save_screenshot(filename=f"{scenario.name}.svg", path=str(out_dir)))
+
+
+def to_png(svg: Path) -> Path | None:
+    """PNG next to the SVG with rsvg-convert (None when it is not installed).
+
+    The SVG gets xml:space="preserve" first: rsvg drops the leading spaces of text runs otherwise (Rich
+    writes them as &#160;, which rsvg still trims at run starts), which glues words together in the PNG.
+    """
+    if shutil.which("rsvg-convert") is None:
+        return None
+    fixed = svg.with_suffix(".preserve.svg")
+    fixed.write_text(svg.read_text().replace("<svg ", '<svg xml:space="preserve" ', 1))
+    png = svg.with_suffix(".png")
+    subprocess.run(["rsvg-convert", str(fixed), "-o", str(png)], check=True)
+    fixed.unlink()
+    return png
+
+
+def shoot(scenario: Scenario, out_dir: Path) -> tuple[Path, Path | None]:
+    svg = asyncio.run(shoot_svg(scenario, out_dir))
+    return svg, to_png(svg)
+
+
+def main(argv: list[str]) -> int:
+    out_dir = Path(argv[1]) if len(argv) > 1 else ROOT / "screenshots"  # next to make_screenshots.py's files
+    import os
+
+    os.chdir(ROOT)  # the runs scenario shows a relative runs dir
+    for scenario in SCENARIOS:
+        svg, png = shoot(scenario, out_dir)
+        print(f"{scenario.name}: {png or svg}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

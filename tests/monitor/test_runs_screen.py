@@ -1,0 +1,152 @@
+"""The runs screen and the compare view, on a copy of the recorded runs."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from lrtui.runs import RunLogger
+from lrtui.screens.monitor import RunMonitorScreen
+from lrtui.screens.runs import CompareScreen, RunsScreen
+from lrtui.widgets.plot import CurvePlot
+from lrtui.widgets.runs.confirm import ConfirmScreen
+
+from .helpers import ScreenTestApp, fixed_clock, wait_for
+
+
+def _app(runs_dir, **options):
+    return ScreenTestApp(lambda: RunsScreen(runs_dir, clock=fixed_clock, sample_device=False, **options))
+
+
+async def _listed(pilot, at_least=1):
+    await wait_for(
+        pilot,
+        lambda: isinstance(pilot.app.screen, RunsScreen) and pilot.app.screen.listings >= at_least,
+        what="a listing",
+    )
+    return pilot.app.screen
+
+
+def _row(table: DataTable, run_id: str) -> list[str]:
+    return [str(cell) for cell in table.get_row(run_id)]
+
+
+async def test_lists_every_run_with_state_schedule_accuracy_and_age(fixture_runs):
+    async with _app(fixture_runs).run_test(size=(120, 24)) as pilot:
+        screen = await _listed(pilot)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 5
+        assert screen.order[0] == "20251121-104000-resnet18-a005"  # newest first
+        a001 = _row(table, "20251121-100000-vgg-a001")
+        assert "finished" in a001[1] and a001[2] == "vgg-a001" and "get_cosine" in a001[3]
+        assert a001[4] == "77.85%" and a001[6] == "5/5"
+        assert a001[7] == "2h ago"  # updated at T0 + 10 min + 2.5 min, "now" is T0 + 3 h (injected clock)
+        assert "lost" in _row(table, "20251121-104000-resnet18-a005")[1]
+        assert _row(table, "20251121-102000-vgg-a003")[2] == "my-script"  # the run's name when it has one
+
+
+async def test_new_runs_appear_on_refresh_without_moving_the_cursor(fixture_runs):
+    async with _app(fixture_runs, refresh_s=0.1).run_test(size=(120, 24)) as pilot:
+        screen = await _listed(pilot)
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=2)
+        chosen = screen.order[2]
+        log = RunLogger({"model": "new"}, runs_dir=fixture_runs, handle_sigterm=False)
+        log.close()
+        await wait_for(pilot, lambda: table.row_count == 6, what="the new run")
+        assert screen.order[table.cursor_row] == chosen
+
+
+async def test_select_with_space_then_compare_overlays_runs_and_tabulates_results(fixture_runs):
+    async with _app(fixture_runs).run_test(size=(120, 32)) as pilot:
+        screen = await _listed(pilot)
+        screen.query_one(DataTable).move_cursor(row=3)  # a002, then a001 below it
+        await pilot.press("space", "space")
+        assert screen.selected == {"20251121-101000-vgg-a002", "20251121-100000-vgg-a001"}
+        await pilot.press("c")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app_screen := pilot.app.screen, CompareScreen) and app_screen.runs is not None,
+            what="compare data",
+        )
+        compare = pilot.app.screen
+        assert [r.run_id for r in compare.runs] == ["20251121-100000-vgg-a001", "20251121-101000-vgg-a002"]
+        table = compare.query_one(DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[0][2:5] == ["77.85%", "77.85%", "5/5"] and rows[1][2:5] == ["70.70%", "70.70%", "5/5"]
+        assert "StepLR(step_size=2, gamma=0.5)" in rows[1][1]
+        assert rows[0][5] == "1,244"  # images/s of the last epoch
+        assert rows[0][7] == "20251121-100000-vgg-a001"
+        for plot_id in ("#compare-lr", "#compare-loss", "#compare-acc"):
+            assert [s.label for s in compare.query_one(plot_id, CurvePlot).figure.series] == ["#1", "#2"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, RunsScreen)
+
+
+async def test_delete_asks_first_and_cancel_keeps_the_run(fixture_runs):
+    victim = "20251121-103000-lenet-a004"
+    async with _app(fixture_runs, refresh_s=0.1).run_test(size=(120, 24)) as pilot:
+        screen = await _listed(pilot)
+        screen.query_one(DataTable).move_cursor(row=screen.order.index(victim))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="the confirm modal")
+        await pilot.press("n")
+        await pilot.pause()
+        assert (fixture_runs / victim).is_dir()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="the confirm modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: victim not in screen.order, what="the run to go")
+        assert not (fixture_runs / victim).exists()
+
+
+async def test_stop_and_resume_refuse_runs_in_the_wrong_state(fixture_runs):
+    async with _app(fixture_runs).run_test(size=(120, 24)) as pilot:
+        screen = await _listed(pilot)
+        screen.query_one(DataTable).move_cursor(row=screen.order.index("20251121-100000-vgg-a001"))
+        await pilot.press("s")
+        await pilot.press("r")
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, ConfirmScreen)
+        messages = [n.message for n in pilot.app._notifications]
+        assert any("nothing to stop" in m for m in messages)
+        assert any("nothing to resume" in m for m in messages)
+
+
+async def test_enter_opens_the_monitor_and_escape_comes_back(fixture_runs):
+    async with _app(fixture_runs).run_test(size=(120, 32)) as pilot:
+        await _listed(pilot)
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, RunMonitorScreen) and pilot.app.screen.drawn is not None,
+            what="the monitor",
+        )
+        assert pilot.app.screen.run_dir.name == "20251121-104000-resnet18-a005"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, RunsScreen)
+
+
+async def test_an_empty_runs_dir_says_how_to_get_runs(tmp_path):
+    async with _app(tmp_path / "none-yet").run_test(size=(100, 24)) as pilot:
+        screen = await _listed(pilot)
+        assert screen.query_one("#runs-empty").has_class("shown")
+
+
+async def test_runs_app_quits_on_escape_and_the_screen_pops_elsewhere(fixture_runs):
+    from lrtui.screens.runs import RunsApp
+
+    app = RunsApp(fixture_runs)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.listings > 0, what="runs"
+        )
+        await pilot.press("escape")
+        await pilot.pause()
+    assert not app.is_running
+    async with _app(fixture_runs).run_test(size=(100, 24)) as pilot:
+        await _listed(pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.is_running and not isinstance(pilot.app.screen, RunsScreen)
