@@ -1,36 +1,52 @@
-"""torch's StepLR: the reference example of a kind (metadata + closed vectorised values + markers)."""
+"""torch's StepLR: the reference example of a kind (metadata + vectorised values + markers).
+
+Its update is multiplicative (lr * gamma at every multiple of step_size), so it is replayed exactly as torch
+does it (`MultiplicativeKind`: a left-to-right running product); fractional stepping uses torch's closed form.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from lrtui.schedules.catalogue import Kind, Marker, Values, register
+from lrtui.schedules.catalogue import Marker, register
+from lrtui.schedules.kinds._torch_common import INT_MAX, LAST_EPOCH, MultiplicativeKind, bases
 from lrtui.schedules.params import Param
 
 
 @register
-class StepLR(Kind):
+class StepLR(MultiplicativeKind):
     name = "StepLR"
     library = "torch"
     summary = "Multiply the LR by gamma every step_size steps."
     example = "StepLR(step_size=30, gamma=0.1)"
     params = (
-        Param("step_size", "int", help="Period of LR decay, in scheduler steps.", lo=1),
-        Param("gamma", "float", 0.1, help="Multiplicative factor of LR decay.", lo=0, lo_open=True),
+        Param("step_size", "int", help="Period of LR decay, in scheduler steps.", lo=1, hi=INT_MAX),
+        Param(
+            "gamma",
+            "float",
+            0.1,
+            help="Multiplicative factor of LR decay.",
+            lo=0,
+            lo_open=True,
+            hi=math.inf,
+            hi_open=True,
+        ),
+        LAST_EPOCH,
     )
 
-    def values(self, args, ctx, k):
-        base = np.asarray(ctx.base_lrs, dtype=np.float64)[:, None]
-        # torch's recursive form multiplies by gamma at each multiple of step_size; gamma**n matches it to ~1e-15.
-        return Values(base * args["gamma"] ** (np.asarray(k) // args["step_size"]))
+    def factor(self, args, ctx, k):
+        # Recursive form: lr * gamma when k > 0 and k % step_size == 0, else unchanged.
+        k = np.asarray(k)
+        return np.where((k > 0) & (k % args["step_size"] == 0), args["gamma"], 1.0)
+
+    def change_points(self, args, ctx, n):
+        return np.arange(args["step_size"], n, args["step_size"])
+
+    def closed_form(self, args, ctx, k):
+        return bases(ctx) * np.power(args["gamma"], np.floor_divide(k, args["step_size"]))
 
     def markers(self, args, ctx):
         s = args["step_size"]
-        return [Marker(float(m), "milestone", f"×{args['gamma']:g}") for m in range(s, ctx.horizon, s)][:200]
-
-    def step_map(self, args, ctx, k):
-        # Recursive form: lr * gamma when k > 0 and k % step_size == 0, else unchanged.
-        k = np.asarray(k)
-        a = np.where((k > 0) & (k % args["step_size"] == 0), args["gamma"], 1.0)
-        a = np.broadcast_to(a, (ctx.n_groups, len(k))).astype(np.float64)
-        return a, np.zeros_like(a)
+        return [Marker(float(m), "milestone", f"×{args['gamma']:g}") for m in range(s, ctx.horizon, s)[:200]]

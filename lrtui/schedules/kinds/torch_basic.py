@@ -1,0 +1,319 @@
+"""torch's basic schedulers: LambdaLR, MultiplicativeLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR,
+PolynomialLR.
+
+The chainable ones (all but LambdaLR) are replayed from their recursive `get_lr` with the same float
+operations in the same order as torch (see `_torch_common.replay_products`), so a plain run is
+bit-identical to torch, not just close to the closed form. With fractional stepping (`step(epoch)`), torch
+switches to `_get_closed_form_lr`, and so do we.
+
+Bounds are torch's, made stricter where torch accepts a value and then crashes or misbehaves later:
+ConstantLR(factor=0) divides by zero at total_iters; LinearLR/PolynomialLR(total_iters=0) divide by zero in
+the closed form; PolynomialLR(power<0) raises ZeroDivisionError at total_iters; negative milestones never
+fire in the recursive form but count in the closed form.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lrtui.schedules.catalogue import Kind, Marker, Values, register
+from lrtui.schedules.kinds._torch_common import (
+    INT_MAX,
+    LAST_EPOCH,
+    MultiplicativeKind,
+    bases,
+    formulas_per_group,
+    int_param,
+    resolve_allowing_lists,
+)
+from lrtui.schedules.params import Param
+
+MAX_MARKERS = 200
+INF = math.inf
+
+
+def _positive_factor(name: str, default: object, help: str) -> Param:
+    return Param(name, "float", default, help=help, lo=0, lo_open=True, hi=INF, hi_open=True)
+
+
+def _lambda_param(help: str) -> Param:
+    return Param("lr_lambda", "formula", help=help, per_group=True)
+
+
+def _formula_rows(fns: tuple, k: np.ndarray) -> np.ndarray:
+    """One formula per group over k, as an array broadcastable to (groups, len(k)).
+
+    Shared formulas are evaluated once ((1, n)); constant ones are not evaluated per step ((groups, 1)).
+    """
+    if all(getattr(f, "constant", None) is not None for f in fns):
+        return np.array([[f.constant] for f in fns], dtype=np.float64)
+    if all(f is fns[0] for f in fns):
+        return fns[0](k)[None, :]
+    cache: dict[int, np.ndarray] = {}
+    rows = []
+    for f in fns:
+        if id(f) not in cache:
+            cache[id(f)] = f(k)
+        rows.append(cache[id(f)])
+    return np.stack(rows)
+
+
+@register
+class LambdaLR(Kind):
+    name = "LambdaLR"
+    library = "torch"
+    summary = "lr = initial lr × lr_lambda(k), a formula of the step count (one per param group allowed)."
+    example = 'LambdaLR(lr_lambda="0.95 ** k")'
+    params = (
+        _lambda_param(
+            'Multiplier of the initial lr at step k, e.g. "0.95 ** k" or "min(1, (k + 1) / 500)"; '
+            "a list gives one formula per param group."
+        ),
+        LAST_EPOCH,
+    )
+
+    def resolve(self, spec, ctx, where=""):
+        return resolve_allowing_lists(self, spec, ctx, where, ("lr_lambda",))
+
+    def values(self, args, ctx, k):
+        kf = np.asarray(k, dtype=np.float64).reshape(-1)
+        with np.errstate(all="ignore"):
+            # torch: base_lr * lmbda(last_epoch)
+            lr = bases(ctx) * _formula_rows(formulas_per_group(args["lr_lambda"], ctx), kf)
+            return Values(np.ascontiguousarray(np.broadcast_to(lr, (ctx.n_groups, kf.size))))
+
+
+@register
+class MultiplicativeLR(MultiplicativeKind):
+    name = "MultiplicativeLR"
+    library = "torch"
+    summary = "Multiply the current lr by lr_lambda(k) at every step k ≥ 1 (a running product)."
+    example = 'MultiplicativeLR(lr_lambda="0.95")'
+    params = (
+        _lambda_param(
+            'Factor applied to the current lr at step k ≥ 1, e.g. "0.95"; a list gives one '
+            "formula per param group."
+        ),
+        LAST_EPOCH,
+    )
+
+    def resolve(self, spec, ctx, where=""):
+        return resolve_allowing_lists(self, spec, ctx, where, ("lr_lambda",))
+
+    def factor(self, args, ctx, k):
+        k = np.asarray(k)
+        rows = _formula_rows(formulas_per_group(args["lr_lambda"], ctx), k.astype(np.float64))
+        return np.where(k == 0, 1.0, rows)  # the constructor's step keeps the lr
+
+    def values(self, args, ctx, k):
+        if ctx.stepping != "fractional":
+            return super().values(args, ctx, k)
+        # No closed form in torch: step(epoch) applies lr * lmbda(epoch) at each call, k[0] = the constructor.
+        kf = np.asarray(k, dtype=np.float64).reshape(-1)
+        with np.errstate(all="ignore"):
+            rows = _formula_rows(formulas_per_group(args["lr_lambda"], ctx), kf)
+            a = np.array(np.broadcast_to(rows, (ctx.n_groups, kf.size)))
+            a[:, :1] = bases(ctx)
+            for row in a:
+                np.multiply.accumulate(row, out=row)
+            return Values(a)
+
+
+@register
+class MultiStepLR(MultiplicativeKind):
+    name = "MultiStepLR"
+    library = "torch"
+    summary = "Multiply the lr by gamma at each milestone step (a repeated milestone multiplies again)."
+    example = "MultiStepLR(milestones=[30, 80], gamma=0.1)"
+    params = (
+        Param(
+            "milestones",
+            "int_list",
+            help="Steps at which the lr is multiplied by gamma; a milestone listed "
+            "twice multiplies by gamma² (torch counts them).",
+            lo=0,
+            hi=INT_MAX,
+        ),
+        _positive_factor("gamma", 0.1, "Multiplicative factor at each milestone."),
+        LAST_EPOCH,
+    )
+
+    def _table(self, args):
+        ms, counts = np.unique(np.asarray(args["milestones"], dtype=np.int64), return_counts=True)
+        gamma = args["gamma"]
+        powers = np.array([_pow(gamma, int(c)) for c in counts], dtype=np.float64)
+        return ms, powers
+
+    def factor(self, args, ctx, k):
+        k = np.asarray(k, dtype=np.int64)
+        ms, powers = self._table(args)
+        out = np.ones(k.shape)
+        if ms.size:
+            idx = np.minimum(np.searchsorted(ms, k), ms.size - 1)
+            hit = ms[idx] == k
+            out[hit] = powers[idx[hit]]  # torch: lr * gamma ** count
+        return out
+
+    def change_points(self, args, ctx, n):
+        ms = self._table(args)[0]
+        return ms[(ms >= 1) & (ms < n)]
+
+    def closed_form(self, args, ctx, k):
+        ms = np.sort(np.asarray(args["milestones"], dtype=np.float64))
+        n = np.searchsorted(ms, k, side="right")  # bisect_right
+        return bases(ctx) * np.power(args["gamma"], n.astype(np.float64))
+
+    def markers(self, args, ctx):
+        ms, powers = self._table(args)
+        return [
+            Marker(float(m), "milestone", f"×{p:g}")
+            for m, p in zip(ms.tolist(), powers.tolist())
+            if m < ctx.horizon
+        ][:MAX_MARKERS]
+
+
+def _pow(x: float, n: int) -> float:
+    try:
+        return x**n
+    except OverflowError:  # torch raises here too; the preview shows inf
+        return INF
+
+
+@register
+class ConstantLR(MultiplicativeKind):
+    name = "ConstantLR"
+    library = "torch"
+    summary = "lr × factor for the first total_iters steps, then the initial lr."
+    example = "ConstantLR(factor=0.1, total_iters=5)"
+    params = (
+        Param(
+            "factor",
+            "float",
+            1.0 / 3,
+            help="Multiplier until total_iters. 0 is refused: torch divides by "
+            "it at total_iters (ZeroDivisionError).",
+            lo=0,
+            lo_open=True,
+            hi=1,
+        ),
+        int_param(
+            "total_iters",
+            5,
+            "Steps with the reduced lr. 0 keeps the factor forever (torch's k = 0 branch "
+            "wins) in per-step stepping.",
+        ),
+        LAST_EPOCH,
+    )
+
+    def factor(self, args, ctx, k):
+        k = np.asarray(k)
+        f, t = args["factor"], args["total_iters"]
+        # torch: k == 0 -> lr * factor (checked first); k == total_iters -> lr * (1.0 / factor).
+        return np.where(k == 0, f, np.where(k == t, 1.0 / f, 1.0))
+
+    def change_points(self, args, ctx, n):
+        t = args["total_iters"]
+        return [t] if 1 <= t < n else []
+
+    def closed_form(self, args, ctx, k):
+        f, t = args["factor"], args["total_iters"]
+        return bases(ctx) * (f + (k >= t) * (1 - f))
+
+    def markers(self, args, ctx):
+        t = args["total_iters"]
+        if 0 < t < ctx.horizon and args["factor"] != 1:
+            return [Marker(float(t), "warmup_end", "back to the initial lr")]
+        return []
+
+
+@register
+class LinearLR(MultiplicativeKind):
+    name = "LinearLR"
+    library = "torch"
+    summary = "Multiplier moving linearly from start_factor to end_factor over total_iters steps, then held."
+    example = "LinearLR(start_factor=0.1, end_factor=1.0, total_iters=5)"
+    params = (
+        Param("start_factor", "float", 1.0 / 3, help="Multiplier at step 0.", lo=0, lo_open=True, hi=1),
+        Param("end_factor", "float", 1.0, help="Multiplier from total_iters on.", lo=0, hi=1),
+        int_param("total_iters", 5, "Steps to go from start_factor to end_factor.", lo=1),
+        LAST_EPOCH,
+    )
+
+    def factor(self, args, ctx, k):
+        k = np.asarray(k)
+        s, e, t = args["start_factor"], args["end_factor"], args["total_iters"]
+        ramp = 1.0 + (e - s) / (t * s + (k - 1).astype(np.float64) * (e - s))
+        return np.where(k == 0, s, np.where(k <= t, ramp, 1.0))
+
+    def change_points(self, args, ctx, n):
+        return np.arange(1, min(args["total_iters"], n - 1) + 1)
+
+    def closed_form(self, args, ctx, k):
+        s, e, t = args["start_factor"], args["end_factor"], args["total_iters"]
+        return bases(ctx) * (s + (e - s) * np.minimum(t, k) / t)
+
+    def markers(self, args, ctx):
+        s, e, t = args["start_factor"], args["end_factor"], args["total_iters"]
+        if s == e or t >= ctx.horizon:
+            return []
+        return [Marker(float(t), "warmup_end" if e > s else "end", f"×{e:g} reached")]
+
+
+@register
+class ExponentialLR(MultiplicativeKind):
+    name = "ExponentialLR"
+    library = "torch"
+    summary = "Multiply the lr by gamma at every step."
+    example = "ExponentialLR(gamma=0.95)"
+    params = (_positive_factor("gamma", 0.95, "Multiplicative factor per step."), LAST_EPOCH)
+
+    def factor(self, args, ctx, k):
+        return np.where(np.asarray(k) == 0, 1.0, args["gamma"])
+
+    def later_factor(self, args, ctx, j):
+        return args["gamma"]
+
+    def closed_form(self, args, ctx, k):
+        return bases(ctx) * np.power(args["gamma"], k)
+
+
+@register
+class PolynomialLR(MultiplicativeKind):
+    name = "PolynomialLR"
+    library = "torch"
+    summary = "lr × (1 − k/total_iters)^power, reaching 0 at total_iters and held there."
+    example = "PolynomialLR(total_iters=100, power=2.0)"
+    params = (
+        int_param("total_iters", 5, "Steps until the lr reaches 0.", lo=1),
+        Param(
+            "power",
+            "float",
+            1.0,
+            help="Power of the decay (1 = linear). Negative powers are refused: torch "
+            "raises ZeroDivisionError at total_iters.",
+            lo=0,
+            hi=INF,
+            hi_open=True,
+        ),
+        LAST_EPOCH,
+    )
+
+    def factor(self, args, ctx, k):
+        k = np.asarray(k)
+        t, p = args["total_iters"], args["power"]
+        kf = k.astype(np.float64)
+        ratio = np.power((1.0 - kf / t) / (1.0 - (kf - 1) / t), p)
+        return np.where((k == 0) | (k > t), 1.0, ratio)
+
+    def change_points(self, args, ctx, n):
+        return np.arange(1, min(args["total_iters"], n - 1) + 1)
+
+    def closed_form(self, args, ctx, k):
+        t, p = args["total_iters"], args["power"]
+        return bases(ctx) * np.power(1.0 - np.minimum(t, k) / t, p)
+
+    def markers(self, args, ctx):
+        t = args["total_iters"]
+        return [Marker(float(t), "end", "lr = 0 from here")] if t < ctx.horizon else []

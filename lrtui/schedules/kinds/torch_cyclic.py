@@ -1,0 +1,440 @@
+"""torch's CyclicLR and OneCycleLR: absolute schedules that also drive momentum (SGD) or beta1 (Adam).
+
+Both ignore the optimizer's lr: CyclicLR *overwrites* each group's lr with its base_lr at construction, and
+OneCycleLR overwrites `initial_lr` with max_lr / div_factor. So Context.base_lrs plays no part here (it still
+sets the number of param groups). With cycle_momentum (the default) both also overwrite the group's
+momentum — SGD's `momentum` or Adam's `betas[0]`, per Context.optimizer — silently turning momentum on.
+
+Where torch raises mid-training, a preview shows NaN from that step on, with an "end" marker:
+- OneCycleLR raises ValueError on step total_steps + 1 (k > total_steps);
+- CyclicLR raises OverflowError once 2.0 ** (cycle − 1) (triangular2) or gamma ** k (exp_range, gamma > 1)
+  overflows a float.
+Configurations where OneCycleLR divides by zero within its total_steps (a phase of zero length, e.g.
+pct_start · total_steps = 1) are refused up front.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+from lrtui.schedules.catalogue import Kind, Marker, Values, register
+from lrtui.schedules.errors import SpecError
+from lrtui.schedules.kinds._torch_common import (
+    INT_MAX,
+    LAST_EPOCH,
+    LR_MAX,
+    check_group_lists,
+    group_column,
+    int_param,
+    momentum_name,
+    resolve_allowing_lists,
+)
+from lrtui.schedules.params import Param
+
+MAX_MARKERS = 200
+INF = math.inf
+
+
+def _lr_param(name: str, help: str, default: object = None) -> Param:
+    from lrtui.schedules.params import REQUIRED
+
+    return Param(
+        name, "float", REQUIRED if default is None else default, help=help, lo=0, hi=LR_MAX, per_group=True
+    )
+
+
+def _momentum_param(name: str, default: float, help: str) -> Param:
+    return Param(name, "float", default, help=help, lo=0, hi=1, per_group=True)
+
+
+@register
+class CyclicLR(Kind):
+    name = "CyclicLR"
+    library = "torch"
+    summary = (
+        "Triangular cycles between base_lr and max_lr (Smith 2017); base_lr replaces the optimizer's lr. "
+        "Also cycles momentum/beta1 inversely unless cycle_momentum=False."
+    )
+    example = "CyclicLR(base_lr=0.001, max_lr=0.1, step_size_up=2000)"
+    drives_momentum = True
+    params = (
+        _lr_param(
+            "base_lr",
+            "Lower lr of the cycle. torch writes it into the optimizer at construction: the "
+            "optimizer's own lr is ignored.",
+        ),
+        _lr_param("max_lr", "Upper lr of the cycle (reached only in 'triangular' mode)."),
+        int_param("step_size_up", 2000, "Steps from base_lr up to max_lr.", lo=1),
+        Param(
+            "step_size_down",
+            "int",
+            None,
+            help="Steps from max_lr back down (None = step_size_up).",
+            lo=0,
+            hi=INT_MAX,
+            optional=True,
+        ),
+        Param(
+            "mode",
+            "choice",
+            "triangular",
+            help="triangular: constant amplitude; triangular2: amplitude halved "
+            "each cycle; exp_range: amplitude × gamma**k. Ignored when scale_fn is given.",
+            choices=("triangular", "triangular2", "exp_range"),
+        ),
+        Param(
+            "gamma",
+            "float",
+            1.0,
+            help="exp_range's per-step amplitude factor.",
+            lo=0,
+            lo_open=True,
+            hi=INF,
+            hi_open=True,
+        ),
+        Param(
+            "scale_fn",
+            "formula",
+            None,
+            help="Custom amplitude scaling, a formula of x (the cycle number or "
+            "the step, per scale_mode); overrides mode.",
+            optional=True,
+            advanced=True,
+        ),
+        Param(
+            "scale_mode",
+            "choice",
+            "cycle",
+            help="What scale_fn receives: the cycle number or the step count. "
+            "torch ignores it unless scale_fn is given.",
+            choices=("cycle", "iterations"),
+            advanced=True,
+        ),
+        Param(
+            "cycle_momentum", "bool", True, help="Cycle momentum (SGD) or beta1 (Adam) inversely to the lr."
+        ),
+        _momentum_param("base_momentum", 0.8, "Momentum at the lr's peak."),
+        _momentum_param("max_momentum", 0.9, "Momentum at base_lr (also set at construction)."),
+        LAST_EPOCH,
+    )
+
+    def resolve(self, spec, ctx, where=""):
+        return resolve_allowing_lists(self, spec, ctx, where, ("scale_fn",))
+
+    def check(self, args, ctx, where):
+        check_group_lists(self, args, ctx, where)
+
+    def _shape(self, args, kf: np.ndarray):
+        """(scale_factor, amplitude scale, raises-mask) at float steps kf, operation by operation as torch."""
+        up = float(args["step_size_up"])
+        down = float(args["step_size_down"]) if args["step_size_down"] is not None else up
+        total = up + down
+        ratio = up / total
+        one_q = kf / total
+        one_q += 1.0  # 1.0 + last_epoch / total_size (torch computes it twice, identically)
+        cycle = np.floor(one_q)
+        x = one_q
+        x -= cycle
+        falling = x - 1
+        falling /= ratio - 1
+        sf = x / ratio  # x / step_ratio if x <= step_ratio else (x - 1) / (step_ratio - 1)
+        np.copyto(sf, falling, where=x > ratio)
+        fn = args["scale_fn"]
+        if fn is not None:
+            scale = fn(cycle if args["scale_mode"] == "cycle" else kf)
+            raises = None
+        elif args["mode"] == "triangular":
+            scale = None  # × 1.0 is exact: skipped
+            raises = None
+        elif args["mode"] == "triangular2":
+            scale = 1 / np.ldexp(1.0, (cycle - 1).astype(np.int64))  # 1 / (2.0 ** (cycle - 1)), exactly
+            raises = cycle - 1 >= 1024  # 2.0 ** 1024: OverflowError in Python
+        else:
+            # gamma ** k: exp(k·log γ) is within 1e-13 of pow wherever the result is a normal float (|k·log γ|
+            # < 745) and ~8× faster than numpy's pow here.
+            scale = np.exp(kf * math.log(args["gamma"]))
+            raises = np.isinf(scale)  # float ** int overflow: OverflowError in Python
+        return sf, scale, raises
+
+    def values(self, args, ctx, k):
+        kf = np.asarray(k, dtype=np.float64).reshape(-1)
+        with np.errstate(all="ignore"):
+            sf, scale, raises = self._shape(args, kf)
+            lo, hi = group_column(args["base_lr"], ctx), group_column(args["max_lr"], ctx)
+            lr = (hi - lo) * sf  # base_height = (max_lr - base_lr) * scale_factor
+            if scale is not None:
+                lr *= scale
+            lr += lo
+            mom = None
+            if args["cycle_momentum"]:
+                bm, mm = group_column(args["base_momentum"], ctx), group_column(args["max_momentum"], ctx)
+                height = (mm - bm) * sf
+                if scale is not None:
+                    height *= scale
+                mom = mm - height
+            if raises is not None and raises.any():
+                lr[:, raises] = np.nan
+                if mom is not None:
+                    mom[:, raises] = np.nan
+        return Values(lr, mom, momentum_name(ctx))
+
+    def markers(self, args, ctx):
+        up = args["step_size_up"]
+        down = args["step_size_down"] if args["step_size_down"] is not None else up
+        total = up + down
+        out = [
+            Marker(float(s), "restart", "new cycle") for s in range(total, ctx.horizon, total)[:MAX_MARKERS]
+        ]
+        first = self._first_overflow(args, total)
+        if first is not None and first < ctx.horizon:
+            out.append(Marker(float(first), "end", "torch raises OverflowError from here"))
+        return out
+
+    def _first_overflow(self, args, total: int) -> int | None:
+        """The first step where torch's built-in amplitude scale overflows (OverflowError), if ever."""
+        if args["scale_fn"] is not None:
+            return None
+        if args["mode"] == "triangular2":
+            return 1024 * total  # cycle = 1025
+        gamma = args["gamma"]
+        if args["mode"] != "exp_range" or gamma <= 1:
+            return None
+        guess = int(math.log(sys.float_info.max) / math.log(gamma))
+        for k in range(max(0, guess - 3), guess + 5):
+            try:
+                gamma**k
+            except OverflowError:
+                return k
+        return None  # pragma: no cover - the guess is within a step or two
+
+
+@register
+class OneCycleLR(Kind):
+    name = "OneCycleLR"
+    library = "torch"
+    summary = (
+        "1cycle: warm up from max_lr/div_factor to max_lr, then anneal to a tiny lr by total_steps; "
+        "momentum/beta1 cycles inversely. torch raises past total_steps."
+    )
+    example = "OneCycleLR(max_lr=0.1, total_steps=1000)"
+    drives_momentum = True
+    params = (
+        _lr_param(
+            "max_lr",
+            "Peak lr. The start is max_lr/div_factor, the end that / final_div_factor; the "
+            "optimizer's own lr is ignored.",
+        ),
+        Param(
+            "total_steps",
+            "int",
+            None,
+            help="Steps in the cycle (or give epochs and steps_per_epoch). torch "
+            "raises ValueError on step total_steps + 1.",
+            lo=1,
+            hi=INT_MAX,
+            optional=True,
+        ),
+        Param(
+            "epochs",
+            "int",
+            None,
+            help="With steps_per_epoch, sets total_steps = epochs × steps_per_epoch.",
+            lo=1,
+            hi=INT_MAX,
+            optional=True,
+        ),
+        Param(
+            "steps_per_epoch",
+            "int",
+            None,
+            help="With epochs, sets total_steps = epochs × steps_per_epoch.",
+            lo=1,
+            hi=INT_MAX,
+            optional=True,
+        ),
+        Param("pct_start", "float", 0.3, help="Fraction of the cycle spent increasing the lr.", lo=0, hi=1),
+        Param("anneal_strategy", "choice", "cos", help="Shape of each phase.", choices=("cos", "linear")),
+        Param(
+            "cycle_momentum", "bool", True, help="Cycle momentum (SGD) or beta1 (Adam) inversely to the lr."
+        ),
+        _momentum_param("base_momentum", 0.85, "Momentum at the lr's peak."),
+        _momentum_param(
+            "max_momentum", 0.95, "Momentum at the start and the end (also set at construction)."
+        ),
+        Param(
+            "div_factor",
+            "float",
+            25.0,
+            help="Initial lr = max_lr / div_factor.",
+            lo=0,
+            lo_open=True,
+            hi=INF,
+            hi_open=True,
+        ),
+        Param(
+            "final_div_factor",
+            "float",
+            1e4,
+            help="Final lr = initial lr / final_div_factor.",
+            lo=0,
+            lo_open=True,
+            hi=INF,
+            hi_open=True,
+        ),
+        Param(
+            "three_phase",
+            "bool",
+            False,
+            help="Use a third phase: back down to the initial lr symmetrically, "
+            "then annihilate to the final lr (fastai's variant is the two-phase default).",
+        ),
+        LAST_EPOCH,
+    )
+
+    def check(self, args, ctx, where):
+        check_group_lists(self, args, ctx, where)
+        t = _total_steps(args)
+        if t is None:
+            raise SpecError(
+                f"{where}.total_steps is required: give total_steps, or both epochs and steps_per_epoch",
+                field=f"{where}.total_steps",
+                value=None,
+                allowed="an integer ≥ 1, or epochs and steps_per_epoch",
+            )
+        ends = _phase_ends(args, t)
+        k = _first_zero_division(ends, t)
+        if k is not None:
+            raise SpecError.bad_value(
+                f"{where}.pct_start",
+                args["pct_start"],
+                f"such that no phase has zero length: with {t} total steps torch divides by zero at step {k} "
+                "(ZeroDivisionError); change pct_start or total_steps",
+            )
+
+    def values(self, args, ctx, k):
+        t = _total_steps(args)
+        kf = np.asarray(k, dtype=np.float64).reshape(-1)
+        order = None
+        if kf.size > 1 and not (kf[1:] >= kf[:-1]).all():  # phases are contiguous runs of sorted steps
+            order = np.argsort(kf, kind="stable")
+            kf = kf[order]
+        ends = _phase_ends(args, t)
+        starts = [0.0, *ends[:-1]]
+        g = ctx.n_groups
+        cos = args["anneal_strategy"] == "cos"
+        peak = group_column(args["max_lr"], ctx)
+        initial = peak / args["div_factor"]
+        lr_points = {"initial": initial, "max": peak, "min": initial / args["final_div_factor"]}
+        lr_table = _phase_table(args, lr_points, _LR_PHASES)
+        mom_table = None
+        if args["cycle_momentum"]:
+            mom_points = {
+                "base": group_column(args["base_momentum"], ctx),
+                "max": group_column(args["max_momentum"], ctx),
+            }
+            mom_table = _phase_table(args, mom_points, _MOM_PHASES)
+        # torch picks the first phase with step_num <= end_step (the last phase takes every later step)
+        past = int(np.searchsorted(kf, t, side="right"))
+        lr = np.empty((g, kf.size))
+        lr[:, past:] = np.nan  # torch raises ValueError past total_steps
+        mom = None
+        if mom_table is not None:
+            mom = np.empty((g, kf.size))
+            mom[:, past:] = np.nan
+        lo = 0
+        with np.errstate(all="ignore"):
+            for i, (s, e) in enumerate(zip(starts, ends)):
+                hi = (
+                    past
+                    if i == len(ends) - 1
+                    else max(lo, min(past, int(np.searchsorted(kf, e, side="right"))))
+                )
+                if hi > lo:
+                    pct = kf[lo:hi] - s
+                    pct /= e - s
+                    if cos:  # math.cos(math.pi * pct) + 1
+                        pct *= np.pi
+                        np.cos(pct, out=pct)
+                        pct += 1
+                    _anneal_phase(lr_table, i, pct, cos, out=lr[:, lo:hi])
+                    if mom is not None:
+                        _anneal_phase(mom_table, i, pct, cos, out=mom[:, lo:hi])
+                lo = hi
+        if order is not None:
+            inverse = np.empty_like(order)
+            inverse[order] = np.arange(order.size)
+            lr = lr[:, inverse]
+            mom = None if mom is None else mom[:, inverse]
+        return Values(lr, mom, momentum_name(ctx))
+
+    def markers(self, args, ctx):
+        t = _total_steps(args)
+        ends = _phase_ends(args, t)
+        out = []
+        if 0 <= ends[0] < ctx.horizon:
+            out.append(Marker(float(ends[0]), "warmup_end", "max_lr"))
+        if args["three_phase"] and ends[0] < ends[1] < ctx.horizon:
+            out.append(Marker(float(ends[1]), "milestone", "back at the initial lr"))
+        if t < ctx.horizon:
+            out.append(Marker(float(t), "end", "total_steps: torch raises ValueError past here"))
+        return out
+
+
+_LR_PHASES = {
+    False: [("initial", "max"), ("max", "min")],
+    True: [("initial", "max"), ("max", "initial"), ("initial", "min")],
+}
+_MOM_PHASES = {
+    False: [("max", "base"), ("base", "max")],
+    True: [("max", "base"), ("base", "max"), ("max", "max")],
+}
+
+
+def _total_steps(args) -> int | None:
+    if args["total_steps"] is not None:
+        return args["total_steps"]
+    if args["epochs"] is not None and args["steps_per_epoch"] is not None:
+        return args["epochs"] * args["steps_per_epoch"]
+    return None
+
+
+def _phase_ends(args, t: int) -> list[float]:
+    pct = args["pct_start"]
+    if args["three_phase"]:
+        return [float(pct * t) - 1, float(2 * pct * t) - 2, t - 1]
+    return [float(pct * t) - 1, t - 1]
+
+
+def _phase_table(args, points: dict, phases: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) values per phase: arrays (groups, phases)."""
+    rows = phases[args["three_phase"]]
+    start = np.concatenate([points[a] for a, _ in rows], axis=1)
+    end = np.concatenate([points[b] for _, b in rows], axis=1)
+    return start, end
+
+
+def _anneal_phase(table, i: int, shape: np.ndarray, cos: bool, out: np.ndarray) -> None:
+    start, end = table[0][:, i : i + 1], table[1][:, i : i + 1]
+    if cos:  # end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        np.multiply((start - end) / 2.0, shape, out=out)
+        out += end
+    else:  # (end - start) * pct + start
+        np.multiply(end - start, shape, out=out)
+        out += start
+
+
+def _first_zero_division(ends: list[float], t: int) -> int | None:
+    """The first step in [0, total_steps] where torch's phase length (end − start) is zero, if any."""
+    seen = -INF
+    for i, end in enumerate(ends):
+        start = 0.0 if i == 0 else ends[i - 1]
+        upper = INF if i == len(ends) - 1 else end  # the last phase takes every later step
+        kmin = 0 if seen == -INF else max(0, math.floor(seen) + 1)
+        kmax = t if upper == INF else min(t, math.floor(upper))
+        if kmin <= kmax and end - start == 0:
+            return kmin
+        seen = max(seen, end)
+    return None
