@@ -32,7 +32,7 @@ def _wanted_stamp() -> str:
 
 
 def ensure_env() -> None:
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 (this script must also explain itself on old Pythons)
         sys.exit(f"lrtui needs Python >= 3.10, this is {sys.version.split()[0]}")
     if not PY.exists():
         print("dev.py: creating .venv (first run only) ...", file=sys.stderr, flush=True)

@@ -1,26 +1,167 @@
-"""The Textual application: preview screen first; runs and monitor screens come from lrtui/screens/."""
+"""The Textual application. `lrtui` opens the preview screen; more screens plug in here.
+
+Extension points (for the runs / monitor screens and the launch form):
+
+- `LrtuiApp.MODES`: one entry per top-level screen, a Screen class (or a callable returning a screen)
+  that takes no arguments; read what you need from the app (`app.initial_spec`, `app.runs_dir`).
+  Add yours with `LrtuiApp.add_mode("runs", RunsScreen, key="r", description="Runs")`: that registers
+  the mode, a binding (key, `switch_mode`, shown in the footer and in the `?` help) and a command
+  palette entry. `DEFAULT_MODE` is "preview".
+- Modal screens (help, child editor, confirmations) are pushed with `push_screen(screen, callback)`.
+- Messages shared between screens and widgets live in `lrtui/messages.py`.
+- Command palette: `AppCommands` lists every binding of the active screen and of the app, plus a
+  "Switch to: ..." per mode; a screen adds its own entries with `COMMANDS = {ItsProvider}` (see
+  `lrtui/screens/preview.py: PreviewCommands`).
+- Screens provide `help_sections() -> [(title, bindings)]` for the generated `?` overlay.
+
+Startup never imports torch (`lrtui.training`): the app must paint its first frame well under a second.
+Set LRTUI_EXIT_AFTER_FIRST_FRAME=<file> to write the wall-clock time (`time.time()`) of the first frame
+written to the terminal that shows the drawn curve to <file>, and exit: benchmarks/app.py measures cold
+start with it. The settings/schedule form and the hidden tabs mount right after that frame (textual Lazy).
+"""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from lrtui.screens.launch import LaunchScreen
+from lrtui.screens.monitor import open_run_monitor
+from lrtui.screens.preview import PreviewScreen
+from lrtui.screens.runs import RunsScreen
+
+DEFAULT_THEME = "textual-dark"
+
+
+class AppCommands(Provider):
+    """Every action that has a binding (active screen + app), and a switch per mode."""
+
+    def _commands(self) -> list[tuple[str, Callable, str]]:
+        app = self.app
+        screen = self.screen
+        out: list[tuple[str, Callable, str]] = []
+        seen: set[str] = set()
+        for owner, bindings in ((screen, getattr(screen, "BINDINGS", [])), (app, app.BINDINGS)):
+            for b in bindings:
+                if not isinstance(b, Binding) or not b.description or b.action in seen:
+                    continue
+                seen.add(b.action)
+                key = app.get_key_display(Binding(b.key.split(",")[0], b.action))
+                out.append((b.description, _runner(owner, b.action), f"{b.tooltip or b.description} [{key}]"))
+        for mode in app.MODES:
+            if mode != app.current_mode:
+                out.append(
+                    (f"Switch to: {mode}", lambda m=mode: app.switch_mode(m), f"open the {mode} screen")
+                )
+        return out
+
+    async def discover(self) -> Hits:
+        for text, callback, help_text in self._commands():
+            yield DiscoveryHit(text, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+
+
+def _runner(owner, action: str) -> Callable:
+    async def run() -> None:
+        await owner.run_action(action)
+
+    return run
 
 
 class LrtuiApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses elsewhere still find it
     TITLE = "lrtui"
+    SUB_TITLE = "learning-rate schedules, exactly"
+    MODES: ClassVar[dict] = {"preview": PreviewScreen}
+    DEFAULT_MODE = "preview"
+    COMMANDS: ClassVar[set] = App.COMMANDS | {AppCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit_ctrl", priority=True),
+        Binding("ctrl+p", "command_palette", "Commands", id="app.command_palette", priority=True),
+        Binding("t", "launch", "Train", id="app.launch", tooltip="Launch a training run with this schedule"),
+    ]
 
-    def __init__(self, spec: str | None = None, runs_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: str | None = None,
+        runs_dir: str | None = None,
+        *,
+        theme: str | None = None,
+        watch: str | None = None,
+    ) -> None:
         super().__init__()
         self.initial_spec = spec
         self.runs_dir = runs_dir
+        self.watch_dir = watch  # `lrtui watch RUN`: open this run's monitor over the preview
+        self.theme = theme or os.environ.get("LRTUI_THEME") or DEFAULT_THEME
+        self._first_frame_file = os.environ.get("LRTUI_EXIT_AFTER_FIRST_FRAME")
+        self._first_frame_done = False
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(f"lrtui — spec: {self.initial_spec or 'none'}", id="body")
-        yield Footer()
+    @classmethod
+    def add_mode(cls, name: str, screen: Callable, *, key: str | None = None, description: str = "") -> None:
+        """Register a top-level screen (see the module docstring)."""
+        cls.MODES = {**cls.MODES, name: screen}
+        if key:
+            cls.BINDINGS = [
+                *cls.BINDINGS,
+                Binding(key, f"switch_mode('{name}')", description or name.title(), id=f"app.mode_{name}"),
+            ]
+
+    def _display(self, screen, renderable) -> None:
+        # Benchmark hook (LRTUI_EXIT_AFTER_FIRST_FRAME): after the first frame that shows the drawn curve has
+        # been written to the terminal, record the time and exit. Textual's private `_display` is the one
+        # place where a frame is written; the hook is inert without the env var.
+        super()._display(screen, renderable)
+        if not self._first_frame_file or renderable is None or self._first_frame_done:
+            return
+        plot = next(iter(screen.query("#plot")), None) if isinstance(screen, PreviewScreen) else None
+        if plot is not None and getattr(plot, "render_info", None) is not None:
+            self._first_frame_done = True
+            with open(self._first_frame_file, "w") as f:
+                f.write(f"{time.time():.6f}\n")
+            self.call_later(self.exit)
+
+    def on_mount(self) -> None:
+        if self.watch_dir:
+            open_run_monitor(self, self.watch_dir)
+
+    def action_launch(self) -> None:
+        """Open the launch form prefilled with the preview's current (last valid) schedule."""
+        preview = self.preview
+        plan = preview.plan if preview is not None else None
+        if plan is None:
+            self.notify(
+                "No valid schedule to train yet: fix the highlighted field first.", severity="warning"
+            )
+            return
+        self.push_screen(
+            LaunchScreen(str(plan.spec), plan.base_lrs, plan.steps_per_epoch, plan.stepping, self.runs_dir)
+        )
+
+    @property
+    def preview(self) -> PreviewScreen | None:
+        screen = self.screen
+        return screen if isinstance(screen, PreviewScreen) else None
 
 
-def run_app(spec: str | None = None, runs_dir: str | None = None) -> int:
-    LrtuiApp(spec=spec, runs_dir=runs_dir).run()
+LrtuiApp.add_mode("runs", RunsScreen, key="r", description="Runs")
+
+
+def run_app(spec: str | None = None, runs_dir: str | None = None, watch: str | None = None) -> int:
+    """Run the app; quitting it never stops a training run (runs are detached processes)."""
+    LrtuiApp(spec=spec, runs_dir=runs_dir, watch=watch).run()
     return 0

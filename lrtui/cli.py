@@ -25,11 +25,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lrtui {__version__}")
     parser.add_argument("--spec", metavar="SPEC", help="open the preview on this schedule spec or plan file")
-    parser.add_argument("--runs-dir", metavar="DIR", help="where runs live (default: $LRTUI_RUNS_DIR or "
-                        "~/.local/share/lrtui/runs)")
+    parser.add_argument(
+        "--runs-dir",
+        metavar="DIR",
+        help="where runs live (default: $LRTUI_RUNS_DIR or ~/.local/share/lrtui/runs)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    preview = sub.add_parser("preview", help="open the app's preview on a spec or plan file",
-                             description="Open the app's preview screen on SPEC (a spec string or a .toml/.json plan).")
+    preview = sub.add_parser(
+        "preview",
+        help="open the app's preview on a spec or plan file",
+        description="Open the app's preview screen on SPEC (a spec string or a .toml/.json plan).",
+    )
     preview.add_argument("spec", metavar="SPEC")
     preview.set_defaults(handler=_open_app)
     for name in SUBCOMMAND_MODULES:

@@ -15,10 +15,12 @@ from pathlib import Path
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser(
-        "train", help="start a detached training run",
+        "train",
+        help="start a detached training run",
         description="Start a detached training run (it survives this shell and SSH disconnects). "
         "Settings come from CONFIG (a .json/.toml run config) and/or the options below; defaults are "
-        "the seed 001 recipe: VGG on CIFAR-10, SGD lr 0.01 momentum 0.9 wd 5e-4, batch 128, 30 epochs.")
+        "the seed 001 recipe: VGG on CIFAR-10, SGD lr 0.01 momentum 0.9 wd 5e-4, batch 128, 30 epochs.",
+    )
     train.add_argument("config", nargs="?", metavar="CONFIG", help="a run config file (.json or .toml)")
     train.add_argument("--model", help="vgg | lenet | resnet18")
     train.add_argument("--dataset", help="cifar10 | mnist | fashion_mnist | synthetic (offline, built in)")
@@ -30,13 +32,20 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--momentum", type=float)
     train.add_argument("--nesterov", action="store_true", default=None)
     train.add_argument("--weight-decay", type=float)
-    train.add_argument("--schedule", metavar="SPEC", help='schedule spec, e.g. "StepLR(step_size=16, gamma=0.2)"')
+    train.add_argument(
+        "--schedule", metavar="SPEC", help='schedule spec, e.g. "StepLR(step_size=16, gamma=0.2)"'
+    )
     train.add_argument("--stepping", help="step | epoch: call scheduler.step() per batch or per epoch")
     train.add_argument("--device", help="auto | cpu | cuda | cuda:N")
     train.add_argument("--seed", type=int)
     train.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (CUDA)")
-    train.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                       help="any other config key, e.g. --set synthetic_train_size=2000 (repeatable)")
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="any other config key, e.g. --set synthetic_train_size=2000 (repeatable)",
+    )
     train.add_argument("--foreground", action="store_true", help="train in this process instead of detaching")
     train.add_argument("--watch", action="store_true", help="open the live monitor after starting")
     train.set_defaults(handler=cmd_train)
@@ -48,7 +57,11 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     _runs_dir_option(runs)
 
     for name, helptext, handler in (
-        ("stop", "stop a run (SIGTERM: the step finishes, a checkpoint is written, state 'stopped')", cmd_stop),
+        (
+            "stop",
+            "stop a run (SIGTERM: the step finishes, a checkpoint is written, state 'stopped')",
+            cmd_stop,
+        ),
         ("resume", "resume a stopped run exactly where it stopped", cmd_resume),
         ("watch", "attach the live monitor to a run (live or finished)", cmd_watch),
         ("delete", "delete a run directory (refused while the run is live)", cmd_delete),
@@ -56,8 +69,13 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
         p = sub.add_parser(name, help=helptext, description=helptext)
         p.add_argument("run", metavar="RUN", help="run id (or a unique prefix) or a run directory path")
         if name == "stop":
-            p.add_argument("--wait", type=float, default=0, metavar="SECONDS",
-                           help="wait up to this long for the run to reach 'stopped'")
+            p.add_argument(
+                "--wait",
+                type=float,
+                default=0,
+                metavar="SECONDS",
+                help="wait up to this long for the run to reach 'stopped'",
+            )
         if name == "delete":
             p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.set_defaults(handler=handler)
@@ -78,25 +96,6 @@ def _runs_dir(args: argparse.Namespace) -> Path:
 def _fail(message: str) -> int:
     print(f"lrtui: {message}", file=sys.stderr)
     return 2
-
-
-def find_run(ref: str, runs_dir: Path) -> Path:
-    """A run directory from an id, a unique id prefix, or a path. Raises LookupError with a clear message."""
-    path = Path(ref).expanduser()
-    if (path / "config.json").is_file() or (path / "metrics.jsonl").is_file():
-        return path.resolve()
-    if not runs_dir.is_dir():
-        raise LookupError(f"RUN={ref!r} not found: runs dir {runs_dir} does not exist")
-    exact = runs_dir / ref
-    if exact.is_dir():
-        return exact.resolve()
-    matches = sorted(p for p in runs_dir.iterdir() if p.is_dir() and p.name.startswith(ref))
-    if len(matches) == 1:
-        return matches[0].resolve()
-    if not matches:
-        raise LookupError(f"RUN={ref!r} not found in {runs_dir}: give a run id from `lrtui runs` or a run directory")
-    shown = ", ".join(m.name for m in matches[:5])
-    raise LookupError(f"RUN={ref!r} is ambiguous in {runs_dir}: matches {shown}")
 
 
 def _load_config_file(path: str) -> dict:
@@ -123,12 +122,25 @@ def build_train_config(args: argparse.Namespace) -> dict:
             raise ValueError(f"CONFIG={args.config!r} cannot be read: {exc}") from None
         if not isinstance(data, dict):
             raise ValueError(f"CONFIG={args.config!r} must hold a table of config keys")
-    top = {"model": args.model, "dataset": args.dataset, "data_dir": args.data_dir, "epochs": args.epochs,
-           "batch_size": args.batch_size, "device": args.device, "seed": args.seed, "compile": args.compile}
+    top = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "data_dir": args.data_dir,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "seed": args.seed,
+        "compile": args.compile,
+    }
     data.update({k: v for k, v in top.items() if v is not None})
     opt = dict(data.get("optimizer") or {})
-    for key, value in (("name", args.optimizer), ("lr", args.lr), ("momentum", args.momentum),
-                       ("nesterov", args.nesterov), ("weight_decay", args.weight_decay)):
+    for key, value in (
+        ("name", args.optimizer),
+        ("lr", args.lr),
+        ("momentum", args.momentum),
+        ("nesterov", args.nesterov),
+        ("weight_decay", args.weight_decay),
+    ):
         if value is not None:
             opt[key] = value
     if opt:
@@ -196,10 +208,28 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     runs = list_runs(_runs_dir(args))
     if args.json:
-        print(json.dumps([{"id": r.id, "dir": str(r.dir), "state": r.state, "model": r.model, "dataset": r.dataset,
-                           "schedule": r.schedule, "epochs_done": r.epochs_done, "epochs_total": r.epochs_total,
-                           "last_test_acc": r.last_test_acc, "best_test_acc": r.best_test_acc,
-                           "created": r.created, "updated": r.updated} for r in runs], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "dir": str(r.dir),
+                        "state": r.state,
+                        "model": r.model,
+                        "dataset": r.dataset,
+                        "schedule": r.schedule,
+                        "epochs_done": r.epochs_done,
+                        "epochs_total": r.epochs_total,
+                        "last_test_acc": r.last_test_acc,
+                        "best_test_acc": r.best_test_acc,
+                        "created": r.created,
+                        "updated": r.updated,
+                    }
+                    for r in runs
+                ],
+                indent=2,
+            )
+        )
         return 0
     if not runs:
         print(f"no runs in {_runs_dir(args)} (start one with `lrtui train` or from the app)")
@@ -208,9 +238,18 @@ def cmd_runs(args: argparse.Namespace) -> int:
     rows = [("ID", "STATE", "MODEL/DATA", "EPOCH", "LAST", "BEST", "AGE", "SCHEDULE")]
     for r in runs:
         epochs = f"{r.epochs_done if r.epochs_done is not None else '-'}/{r.epochs_total or '-'}"
-        rows.append((r.id, r.state, f"{r.model or '?'}/{r.dataset or '?'}", epochs, _pct(r.last_test_acc),
-                     _pct(r.best_test_acc), _age(None if r.created is None else now - r.created),
-                     (r.schedule or "constant")[:60]))
+        rows.append(
+            (
+                r.id,
+                r.state,
+                f"{r.model or '?'}/{r.dataset or '?'}",
+                epochs,
+                _pct(r.last_test_acc),
+                _pct(r.best_test_acc),
+                _age(None if r.created is None else now - r.created),
+                (r.schedule or "constant")[:60],
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths)) + "  " + row[-1])
@@ -218,7 +257,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _resolve(args: argparse.Namespace) -> Path:
-    return find_run(args.run, _runs_dir(args))
+    from lrtui.runs.listing import find_run
+
+    try:
+        return find_run(args.run, _runs_dir(args))
+    except ValueError as exc:
+        raise LookupError(str(exc)) from None
 
 
 def cmd_stop(args: argparse.Namespace) -> int:

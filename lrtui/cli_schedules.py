@@ -229,7 +229,8 @@ def draw(curve, others=(), *, width: int, height: int, log: bool = False) -> str
         xlabel="step",
         ylabel="lr",
     )
-    return render_text(fig, width, height)
+    # Colour only for a terminal (and never with NO_COLOR): piped output stays plain text.
+    return render_text(fig, width, height, monochrome=True if not sys.stdout.isatty() else None)
 
 
 def _short(text: str, n: int = 48) -> str:

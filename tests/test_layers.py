@@ -15,8 +15,12 @@ print(",".join(heavy))
 
 
 def _heavy_after_import(*modules: str) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", PROBE.format(modules=list(modules))], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(modules=list(modules))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     line = out.stdout.strip()
     return line.split(",") if line else []
 
@@ -32,8 +36,10 @@ def test_whole_schedule_catalogue_stays_pure():
 
 
 def test_cli_help_does_not_import_the_app_or_torch():
-    probe = "import sys; from lrtui.cli import build_parser; build_parser(); " \
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'torch')))"
+    probe = (
+        "import sys; from lrtui.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'torch')))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -43,7 +49,11 @@ def test_training_never_imports_textual():
 
 
 def test_version_and_help_work():
-    version = subprocess.run([sys.executable, "-m", "lrtui", "--version"], capture_output=True, text=True, check=True)
+    version = subprocess.run(
+        [sys.executable, "-m", "lrtui", "--version"], capture_output=True, text=True, check=True
+    )
     assert version.stdout.startswith("lrtui ")
-    helptext = subprocess.run([sys.executable, "-m", "lrtui", "--help"], capture_output=True, text=True, check=True)
+    helptext = subprocess.run(
+        [sys.executable, "-m", "lrtui", "--help"], capture_output=True, text=True, check=True
+    )
     assert "usage: lrtui" in helptext.stdout

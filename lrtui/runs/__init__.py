@@ -1,6 +1,6 @@
 """The run-directory protocol (stdlib only): writing runs, reading and listing them, launching the trainer.
 
-Format: notes/RUN_FORMAT.md (README "Run directory format").
+Format: docs/run-format.md (README "Run directory format").
 """
 
 from lrtui.runs.listing import RunSummary, list_runs

@@ -178,3 +178,38 @@ def list_runs(runs_dir: str | Path | None = None, now: float | None = None) -> l
             summaries.append(summary)
     summaries.sort(key=lambda s: (s.created or 0.0, s.id), reverse=True)
     return summaries
+
+
+def find_run(run: str, runs_dir: str | Path | None = None) -> Path:
+    """A run directory from a path, an id, a unique id prefix/substring, or "last" (the newest run).
+
+    Raises ValueError naming the value and what is allowed.
+    """
+    path = Path(run).expanduser()
+    if path.is_dir():
+        return path
+    root = Path(runs_dir).expanduser() if runs_dir else default_runs_dir()
+    if (root / run).is_dir():
+        return root / run
+    try:
+        runs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    except OSError:
+        raise ValueError(f"RUN={run!r} is not a directory and the runs dir {root} cannot be read") from None
+    if run in ("last", "latest") and runs:
+        listed = list_runs(root)
+        if listed:
+            return listed[0].dir
+    matches = [d for d in runs if d.name.startswith(run)] or [d for d in runs if run in d.name]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        some = ", ".join(d.name for d in runs[-5:]) or "none"
+        raise ValueError(
+            f"RUN={run!r} is not a run directory or a run id in {root} (runs there: {some}; "
+            "or 'last' for the newest)"
+        )
+    raise ValueError(
+        f"RUN={run!r} matches {len(matches)} runs in {root}: "
+        + ", ".join(d.name for d in matches[:5])
+        + "; give more of the id"
+    )

@@ -43,7 +43,14 @@ def _iso_utc(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
+def _detached(value: Any) -> Any:
+    # A loss tensor that still requires grad converts fine, but torch warns; detach it (duck-typed).
+    detach = getattr(value, "detach", None)
+    return detach() if detach is not None else value
+
+
 def _tolist(value: Any) -> Any:
+    value = _detached(value)
     tolist = getattr(value, "tolist", None)
     return tolist() if tolist is not None else value
 
@@ -65,7 +72,7 @@ def _opt_float(value: Any, field: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        return float(_detached(value))
     except (TypeError, ValueError):
         raise ValueError(f"{field}={value!r} is not allowed: expected a number or None") from None
 

@@ -13,5 +13,22 @@ from lrtui.schedules.params import Param
 from lrtui.schedules.plan import Plan, load_plan_file, plan_from_dict
 from lrtui.schedules.spec import Spec, parse
 
-__all__ = ["Bound", "Context", "Curve", "Kind", "Marker", "Param", "Plan", "Spec", "SpecError", "evaluate",
-           "get_kind", "kinds", "load_plan_file", "parse", "plan_from_dict", "planned_lrs", "resolve"]
+__all__ = [
+    "Bound",
+    "Context",
+    "Curve",
+    "Kind",
+    "Marker",
+    "Param",
+    "Plan",
+    "Spec",
+    "SpecError",
+    "evaluate",
+    "get_kind",
+    "kinds",
+    "load_plan_file",
+    "parse",
+    "plan_from_dict",
+    "planned_lrs",
+    "resolve",
+]

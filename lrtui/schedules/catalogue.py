@@ -85,7 +85,9 @@ class Kind:
         """The LR (and momentum) the optimizer holds after k scheduler steps, vectorised over k."""
         raise NotImplementedError
 
-    def step_map(self, args: Mapping[str, object], ctx: Context, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def step_map(
+        self, args: Mapping[str, object], ctx: Context, k: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """torch's *recursive* update at step k as an affine map of the group's current lr.
 
         new_lr = A * lr + B, A and B of shape (groups, len(k)); k == 0 is the constructor's initial step.
@@ -119,7 +121,11 @@ class Kind:
                         raise SpecError.bad_value(f"{here}.{p.name}", raw, p.allowed())
                     args[p.name] = resolve(raw, ctx, f"{here}.{p.name}")
                 elif p.type == "schedule_list":
-                    if not isinstance(raw, list) or not all(isinstance(c, Spec) for c in raw) or len(raw) < max(1, p.min_items):
+                    if (
+                        not isinstance(raw, list)
+                        or not all(isinstance(c, Spec) for c in raw)
+                        or len(raw) < max(1, p.min_items)
+                    ):
                         raise SpecError.bad_value(f"{here}.{p.name}", raw, p.allowed())
                     args[p.name] = tuple(resolve(c, ctx, f"{here}.{p.name}[{i}]") for i, c in enumerate(raw))
                 elif p.type == "formula":
@@ -131,8 +137,12 @@ class Kind:
                 else:
                     args[p.name] = p.coerce(raw, here, ctx.n_groups)
             elif p.required:
-                raise SpecError(f"{here}.{p.name} is required: {p.allowed()}", field=f"{here}.{p.name}",
-                                value=None, allowed=p.allowed())
+                raise SpecError(
+                    f"{here}.{p.name} is required: {p.allowed()}",
+                    field=f"{here}.{p.name}",
+                    value=None,
+                    allowed=p.allowed(),
+                )
             else:
                 args[p.name] = p.default
         self.check(args, ctx, here)
@@ -201,10 +211,25 @@ def suggest(name: str) -> str:
 def resolve(spec: Spec, ctx: Context, where: str = "") -> Bound:
     kind = get_kind(spec.kind)
     if kind is None:
-        raise SpecError(f"{where or 'spec'}: unknown schedule {spec.kind!r}{suggest(spec.kind)}",
-                        field=where or "spec", value=spec.kind, allowed="a schedule from the catalogue")
+        raise SpecError(
+            f"{where or 'spec'}: unknown schedule {spec.kind!r}{suggest(spec.kind)}",
+            field=where or "spec",
+            value=spec.kind,
+            allowed="a schedule from the catalogue",
+        )
     return kind.resolve(spec, ctx, where)
 
 
-__all__ = ["REQUIRED", "Bound", "Context", "Kind", "Marker", "Param", "Values", "get_kind", "kinds", "register",
-           "resolve"]
+__all__ = [
+    "REQUIRED",
+    "Bound",
+    "Context",
+    "Kind",
+    "Marker",
+    "Param",
+    "Values",
+    "get_kind",
+    "kinds",
+    "register",
+    "resolve",
+]

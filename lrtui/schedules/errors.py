@@ -10,7 +10,9 @@ class SpecError(ValueError):
     the offending value (as typed), `allowed` a short human description of what would be accepted.
     """
 
-    def __init__(self, message: str, *, field: str | None = None, value: object = None, allowed: str | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, value: object = None, allowed: str | None = None
+    ):
         super().__init__(message)
         self.field = field
         self.value = value
@@ -18,7 +20,12 @@ class SpecError(ValueError):
 
     @classmethod
     def bad_value(cls, field: str, value: object, allowed: str) -> SpecError:
-        return cls(f"{field}={_show(value)} is not allowed: must be {allowed}", field=field, value=value, allowed=allowed)
+        return cls(
+            f"{field}={_show(value)} is not allowed: must be {allowed}",
+            field=field,
+            value=value,
+            allowed=allowed,
+        )
 
     def within(self, prefix: str) -> SpecError:
         """The same error with its field path prefixed (used when a nested schedule rejects a value)."""

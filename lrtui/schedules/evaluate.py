@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrtui.schedules.catalogue import Bound, Marker, resolve
+from lrtui.schedules.kinds._torch_common import arange_view
 from lrtui.schedules.plan import Plan
 from lrtui.schedules.spec import Spec, parse
 
@@ -41,7 +42,8 @@ def schedule_positions(plan: Plan, n: int) -> np.ndarray:
         return np.arange(n) // plan.steps_per_epoch
     if plan.stepping == "fractional":
         return np.arange(n) / plan.steps_per_epoch
-    return np.arange(n)
+    # The shared read-only 0..n−1: no fresh 8 MB per 1M-step curve, and every_step() recognises it at once.
+    return arange_view(n)
 
 
 def evaluate(plan: Plan, n: int | None = None) -> Curve:
@@ -64,10 +66,25 @@ def evaluate(plan: Plan, n: int | None = None) -> Curve:
     return Curve(plan, bound, np.asarray(lr, dtype=np.float64), mom, vals.momentum_name, markers)
 
 
-def planned_lrs(spec: str | Spec, base_lrs, *, total_steps: int, steps_per_epoch: int = 1,
-                stepping: str = "step", optimizer: str = "sgd", momentum: float | None = 0.9) -> np.ndarray:
+def planned_lrs(
+    spec: str | Spec,
+    base_lrs,
+    *,
+    total_steps: int,
+    steps_per_epoch: int = 1,
+    stepping: str = "step",
+    optimizer: str = "sgd",
+    momentum: float | None = 0.9,
+) -> np.ndarray:
     """The LR the optimizer will use at each optimizer step: shape (groups, total_steps)."""
     spec = parse(spec) if isinstance(spec, str) else spec
-    plan = Plan(spec=spec, base_lrs=tuple(float(x) for x in base_lrs), total_steps=total_steps,
-                steps_per_epoch=steps_per_epoch, stepping=stepping, optimizer=optimizer, momentum=momentum)
+    plan = Plan(
+        spec=spec,
+        base_lrs=tuple(float(x) for x in base_lrs),
+        total_steps=total_steps,
+        steps_per_epoch=steps_per_epoch,
+        stepping=stepping,
+        optimizer=optimizer,
+        momentum=momentum,
+    )
     return evaluate(plan).lr

@@ -390,7 +390,7 @@ class _Compiler:
 
             def f(k, rec):
                 a, b = lf(k, rec), rf(k, rec)
-                out = op(np.asarray(a, dtype=np.float64), b)
+                out = _power(a, b)
                 if rec is not None:
                     a_, b_ = np.broadcast_arrays(
                         np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -497,6 +497,40 @@ _DOMAIN = {
     "asin": (lambda x: np.abs(x) > 1, f"asin outside [-1, 1] {_ValueErr}"),
     "exp": (lambda x: x > 709.78, "exp overflow (OverflowError in Python)"),
 }
+
+
+_EXP_EXACT = 700.0  # |b·ln c| up to this: exp(b·ln c) is a normal double within ~3e-13 of c ** b
+_EXP_ZERO = -750.0  # below: c ** b < 2**-1076 even allowing for the rounding of b·ln c, so exactly 0
+_EXP_INF = 712.0  # above: c ** b overflows to inf
+
+
+def _power(a, b) -> np.ndarray:
+    """np.power(a, b); for a constant base c > 0 and an array of exponents, exp(b·ln c) where that is
+    a normal double (relative error ≤ ~3e-13 vs. Python's correctly rounded c ** b: |b·ln c| ≤ 700 makes
+    the rounding of the product ≤ 700·2**-52 absolute), np.power itself near underflow/overflow (subnormal
+    results, where a relative bound does not hold), and the exact 0 / inf beyond. np.power costs ~70 ns an
+    element, exp a few ns: "0.95 ** k" over 1M steps is ~10× faster."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim or not (0 < a < math.inf) or a == 1:
+        return np.power(a, b)
+    c = float(a)
+    # Elementwise rule (whatever the shape or size of b): values(k) must not depend on which k are asked.
+    b = np.asarray(b, dtype=np.float64)
+    mant, m = math.frexp(c)
+    if mant == 0.5:  # c = 2**(m−1): 2 ** whole exponents exactly, with ldexp (0.5 ** 3 == 0.125)
+        e = b * (m - 1)
+        if np.isfinite(e).all() and np.array_equal(e, np.trunc(e)):
+            return np.ldexp(1.0, np.clip(e, -4000, 4000).astype(np.int64))
+        return np.power(a, b)
+    flat = np.multiply(b.reshape(-1), math.log(c))
+    out = flat.reshape(b.shape)
+    near = ~((flat <= _EXP_EXACT) & (flat >= -_EXP_EXACT))  # NaN exponents too (np.power: NaN)
+    near &= (flat >= _EXP_ZERO) & (flat <= _EXP_INF) | np.isnan(flat)
+    idx = np.flatnonzero(near)
+    np.exp(flat, out=flat)  # beyond _EXP_ZERO / _EXP_INF: exactly 0.0 / inf, as np.power
+    if idx.size:
+        flat[idx] = np.power(c, b.reshape(-1)[idx])
+    return out
 
 
 def _record(rec: list, k: np.ndarray, mask, what: str) -> None:

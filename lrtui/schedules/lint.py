@@ -628,7 +628,9 @@ def _never_decays(doc: _Doctor) -> Iterator[Lint]:
     if lr.size < 10 or not np.isfinite(lr).all():
         return
     peak = float(lr.max())
-    if peak <= 0 or lr[-1] < 0.999 * peak:
+    # "Never decays" means it never goes meaningfully below its peak (a cosine that dips and climbs back
+    # up is reported by cosine_rises_after_t_max instead).
+    if peak <= 0 or float(lr[int(np.argmax(lr)) :].min()) < 0.999 * peak:
         return
     names = {n.name for n in doc.nodes}
     if names & {

@@ -17,7 +17,18 @@ class _Required:
 REQUIRED = _Required()
 
 # Param types. "schedule"/"schedule_list" hold nested specs; "formula" holds a safe expression string.
-TYPES = ("float", "int", "bool", "choice", "int_list", "float_list", "formula", "schedule", "schedule_list", "str")
+TYPES = (
+    "float",
+    "int",
+    "bool",
+    "choice",
+    "int_list",
+    "float_list",
+    "formula",
+    "schedule",
+    "schedule_list",
+    "str",
+)
 
 
 @dataclass(frozen=True)
@@ -51,14 +62,18 @@ class Param:
         elif self.type == "bool":
             text = "True or False"
         elif self.type in ("float", "int", "int_list", "float_list"):
-            what = {"float": "a number", "int": "an integer", "int_list": "a list of integers",
-                    "float_list": "a list of numbers"}[self.type]
+            what = {
+                "float": "a number",
+                "int": "an integer",
+                "int_list": "a list of integers",
+                "float_list": "a list of numbers",
+            }[self.type]
             rng = self.range_text()
             text = f"{what}{' ' + rng if rng else ''}"
             if self.type.endswith("_list") and self.min_items:
                 text += f" (at least {self.min_items})"
         elif self.type == "formula":
-            text = "a formula in k (or epoch), e.g. \"0.95 ** k\""
+            text = 'a formula in k (or epoch), e.g. "0.95 ** k"'
         elif self.type == "schedule":
             text = "a schedule spec, e.g. StepLR(step_size=10)"
         elif self.type == "schedule_list":
@@ -140,9 +155,7 @@ class Param:
     def _in_range(self, v: float) -> bool:
         if self.lo is not None and (v < self.lo or (self.lo_open and v == self.lo)):
             return False
-        if self.hi is not None and (v > self.hi or (self.hi_open and v == self.hi)):
-            return False
-        return True
+        return not (self.hi is not None and (v > self.hi or (self.hi_open and v == self.hi)))
 
 
 def _num(x: float) -> str:

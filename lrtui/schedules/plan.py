@@ -71,10 +71,14 @@ class Plan:
     # -- file form ---------------------------------------------------------------------------------
 
     def to_dict(self) -> dict:
-        d: dict = {"schedule": str(self.spec),
-                   "lr": self.base_lrs[0] if len(self.base_lrs) == 1 else list(self.base_lrs),
-                   "steps": self.total_steps, "steps_per_epoch": self.steps_per_epoch,
-                   "stepping": self.stepping, "optimizer": self.optimizer}
+        d: dict = {
+            "schedule": str(self.spec),
+            "lr": self.base_lrs[0] if len(self.base_lrs) == 1 else list(self.base_lrs),
+            "steps": self.total_steps,
+            "steps_per_epoch": self.steps_per_epoch,
+            "stepping": self.stepping,
+            "optimizer": self.optimizer,
+        }
         if self.momentum is not None:
             d["momentum"] = self.momentum
         return d
@@ -102,8 +106,11 @@ def validate_plan(plan: Plan) -> None:
         raise SpecError.bad_value("stepping", plan.stepping, "one of " + ", ".join(map(repr, STEPPINGS)))
     if plan.optimizer not in OPTIMIZERS:
         raise SpecError.bad_value("optimizer", plan.optimizer, "one of " + ", ".join(map(repr, OPTIMIZERS)))
-    if plan.momentum is not None and (isinstance(plan.momentum, bool) or not isinstance(plan.momentum, int | float)
-                                      or not 0 <= plan.momentum < 1):
+    if plan.momentum is not None and (
+        isinstance(plan.momentum, bool)
+        or not isinstance(plan.momentum, int | float)
+        or not 0 <= plan.momentum < 1
+    ):
         raise SpecError.bad_value("momentum", plan.momentum, "a number in [0, 1)")
 
 
@@ -120,8 +127,12 @@ def plan_from_dict(d: dict, *, where: str = "plan") -> Plan:
     if unknown:
         raise SpecError.bad_value(unknown[0], d[unknown[0]], "one of the keys " + ", ".join(sorted(known)))
     if "schedule" not in d:
-        raise SpecError("schedule is required: a spec string such as \"StepLR(step_size=10)\"",
-                        field="schedule", value=None, allowed="a spec string")
+        raise SpecError(
+            'schedule is required: a spec string such as "StepLR(step_size=10)"',
+            field="schedule",
+            value=None,
+            allowed="a spec string",
+        )
     sched = d["schedule"]
     if isinstance(sched, dict):
         spec = spec_from_table(sched)
@@ -141,9 +152,15 @@ def plan_from_dict(d: dict, *, where: str = "plan") -> Plan:
         steps = epochs * spe
     else:
         steps = 1000
-    return Plan(spec=spec, base_lrs=base, total_steps=steps, steps_per_epoch=spe,
-                stepping=d.get("stepping", "step"), optimizer=d.get("optimizer", "sgd"),
-                momentum=d.get("momentum", 0.9))
+    return Plan(
+        spec=spec,
+        base_lrs=base,
+        total_steps=steps,
+        steps_per_epoch=spe,
+        stepping=d.get("stepping", "step"),
+        optimizer=d.get("optimizer", "sgd"),
+        momentum=d.get("momentum", 0.9),
+    )
 
 
 def spec_from_table(t: dict) -> Spec:
@@ -173,7 +190,9 @@ def load_plan_file(path: str | Path) -> Plan:
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise SpecError(f"cannot read {p}: {exc.strerror}", field="file", value=str(p), allowed="a readable file") from None
+        raise SpecError(
+            f"cannot read {p}: {exc.strerror}", field="file", value=str(p), allowed="a readable file"
+        ) from None
     try:
         if p.suffix.lower() == ".json":
             data = json.loads(raw)
@@ -185,6 +204,10 @@ def load_plan_file(path: str | Path) -> Plan:
 
             data = tomllib.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'TOML'}: {exc}",
-                        field="file", value=str(p), allowed="a TOML or JSON plan file") from None
+        raise SpecError(
+            f"{p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'TOML'}: {exc}",
+            field="file",
+            value=str(p),
+            allowed="a TOML or JSON plan file",
+        ) from None
     return plan_from_dict(data, where=str(p))

@@ -16,6 +16,7 @@ import json
 import math
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lrtui.schedules.errors import SpecError
@@ -78,7 +79,7 @@ def format_value(v: Value) -> str:
     raise TypeError(f"cannot format {type(v).__name__} in a spec")
 
 
-def parse(text: str, *, known: callable = None) -> Spec:
+def parse(text: str, *, known: Callable[[str], list[str] | None] | None = None) -> Spec:
     """Parse a spec string. `known(name) -> canonical param names or None` validates kind names.
 
     Raises SpecError (never anything else) for any malformed input.
@@ -91,27 +92,43 @@ def parse(text: str, *, known: callable = None) -> Spec:
         raise SpecError("a spec must be a string", field="spec", value=text, allowed="a string")
     text = text.strip()
     if not text:
-        raise SpecError("the spec is empty: write a schedule call such as StepLR(step_size=10)",
-                        field="spec", value=text, allowed="a schedule call")
+        raise SpecError(
+            "the spec is empty: write a schedule call such as StepLR(step_size=10)",
+            field="spec",
+            value=text,
+            allowed="a schedule call",
+        )
     if len(text) > MAX_SPEC_CHARS:
-        raise SpecError(f"the spec is too long ({len(text)} characters, at most {MAX_SPEC_CHARS})",
-                        field="spec", value=text[:40] + "...", allowed=f"at most {MAX_SPEC_CHARS} characters")
+        raise SpecError(
+            f"the spec is too long ({len(text)} characters, at most {MAX_SPEC_CHARS})",
+            field="spec",
+            value=text[:40] + "...",
+            allowed=f"at most {MAX_SPEC_CHARS} characters",
+        )
     try:
         with warnings.catch_warnings():  # e.g. "invalid decimal literal" SyntaxWarnings on odd input
             warnings.simplefilter("ignore")
             tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         msg = getattr(exc, "msg", None) or str(exc)
-        raise SpecError(f"not a valid spec: {msg} (write it as a call, e.g. StepLR(step_size=10))",
-                        field="spec", value=text, allowed="a schedule call") from None
+        raise SpecError(
+            f"not a valid spec: {msg} (write it as a call, e.g. StepLR(step_size=10))",
+            field="spec",
+            value=text,
+            allowed="a schedule call",
+        ) from None
     node = tree.body
     if not isinstance(node, ast.Call):
         # A bare name such as "StepLR" means "this kind with its defaults".
         if isinstance(node, ast.Name | ast.Attribute):
             node = ast.Call(func=node, args=[], keywords=[])
         else:
-            raise SpecError("a spec must be a schedule call such as StepLR(step_size=10)",
-                            field="spec", value=text, allowed="a schedule call")
+            raise SpecError(
+                "a spec must be a schedule call such as StepLR(step_size=10)",
+                field="spec",
+                value=text,
+                allowed="a schedule call",
+            )
     return _call(node, known, depth=0, path="")
 
 
@@ -126,20 +143,32 @@ def _callee_name(func: ast.expr) -> str | None:
 
 def _call(node: ast.Call, known, depth: int, path: str) -> Spec:
     if depth > MAX_DEPTH:
-        raise SpecError(f"schedules nested more than {MAX_DEPTH} deep", field=path or "spec", value=None,
-                        allowed=f"at most {MAX_DEPTH} levels of nesting")
+        raise SpecError(
+            f"schedules nested more than {MAX_DEPTH} deep",
+            field=path or "spec",
+            value=None,
+            allowed=f"at most {MAX_DEPTH} levels of nesting",
+        )
     name = _callee_name(node.func)
     where = path or "spec"
     if name is None:
-        raise SpecError(f"{where}: expected a schedule name before '('", field=where, value=ast.unparse(node.func),
-                        allowed="a schedule name")
+        raise SpecError(
+            f"{where}: expected a schedule name before '('",
+            field=where,
+            value=ast.unparse(node.func),
+            allowed="a schedule name",
+        )
     names = known(name)
     if names is None:
         from lrtui.schedules.catalogue import suggest
 
         hint = suggest(name)
-        raise SpecError(f"{where}: unknown schedule {name!r}{hint}", field=where, value=name,
-                        allowed="a schedule from the catalogue (lrtui plot --list)")
+        raise SpecError(
+            f"{where}: unknown schedule {name!r}{hint}",
+            field=where,
+            value=name,
+            allowed="a schedule from the catalogue (lrtui plot --list)",
+        )
     kind_path = f"{path}.{name}" if path else name
     args: dict[str, Value] = {}
     # Drop the optimizer of a pasted constructor call: `StepLR(optimizer, step_size=30)`,
@@ -148,23 +177,40 @@ def _call(node: ast.Call, known, depth: int, path: str) -> Spec:
     keywords = [kw for kw in node.keywords if kw.arg in names or not _is_pasted_noise(kw)]
     keywords = _flatten_specific_kwargs(keywords, kind_path)
     if any(isinstance(a, ast.Starred) for a in positional):
-        raise SpecError(f"{kind_path}: *args are not allowed", field=kind_path, value="*", allowed="plain arguments")
+        raise SpecError(
+            f"{kind_path}: *args are not allowed", field=kind_path, value="*", allowed="plain arguments"
+        )
     if len(positional) > len(names):
-        raise SpecError(f"{kind_path}: takes at most {len(names)} positional arguments, got {len(positional)}",
-                        field=kind_path, value=len(positional), allowed=f"at most {len(names)}")
+        raise SpecError(
+            f"{kind_path}: takes at most {len(names)} positional arguments, got {len(positional)}",
+            field=kind_path,
+            value=len(positional),
+            allowed=f"at most {len(names)}",
+        )
     for pname, arg in zip(names, positional):
         args[pname] = _value(arg, known, depth, f"{kind_path}.{pname}")
     for kw in keywords:
         if kw.arg is None:
-            raise SpecError(f"{kind_path}: **kwargs are not allowed", field=kind_path, value="**",
-                            allowed="plain keyword arguments")
+            raise SpecError(
+                f"{kind_path}: **kwargs are not allowed",
+                field=kind_path,
+                value="**",
+                allowed="plain keyword arguments",
+            )
         if kw.arg in args:
-            raise SpecError(f"{kind_path}.{kw.arg} is given twice", field=f"{kind_path}.{kw.arg}", value=None,
-                            allowed="each argument once")
+            raise SpecError(
+                f"{kind_path}.{kw.arg} is given twice",
+                field=f"{kind_path}.{kw.arg}",
+                value=None,
+                allowed="each argument once",
+            )
         if kw.arg not in names:
             raise SpecError(
                 f"{kind_path}: unknown parameter {kw.arg!r}; {name} takes {', '.join(names) or 'no parameters'}",
-                field=f"{kind_path}.{kw.arg}", value=kw.arg, allowed=", ".join(names))
+                field=f"{kind_path}.{kw.arg}",
+                value=kw.arg,
+                allowed=", ".join(names),
+            )
         args[kw.arg] = _value(kw.value, known, depth, f"{kind_path}.{kw.arg}")
     return Spec(name, args)
 
@@ -184,7 +230,11 @@ def _is_pasted_noise(kw: ast.keyword) -> bool:
     """Keywords of pasted code that do not change the curve: optimizer=..., verbose=..., last_epoch=-1."""
     if kw.arg == "optimizer" and isinstance(kw.value, ast.Name | ast.Attribute):
         return True
-    if kw.arg == "verbose" and isinstance(kw.value, ast.Constant) and kw.value.value in (True, False, "deprecated"):
+    if (
+        kw.arg == "verbose"
+        and isinstance(kw.value, ast.Constant)
+        and kw.value.value in (True, False, "deprecated")
+    ):
         return True
     return kw.arg == "last_epoch" and ast.unparse(kw.value).replace(" ", "") == "-1"
 
@@ -195,9 +245,14 @@ def _flatten_specific_kwargs(keywords: list[ast.keyword], kind_path: str) -> lis
     for kw in keywords:
         if kw.arg == "scheduler_specific_kwargs" and isinstance(kw.value, ast.Dict):
             for key, value in zip(kw.value.keys, kw.value.values):
-                if not (isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isidentifier()):
-                    raise SpecError.bad_value(f"{kind_path}.scheduler_specific_kwargs",
-                                              ast.unparse(kw.value), "a dict with string keys")
+                if not (
+                    isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isidentifier()
+                ):
+                    raise SpecError.bad_value(
+                        f"{kind_path}.scheduler_specific_kwargs",
+                        ast.unparse(kw.value),
+                        "a dict with string keys",
+                    )
                 out.append(ast.keyword(arg=key.value, value=value))
         else:
             out.append(kw)
@@ -210,8 +265,12 @@ _CONSTANT_NAMES = {"inf": math.inf, "pi": math.pi, "e": math.e, "True": True, "F
 def _is_constant_name(node: ast.expr) -> bool:
     if isinstance(node, ast.Name):
         return node.id in _CONSTANT_NAMES
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("math", "np", "numpy") \
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("math", "np", "numpy")
         and node.attr in ("pi", "e", "inf")
+    )
 
 
 def _value(node: ast.expr, known, depth: int, path: str) -> Value:
@@ -261,14 +320,20 @@ def _value(node: ast.expr, known, depth: int, path: str) -> Value:
         shown = ast.unparse(node)
     except Exception:  # pragma: no cover - unparse is total for parsed trees
         shown = type(node).__name__
-    raise SpecError.bad_value(path, shown, "a number, a string, True/False/None, a list or a schedule call "
-                              "(names, attributes and expressions are not evaluated)")
+    raise SpecError.bad_value(
+        path,
+        shown,
+        "a number, a string, True/False/None, a list or a schedule call "
+        "(names, attributes and expressions are not evaluated)",
+    )
 
 
 def _lambda_to_formula(node: ast.Lambda, path: str) -> str:
     params = node.args.args
     if len(params) != 1 or node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
-        raise SpecError.bad_value(path, ast.unparse(node), "a lambda of one argument, e.g. lambda epoch: 0.95 ** epoch")
+        raise SpecError.bad_value(
+            path, ast.unparse(node), "a lambda of one argument, e.g. lambda epoch: 0.95 ** epoch"
+        )
     arg = params[0].arg
 
     class _Rename(ast.NodeTransformer):

@@ -315,6 +315,14 @@ class ScheduleStepper:
                 self.scheduler.step()
         self.scheduler_steps += 1
 
+    def on_metric(self, metric: float) -> None:
+        """Feed an epoch's validation metric: ReduceLROnPlateau steps on it (other kinds ignore it)."""
+        if self.is_plateau:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                self.scheduler.step(float(metric))
+            self.scheduler_steps += 1
+
     def lrs(self) -> list[float]:
         return [float(g["lr"]) for g in self.scheduler.optimizer.param_groups]
 

@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
+from lrtui.runs.listing import find_run
 from lrtui.widgets.runs.confirm import ConfirmScreen
 from lrtui.widgets.runs.follow import MonitorSnapshot, RunFollower
 from lrtui.widgets.runs.model import DEFAULT_EMA_BETA, EMA_BETAS
@@ -282,43 +283,8 @@ def open_run_monitor(app: App, run_dir: str | Path, **options: object) -> RunMon
 
 
 # --------------------------------------------------------------------------------------- lrtui watch RUN
-def resolve_run(run: str, runs_dir: str | Path | None = None) -> Path:
-    """A run directory from a path, an id, a unique id prefix/substring, or "last" (the newest run).
-
-    Raises ValueError naming the value and what is allowed.
-    """
-    from lrtui.runs.paths import default_runs_dir
-
-    path = Path(run).expanduser()
-    if path.is_dir():
-        return path
-    root = Path(runs_dir).expanduser() if runs_dir else default_runs_dir()
-    if (root / run).is_dir():
-        return root / run
-    try:
-        runs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    except OSError:
-        raise ValueError(f"RUN={run!r} is not a directory and the runs dir {root} cannot be read") from None
-    if run in ("last", "latest") and runs:
-        from lrtui.runs.listing import list_runs
-
-        listed = list_runs(root)
-        if listed:
-            return listed[0].dir
-    matches = [d for d in runs if d.name.startswith(run)] or [d for d in runs if run in d.name]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        some = ", ".join(d.name for d in runs[-5:]) or "none"
-        raise ValueError(
-            f"RUN={run!r} is not a run directory or a run id in {root} (runs there: {some}; "
-            "or 'last' for the newest)"
-        )
-    raise ValueError(
-        f"RUN={run!r} matches {len(matches)} runs in {root}: "
-        + ", ".join(d.name for d in matches[:5])
-        + "; give more of the id"
-    )
+# One resolver for the CLI and the app lives in the pure run layer.
+resolve_run = find_run
 
 
 class WatchApp(App):

@@ -1,6 +1,6 @@
 """The trainer's validated configuration (stdlib only: the app and the CLI validate configs without torch).
 
-`TrainConfig.from_dict(d)` accepts the config.json of a run directory (public format: RUN_FORMAT.md) and
+`TrainConfig.from_dict(d)` accepts the config.json of a run directory (public format: docs/run-format.md) and
 rejects every bad value with a message naming the field, the value and what is allowed. Defaults are the
 seed 001 recipe: VGG on CIFAR-10, SGD lr 0.01 momentum 0.9 weight decay 5e-4, batch 128, 30 epochs, no
 schedule (constant LR).

@@ -361,6 +361,8 @@ class Trainer:
         train_loss = float(acc["loss_sum"]) / max(self.data.steps_per_epoch, 1)
         train_acc = float(acc["correct"]) / seen
         images_per_s = acc["seen"] / acc["train_time"] if acc["train_time"] > 0 else None
+        if self.stepper is not None:
+            self.stepper.on_metric(test_loss)  # ReduceLROnPlateau steps on the epoch's test loss
         lrs = [float(g["lr"]) for g in self.optimizer.param_groups]
         self.logger.epoch(
             epoch,

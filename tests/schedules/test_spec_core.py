@@ -14,7 +14,7 @@ from lrtui.schedules.spec import Spec
     [
         "StepLR(step_size=30, gamma=0.1)",
         "StepLR(step_size=3)",
-        'StepLR(step_size=10, gamma=1e-06)',
+        "StepLR(step_size=10, gamma=1e-06)",
     ],
 )
 def test_canonical_round_trip(text):
@@ -82,7 +82,9 @@ def test_plan_validation_names_the_field():
 
 
 def test_per_epoch_stepping_holds_each_value_for_an_epoch():
-    lr = planned_lrs("StepLR(step_size=2, gamma=0.5)", [1.0], total_steps=10, steps_per_epoch=3, stepping="epoch")
+    lr = planned_lrs(
+        "StepLR(step_size=2, gamma=0.5)", [1.0], total_steps=10, steps_per_epoch=3, stepping="epoch"
+    )
     assert lr.shape == (1, 10)
     np.testing.assert_array_equal(lr[0], [1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5])
 
@@ -93,8 +95,13 @@ def test_markers_are_reported_in_optimizer_steps():
 
 
 def test_plan_file_round_trip_toml_and_json(tmp_path):
-    plan = Plan(parse("StepLR(step_size=16, gamma=0.2)"), base_lrs=(0.01, 0.001), total_steps=30 * 390,
-                steps_per_epoch=390, stepping="epoch")
+    plan = Plan(
+        parse("StepLR(step_size=16, gamma=0.2)"),
+        base_lrs=(0.01, 0.001),
+        total_steps=30 * 390,
+        steps_per_epoch=390,
+        stepping="epoch",
+    )
     toml = tmp_path / "plan.toml"
     toml.write_text(plan.to_toml())
     assert load_plan_file(toml) == plan
@@ -105,13 +112,18 @@ def test_plan_file_round_trip_toml_and_json(tmp_path):
 
 def test_plan_file_table_form_and_epochs(tmp_path):
     f = tmp_path / "p.json"
-    f.write_text(json.dumps({"schedule": {"kind": "StepLR", "step_size": 5}, "epochs": 30, "steps_per_epoch": 10,
-                             "lr": 0.1}))
+    f.write_text(
+        json.dumps(
+            {"schedule": {"kind": "StepLR", "step_size": 5}, "epochs": 30, "steps_per_epoch": 10, "lr": 0.1}
+        )
+    )
     plan = load_plan_file(f)
     assert plan.spec == parse("StepLR(step_size=5)") and plan.total_steps == 300
 
 
-@pytest.mark.parametrize("content", ["", "schedule = ", "{not json", "lr = 0.1\n", "schedule = 3\n", "x = 1\n"])
+@pytest.mark.parametrize(
+    "content", ["", "schedule = ", "{not json", "lr = 0.1\n", "schedule = 3\n", "x = 1\n"]
+)
 def test_malformed_plan_files_are_rejected_cleanly(tmp_path, content):
     f = tmp_path / "bad.toml"
     f.write_text(content)

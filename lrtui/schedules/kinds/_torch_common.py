@@ -52,7 +52,16 @@ def int_steps(k) -> np.ndarray:
 def every_step(ki: np.ndarray) -> int | None:
     """n when ki is exactly 0, 1, ..., n−1 (evaluate's usual call), else None."""
     n = ki.size
-    if n and ki[0] == 0 and ki[-1] == n - 1 and np.array_equal(ki, arange_view(n)):
+    if not n or ki.ndim != 1:
+        return None
+    if (
+        ki.dtype == _ARANGE.dtype
+        and n <= _ARANGE.size
+        and ki.strides == _ARANGE.strides
+        and ki.ctypes.data == _ARANGE.ctypes.data
+    ):
+        return n  # arange_view(n) itself (read-only: still 0..n−1)
+    if ki[0] == 0 and ki[-1] == n - 1 and np.array_equal(ki, arange_view(n)):
         return n
     return None
 
@@ -71,6 +80,33 @@ def arange_view(n: int) -> np.ndarray:
         a.flags.writeable = False
         _ARANGE = a
     return _ARANGE[:n]
+
+
+_FARANGE = np.arange(0, dtype=np.float64)
+
+
+def float_arange_view(n: int) -> np.ndarray:
+    """0.0, 1.0, ..., n−1 as a read-only view of a shared float64 array (cached like arange_view)."""
+    global _FARANGE
+    if n > _ARANGE_CACHED:
+        return np.arange(n, dtype=np.float64)
+    if _FARANGE.size < n:
+        a = np.arange(max(n, 2 * _FARANGE.size), dtype=np.float64)[:_ARANGE_CACHED]
+        a.flags.writeable = False
+        _FARANGE = a
+    return _FARANGE[:n]
+
+
+def is_float_arange(k) -> bool:
+    """Whether k is float_arange_view(n) itself (so exactly 0.0, 1.0, ..., n−1: it is read-only)."""
+    return (
+        isinstance(k, np.ndarray)
+        and k.ndim == 1
+        and k.dtype == np.float64
+        and 0 < k.size <= _FARANGE.size
+        and k.strides == _FARANGE.strides
+        and k.ctypes.data == _FARANGE.ctypes.data
+    )
 
 
 def momentum_name(ctx: Context) -> str:
@@ -250,10 +286,12 @@ __all__ = [
     "bases",
     "check_group_lists",
     "every_step",
+    "float_arange_view",
     "formulas_per_group",
     "group_column",
     "int_param",
     "int_steps",
+    "is_float_arange",
     "momentum_name",
     "piecewise_products",
     "replay_products",

@@ -18,6 +18,12 @@ import numpy as np
 
 from lrtui.schedules.catalogue import Bound, Kind, Marker, Values, get_kind, register
 from lrtui.schedules.errors import SpecError
+from lrtui.schedules.kinds._torch_common import (
+    arange_view,
+    every_step,
+    float_arange_view,
+    is_float_arange,
+)
 from lrtui.schedules.params import Param
 
 MAX = 10**15
@@ -28,7 +34,8 @@ def warmup_cosine_lr(
 ) -> np.ndarray:
     """WarmupCosineLR.get_lr at counter values `cur` (ints), same float operations as the seed's code."""
     cur = np.asarray(cur, dtype=np.int64)
-    c = cur.astype(np.float64)
+    n = every_step(cur) if cur.ndim == 1 else None
+    c = float_arange_view(n) if n is not None else cur.astype(np.float64)
     span = lr_max - lr_min
     with np.errstate(all="ignore"):
         # else-branch for every step, in place: lr_min + (lr_max - lr_min) * 0.5 * (cos((cur - w) / (T - w) * pi) + 1)
@@ -39,6 +46,13 @@ def warmup_cosine_lr(
         lr += 1
         lr *= span * 0.5
         lr += lr_min
+        if n is not None:  # cur = 0, 1, ..., n−1: the ramp and step 0 are leading slices
+            if warm_up == 0:
+                lr[:1] = lr_max
+                return lr
+            lr[: warm_up + 1] = lr_min + span * c[: warm_up + 1] / warm_up
+            lr[:1] = lr_min + span * (0 + start_ratio) / warm_up
+            return lr
         if warm_up == 0:
             lr[cur == 0] = lr_max
             return lr
@@ -51,6 +65,21 @@ def warmup_cosine_lr(
 def seed_lambda(k: np.ndarray, epochs: int, warm: int, eta_min: float) -> np.ndarray:
     """The seed's `warm_up_with_cosine_lr` lambda, vectorised over k (ints or float epochs)."""
     k = np.asarray(k, dtype=np.float64)
+    if is_float_arange(k) and warm >= 0:
+        # the shared every-step 0.0..n−1 (float_arange_view): k ≤ warm is the leading slice
+        out = np.empty(k.size)
+        iw = min(warm + 1, k.size)
+        with np.errstate(all="ignore"):
+            np.divide(k[:iw], warm, out=out[:iw])
+            out[:iw] += eta_min  # eta_min + (k / warm)
+            f = out[iw:]
+            np.subtract(k[iw:], warm, out=f)  # 0.5 * (cos((k - warm) / (epochs - warm) * pi) + 1)
+            f /= epochs - warm
+            f *= np.pi
+            np.cos(f, out=f)
+            f += 1
+            f *= 0.5
+        return out
     with np.errstate(all="ignore"):
         ramp = eta_min + (k / warm)
         cosine = 0.5 * (np.cos((k - warm) / (epochs - warm) * np.pi) + 1)
@@ -97,13 +126,20 @@ class WarmupCosineLR(Kind):
             )
 
     def values(self, args, ctx, k):
-        kf = np.asarray(k, dtype=np.float64).reshape(-1)
-        if ctx.stepping == "fractional":  # step(epoch) still calls get_lr once per call: cur = call count
-            kf = kf * ctx.steps_per_epoch
-        cur = np.rint(np.maximum(kf, 0)).astype(np.int64)
+        ka = np.asarray(k).reshape(-1)
+        n = every_step(ka) if ka.dtype.kind in "iu" and ctx.stepping != "fractional" else None
+        if n is not None:
+            cur = arange_view(n)
+        else:
+            kf = ka.astype(np.float64)
+            if ctx.stepping == "fractional":  # step(epoch) still calls get_lr once per call: cur = call count
+                kf = kf * ctx.steps_per_epoch
+            cur = np.rint(np.maximum(kf, 0)).astype(np.int64)
         lr = warmup_cosine_lr(
             cur, args["lr_min"], args["lr_max"], args["warm_up"], args["T_max"], args["start_ratio"]
         )
+        if ctx.n_groups == 1:
+            return Values(lr[None, :])
         return Values(np.broadcast_to(lr, (ctx.n_groups, cur.size)).copy())
 
     def markers(self, args, ctx):
@@ -165,10 +201,14 @@ class WarmUpCosineLambda(Kind):
         eq = self.torch_equivalent(args)
         if eq is not None:
             return eq.values(ctx, k)
-        kf = np.asarray(k, dtype=np.float64).reshape(-1)
+        ka = np.asarray(k).reshape(-1)
+        n = every_step(ka) if ka.dtype.kind in "iu" else None
+        kf = float_arange_view(n) if n is not None else ka.astype(np.float64)
         base = np.asarray(ctx.base_lrs, dtype=np.float64)[:, None]
         lam = seed_lambda(kf, args["epochs"], args["warm_up_epochs"], args["eta_min"])
         with np.errstate(all="ignore"):
+            if base.shape[0] == 1:
+                return Values(np.multiply(lam, base[0, 0], out=lam)[None, :])  # base_lr * lmbda(last_epoch)
             return Values(base * lam[None, :])  # LambdaLR: base_lr * lmbda(last_epoch)
 
     def step_map(self, args, ctx, k):

@@ -18,12 +18,14 @@ and the float32 rounding; tests compare it with real torch for thousands of seed
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import numpy as np
 
 from lrtui.schedules.catalogue import Context, Kind, Marker, Values, register
 from lrtui.schedules.errors import SpecError
+from lrtui.schedules.kinds._torch_common import every_step, float_arange_view
 from lrtui.schedules.params import Param
 from lrtui.schedules.spec import Spec
 
@@ -148,29 +150,75 @@ class _TimmKind(Kind):
     def warmup_targets(self, args, base: np.ndarray) -> np.ndarray:
         return base
 
-    def get_lr(self, args, base: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """timm's _get_lr(t) after the warmup branch: shape (groups, n); t already prefix-shifted."""
+    def get_lr(self, args, base: np.ndarray, t: np.ndarray, whole: bool = False) -> np.ndarray:
+        """timm's _get_lr(t) after the warmup branch: shape (groups, n); t already prefix-shifted.
+
+        whole=True promises t holds whole numbers below 2**53 (cheaper exact integer arithmetic)."""
         raise NotImplementedError
+
+    def get_lr_sorted(self, args, base: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """get_lr for increasing whole-number t (1-D); kinds with few distinct values override it."""
+        return self.get_lr(args, base, t[None, :], whole=True)
+
+    def tail_start(self, args) -> float | None:
+        """The prefix-shifted t from which get_lr is exactly the constant lr_min (None: no such t)."""
+        return None
 
     def values(self, args, ctx, k):
         base = np.asarray(ctx.base_lrs, dtype=np.float64)[:, None]
-        t = self.t_of_k(args, ctx, k)[None, :]
+        g = len(ctx.base_lrs)
+        distinct = self.distinct_t(args, ctx, k)
         with np.errstate(all="ignore"):
-            lr = self.lr_at(args, base, t)
-            lr = _add_noise(args, lr, t[0])
-            # t = 0: the constructor's value (timm never calls _get_lr(0) in a fresh run).
-            init = np.full_like(base, args["warmup_lr_init"]) if args["warmup_t"] else base
-            lr = np.where(t == 0, init, lr)
-        return Values(np.broadcast_to(lr, (len(ctx.base_lrs), t.shape[1])).copy())
+            if distinct is None:
+                t = self.t_of_k(args, ctx, k)[None, :]
+                lr = self.lr_at(args, base, t)
+                lr = _add_noise(args, lr, t[0])
+                # t = 0: the constructor's value (timm never calls _get_lr(0) in a fresh run).
+                init = np.full_like(base, args["warmup_lr_init"]) if args["warmup_t"] else base
+                lr = np.where(t == 0, init, lr)
+                return Values(np.broadcast_to(lr, (g, t.shape[1])).copy())
+            t, repeat, n = distinct
+            lr = self.lr_sorted(args, base, t)
+            lr = _add_noise(args, lr, t)
+            lr[:, 0] = args["warmup_lr_init"] if args["warmup_t"] else base[:, 0]  # t[0] == 0
+        if repeat > 1:  # each t holds for `repeat` consecutive plan positions
+            lr = np.repeat(lr, repeat, axis=1)[:, :n] if g > 1 else np.repeat(lr[0], repeat)[None, :n]
+        return Values(lr)
 
-    def lr_at(self, args, base, t):
+    def distinct_t(self, args, ctx, k) -> tuple[np.ndarray, int, int] | None:
+        """For the usual call (k = 0, 1, ..., n−1, whole steps): the distinct t in increasing order (whole
+        numbers, t[0] = 0), how many consecutive positions each holds, and n. None otherwise."""
+        k = np.asarray(k)
+        if k.dtype.kind not in "iu" or ctx.stepping == "fractional" or k.ndim != 1:
+            return None
+        n = every_step(k)
+        if n is None:
+            return None
+        epochs, spe = args.get("t_in_epochs", True), ctx.steps_per_epoch
+        if epochs and ctx.stepping == "step" and spe > 1:
+            return float_arange_view(-(-n // spe)), spe, n
+        t = float_arange_view(n)
+        if not epochs and ctx.stepping == "epoch":
+            t = t * spe
+        return t, 1, n
+
+    def lr_sorted(self, args, base, t: np.ndarray) -> np.ndarray:
+        """lr_at for increasing whole-number t (1-D): each phase computed on its own slice only."""
         w, init = args["warmup_t"], args["warmup_lr_init"]
-        tt = t - w if args["warmup_prefix"] else t
-        after = self.get_lr(args, base, tt)
-        if not w:
-            return after
-        steps = (self.warmup_targets(args, base) - init) / w
-        return np.where(t < w, init + t * steps, after)
+        out = np.empty((base.shape[0], t.size))
+        shift = w if args["warmup_prefix"] else 0
+        nw = int(np.searchsorted(t, w, side="left")) if w else 0
+        tail = self.tail_start(args)
+        ne = t.size if tail is None else max(nw, int(np.searchsorted(t, tail + shift, side="left")))
+        if nw:
+            steps = (self.warmup_targets(args, base) - init) / w
+            out[:, :nw] = init + t[None, :nw] * steps
+        if ne > nw:
+            tt = t[None, nw:ne] - shift if shift else t[None, nw:ne]
+            out[:, nw:ne] = self.get_lr_sorted(args, base, tt[0])
+        if ne < t.size:
+            out[:, ne:] = args["lr_min"]
+        return out
 
     def markers(self, args, ctx):
         s = self.k_per_t(args, ctx)
@@ -187,7 +235,7 @@ class _TimmKind(Kind):
         return []
 
 
-def _cycles(args, t: np.ndarray):
+def _cycles(args, t: np.ndarray, whole: bool = False):
     """(i, t_i, t_curr) of timm's cycle arithmetic, vectorised (same operation order)."""
     t_initial, cm = args["t_initial"], args["cycle_mul"]
     if cm != 1:
@@ -197,10 +245,37 @@ def _cycles(args, t: np.ndarray):
         t_i = cm**i * t_initial
         t_curr = t - (1 - cm**i) / (1 - cm) * t_initial
     else:
-        i = np.floor_divide(t, t_initial)
+        # floor(t / t_initial) is t // t_initial for whole t < 2**53 (the quotient cannot round up to the
+        # next integer), and several times cheaper than numpy's float floor_divide.
+        i = np.floor(t / t_initial) if whole else np.floor_divide(t, t_initial)
         t_i = np.float64(t_initial)
         t_curr = t - (t_initial * i)
     return i, t_i, t_curr
+
+
+def _cycles_tail(args) -> float | None:
+    """Where the cycles end (i ≥ cycle_limit: lr_min from there on), in shifted t; cycle_mul = 1 only."""
+    return float(args["t_initial"] * args["cycle_limit"]) if args["cycle_mul"] == 1 else None
+
+
+def _peak(args, base: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """timm's lr_max = base · cycle_decay ** i (i: whole cycle numbers, or NaN where timm raises)."""
+    decay = args["cycle_decay"]
+    if decay == 1:
+        return base  # 1.0 ** i == 1.0 for every i (NaN included): the multiplication is exact
+    return base * _int_powers(decay, i)
+
+
+def _int_powers(c: float, i: np.ndarray) -> np.ndarray:
+    """c ** i for whole-number exponents i (ints, or floats from floor(): whole or NaN): np.power on the
+    distinct exponents only, then a table look-up — exactly the values of an elementwise np.power."""
+    i = np.asarray(i)
+    if i.size == 0:
+        return np.power(c, i, dtype=np.float64)
+    lo, hi = i.min(), i.max()  # NaN propagates: then the elementwise power
+    if not (lo >= 0 and hi <= 1 << 20):
+        return np.power(c, i, dtype=np.float64)
+    return _powers(c, 0.0, float(hi))[i.astype(np.intp, copy=False)]
 
 
 def _cycle_starts(args, t_horizon: float) -> list[tuple[float, str, str]]:
@@ -228,15 +303,18 @@ class CosineLRScheduler(_TimmKind):
     )
     params = (T_INITIAL, LR_MIN, *CYCLE, *_warmup_params(False), T_IN_EPOCHS, *NOISE, K_DECAY)
 
-    def get_lr(self, args, base, t):
-        i, t_i, t_curr = _cycles(args, t)
+    def get_lr(self, args, base, t, whole=False):
+        i, t_i, t_curr = _cycles(args, t, whole)
         lr_min, k = args["lr_min"], args["k_decay"]
-        lr_max = base * args["cycle_decay"] ** i
+        lr_max = _peak(args, base, i)
         lr = lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(math.pi * t_curr**k / t_i**k))
         return np.where(np.isnan(i), np.nan, np.where(i < args["cycle_limit"], lr, lr_min))
 
     def t_markers(self, args, t_horizon):
         return _cycle_starts(args, t_horizon)
+
+    def tail_start(self, args):
+        return _cycles_tail(args)
 
 
 @register
@@ -262,10 +340,10 @@ class TanhLRScheduler(_TimmKind):
             )
         super().check(args, ctx, where)
 
-    def get_lr(self, args, base, t):
-        i, t_i, t_curr = _cycles(args, t)
+    def get_lr(self, args, base, t, whole=False):
+        i, t_i, t_curr = _cycles(args, t, whole)
         lr_min, lb, ub = args["lr_min"], args["lb"], args["ub"]
-        lr_max = base * args["cycle_decay"] ** i
+        lr_max = _peak(args, base, i)
         tr = t_curr / t_i
         lr = lr_min + 0.5 * (lr_max - lr_min) * (1 - np.tanh(lb * (1.0 - tr) + ub * tr))
         return np.where(np.isnan(i), np.nan, np.where(i < args["cycle_limit"], lr, lr_min))
@@ -278,6 +356,9 @@ class TanhLRScheduler(_TimmKind):
 
     def t_markers(self, args, t_horizon):
         return _cycle_starts(args, t_horizon)
+
+    def tail_start(self, args):
+        return _cycles_tail(args)
 
 
 @register
@@ -296,15 +377,18 @@ class PolyLRScheduler(_TimmKind):
         K_DECAY,
     )
 
-    def get_lr(self, args, base, t):
-        i, t_i, t_curr = _cycles(args, t)
+    def get_lr(self, args, base, t, whole=False):
+        i, t_i, t_curr = _cycles(args, t, whole)
         lr_min, k = args["lr_min"], args["k_decay"]
-        lr_max = base * args["cycle_decay"] ** i
+        lr_max = _peak(args, base, i)
         lr = lr_min + (lr_max - lr_min) * (1 - t_curr**k / t_i**k) ** args["power"]
         return np.where(np.isnan(i), np.nan, np.where(i < args["cycle_limit"], lr, lr_min))
 
     def t_markers(self, args, t_horizon):
         return _cycle_starts(args, t_horizon)
+
+    def tail_start(self, args):
+        return _cycles_tail(args)
 
 
 @register
@@ -320,8 +404,20 @@ class StepLRScheduler(_TimmKind):
         *NOISE,
     )
 
-    def get_lr(self, args, base, t):
-        return base * args["decay_rate"] ** np.floor_divide(t, args["decay_t"])
+    def get_lr(self, args, base, t, whole=False):
+        d = args["decay_t"]
+        # For whole t and a whole decay_t, floor(t / d) is t // d exactly (see _cycles).
+        i = np.floor(t / d) if whole and float(d).is_integer() else np.floor_divide(t, d)
+        return base * _int_powers(args["decay_rate"], i)
+
+    def get_lr_sorted(self, args, base, t):
+        d = args["decay_t"]
+        if not float(d).is_integer() or t.size == 0:
+            return super().get_lr_sorted(args, base, t)
+        # i = t // d is constant between multiples of d: np.power once per period, then runs.
+        i0, i1 = t[0] // d, t[-1] // d
+        pos = np.searchsorted(t, np.arange(i0 + 1, i1 + 1) * d, side="left")
+        return _runs(base * _powers(args["decay_rate"], i0, i1), pos, t.size)
 
     def t_markers(self, args, t_horizon):
         d, shift = args["decay_t"], (args["warmup_t"] if args["warmup_prefix"] else 0)
@@ -329,8 +425,35 @@ class StepLRScheduler(_TimmKind):
         return [(shift + d * j, "milestone", f"×{args['decay_rate']:g}") for j in range(1, n + 1)]
 
 
+def _powers(c: float, lo: float, hi: float) -> np.ndarray:
+    """np.power(c, [lo, lo + 1, ..., hi]) (whole lo ≤ hi), without computing the saturated part:
+    for 0 < c < 1 (c > 1) every c ** i with i·log2(c) < −1080 (> 1030) is exactly 0 (inf), as pow rounds
+    the true value, below 2**-1075 (above the largest double)."""
+    if 0 < c < 1 or c > 1:
+        lg = math.log2(c)
+        limit = -1080 / lg if c < 1 else 1030 / lg  # beyond this exponent: saturated
+        if hi > limit:
+            cut = max(lo, math.ceil(limit))
+            out = np.empty(int(hi - lo) + 1)
+            m = int(cut - lo)
+            out[:m] = np.power(c, np.arange(lo, cut))
+            out[m:] = 0.0 if c < 1 else math.inf
+            return out
+    return np.power(c, np.arange(lo, hi + 1))
+
+
+def _runs(vals: np.ndarray, pos: np.ndarray, n: int) -> np.ndarray:
+    """(groups, n): vals[:, j] from the j-th of the sorted positions `pos` (vals[:, 0] from 0) on."""
+    lengths = np.diff(pos, prepend=0, append=n)
+    if vals.shape[0] == 1:
+        return np.repeat(vals[0], lengths)[None, :]
+    return np.stack([np.repeat(row, lengths) for row in vals])
+
+
 def _bisect_right(a: tuple, x: np.ndarray) -> np.ndarray:
     """bisect.bisect_right(a, x) for every x, step for step (so an unsorted `a` gives timm's result too)."""
+    if all(p <= q for p, q in itertools.pairwise(a)):  # sorted (the usual case): one binary search per x
+        return np.searchsorted(np.asarray(a, dtype=np.float64), x, side="right")
     lo = np.zeros(x.shape, dtype=np.int64)
     hi = np.full(x.shape, len(a), dtype=np.int64)
     arr = np.asarray(a, dtype=np.float64) if a else np.zeros(1)
@@ -357,9 +480,19 @@ class MultiStepLRScheduler(_TimmKind):
         *NOISE,
     )
 
-    def get_lr(self, args, base, t):
+    def get_lr(self, args, base, t, whole=False):
         n = _bisect_right(args["decay_t"], t + 1)
-        return base * args["decay_rate"] ** n
+        return base * _int_powers(args["decay_rate"], n)
+
+    def get_lr_sorted(self, args, base, t):
+        ms = args["decay_t"]
+        if not all(p <= q for p, q in itertools.pairwise(ms)):
+            return super().get_lr_sorted(args, base, t)
+        # bisect_right(decay_t, t + 1) counts the milestones m ≤ t + 1: it steps up where t reaches m − 1.
+        pos = np.searchsorted(t, np.asarray(ms, dtype=np.float64) - 1, side="left")
+        return _runs(
+            base * np.power(args["decay_rate"], np.arange(len(ms) + 1, dtype=np.float64)), pos, t.size
+        )
 
     def t_markers(self, args, t_horizon):
         shift = args["warmup_t"] if args["warmup_prefix"] else 0
@@ -400,10 +533,17 @@ class PlateauLRScheduler(_TimmKind):
 
     def values(self, args, ctx, k):
         """Replays the recursion once per t (epoch); the metric series is ctx.metric[t - 1] at step(t)."""
+        base = np.asarray(ctx.base_lrs, dtype=np.float64)
+        distinct = self.distinct_t(args, ctx, k)
+        if distinct is not None:  # every step from 0: the table is the curve, each t held `repeat` steps
+            t, repeat, n = distinct
+            table = _plateau_table(args, base, t.size, ctx.metric)
+            if repeat > 1:
+                table = np.repeat(table, repeat, axis=1)[:, :n]
+            return Values(table)
         k = np.asarray(k)
         t_all = self.t_of_k(args, ctx, k)
         n_t = int(np.max(t_all)) + 1 if t_all.size else 0
-        base = np.asarray(ctx.base_lrs, dtype=np.float64)
         table = _plateau_table(args, base, n_t, ctx.metric)
         idx = np.clip(t_all.astype(np.int64), 0, max(n_t - 1, 0))
         return Values(table[:, idx] if n_t else np.zeros((len(base), 0)))
@@ -415,6 +555,83 @@ class PlateauLRScheduler(_TimmKind):
 
 def _plateau_table(args, base: np.ndarray, n_t: int, metric) -> np.ndarray:
     """lr per group for t = 0..n_t-1, following PlateauLRScheduler.step(t, metric) exactly."""
+    fast = _plateau_events(args, base, n_t, metric)
+    if fast is not None:
+        return fast
+    return _plateau_loop(args, base, n_t, metric)
+
+
+def _plateau_events(args, base: np.ndarray, n_t: int, metric) -> np.ndarray | None:
+    """_plateau_loop without a loop over t: timm steps a torch ReduceLROnPlateau (eps 1e-8, relative
+    threshold) from t = warmup_t + 1 on, so its reductions are torch's, found event by event by the torch
+    kind's replay; noise only perturbs the lr reported at t (timm restores it before the next step).
+    None where the loop's NaN handling (a NaN metric is skipped) would differ from torch's."""
+    from types import SimpleNamespace
+
+    from lrtui.schedules.kinds import torch_plateau
+
+    w, init = args["warmup_t"], args["warmup_lr_init"]
+    g = len(base)
+    out = np.empty((g, n_t))
+    if n_t == 0:
+        return out
+    out[:, 0] = init if w else base
+    nw = min(w, n_t - 1)
+    if nw:  # warmup: init + t * step, t = 1..nw
+        steps = (base - init) / w
+        out[:, 1 : nw + 1] = init + np.arange(1, nw + 1, dtype=np.float64)[None, :] * steps[:, None]
+    m = n_t - 1 - w  # step(t) calls after the warmup: t = w + 1 .. n_t − 1
+    if m <= 0:
+        return out
+    start = out[:, w].copy()
+    events: list = []
+    if metric:
+        series = np.asarray(metric, dtype=np.float64).reshape(-1)
+        # step(t) receives metric[t − 1]; past the end of the series the last value repeats.
+        idx = np.arange(w, w + m)
+        np.minimum(idx, series.size - 1, out=idx)
+        series = series[idx]
+        if np.isnan(series).any():
+            return None
+        targs = {
+            "mode": args["mode"],
+            "threshold": args["threshold"],
+            "threshold_mode": "rel",
+            "patience": args["patience_t"],
+            "cooldown": args["cooldown_t"],
+            "factor": args["decay_rate"],
+            "min_lr": args["lr_min"],
+            "eps": 1e-8,
+        }
+        ctx = SimpleNamespace(n_groups=g, base_lrs=tuple(float(x) for x in start))
+        length = min(m, 1024)
+        while True:  # a growing prefix, until every group's lr is settled (as torch_plateau.reductions)
+            events, settled = torch_plateau._simulate(targs, ctx, series[:length])
+            if settled or length >= m:
+                break
+            length = min(m, length * 8)
+    for gi in range(g):  # piecewise constant between this group's reductions (call s: t = w + 1 + s)
+        ts = [s - 1 for i, s, _, _ in events if i == gi]  # event s: after s calls
+        vals = [float(start[gi])] + [new for i, _, _, new in events if i == gi]
+        out[gi, w + 1 :] = np.repeat(np.asarray(vals), np.diff([0, *ts, m]))
+    r = args["noise_range_t"]
+    if r is not None:
+        t = np.arange(w + 1, n_t)
+        on = np.flatnonzero(_in_noise_range(r, t))
+        if on.size:
+            noise = _torch_noise(
+                args["noise_seed"] + t[on],
+                args.get("noise_type", "normal"),
+                args["noise_pct"],
+                args["noise_std"],
+            )
+            lr = out[:, w + 1 + on]
+            out[:, w + 1 + on] = lr + lr * noise
+    return out
+
+
+def _plateau_loop(args, base: np.ndarray, n_t: int, metric) -> np.ndarray:
+    """The reference: PlateauLRScheduler.step(t, metric) for t = 1..n_t-1, one call at a time."""
     w, init = args["warmup_t"], args["warmup_lr_init"]
     steps = (base - init) / w if w else np.ones_like(base)
     lr = np.full_like(base, init) if w else base.copy()

@@ -79,59 +79,55 @@ class CosineAnnealingLR(Kind):
                 kf = np.asarray(k, dtype=np.float64).reshape(-1)
                 return Values(eta + (base - eta) * _cos_c(kf, t) / 2)
             ki = int_steps(k).reshape(-1)
-            c = _cos_c(ki, t)
-            top = int(ki.max()) if ki.size else 0
-            # lr = eta + w·c_k with w = (base − eta)/2 on the first half-cycle (torch's closed form) and
-            # w = (lr_a − eta)/c_a after the special step a = T_max + 1 + 2·T_max·(j − 1) of segment j ≥ 1,
-            # where lr_a = (the curve's floor, identical in every cycle) + the jump.
-            segments = 1 + max(0, (top - t - 1) // (2 * t) + 1)
-            w = np.empty((ctx.n_groups, segments))
-            w[:, :1] = (base - eta) / 2
-            if segments == 1:  # within the first half-cycle: the closed form
-                lr = w * c if ctx.n_groups > 1 else np.multiply(c, w[0, 0], out=c)[None, :]
-                lr += eta
-                lr[:, ki == 0] = base
-                return Values(lr)
             n = every_step(ki)
-            floor = eta + (base - eta) * _cos_c(np.float64(t), t) / 2
-            lr_a = floor + (base - eta) * (1 - math.cos(math.pi / t)) / 2
-            # c at the special steps (already computed when every step is evaluated)
-            c_a = c[t + 1 :: 2 * t] if n is not None else _cos_c(t + 1 + 2 * t * np.arange(segments - 1), t)
-            w[:, 1:] = (lr_a - eta) / c_a
-            if n is None:
-                weights = w[:, (ki - t - 1) // (2 * t) + 1]  # segment of each step (0 up to T_max)
-            else:
-                lengths = np.full(segments, 2 * t, dtype=np.int64)
-                lengths[0] = t + 1
-                lengths[-1] = n - (t + 1) - 2 * t * (segments - 2)
-                weights = (
-                    np.stack([np.repeat(row, lengths) for row in w])
-                    if ctx.n_groups > 1
-                    else np.repeat(w[0], lengths)[None, :]
-                )
-            lr = np.multiply(weights, c, out=weights)
-            lr += eta
-            if n is not None:
-                lr[:, 0] = base[:, 0]  # the constructor's step keeps the optimizer's lr
-            else:
-                lr[:, ki == 0] = base
+            lr = _chain(ki, n, t, eta, base - eta, base, ctx.n_groups)
+            _set_at_zero(lr, ki, n, base)  # the constructor's step keeps the optimizer's lr
             return Values(lr)
+
+    def replay_from(self, args, ctx, k, x0, out=None):
+        """The recursive curve (step_map's maps) from lr x0 (groups, 1) at counter 0, at the counters k
+        (written into `out`, (groups, len(k)), when given)."""
+        t, eta = args["T_max"], args["eta_min"]
+        with np.errstate(all="ignore"):
+            ki = int_steps(k).reshape(-1)
+            n = every_step(ki)
+            lr = _chain(ki, n, t, eta, x0 - eta, bases(ctx), ctx.n_groups, out)
+            if out is not None and lr is not out:
+                out[...] = lr
+                lr = out
+            _set_at_zero(lr, ki, n, x0)
+            return lr
 
     def step_map(self, args, ctx, k):
         t, eta = args["T_max"], args["eta_min"]
         ki = int_steps(k).reshape(-1)
-        kf = ki.astype(np.float64)
         base = bases(ctx)
+        n = every_step(ki)
         with np.errstate(all="ignore"):
-            r = _cos_c(kf, t) / _cos_c(kf - 1, t)
-            special = (ki > 0) & ((ki - 1 - t) % (2 * t) == 0)
-            # torch: r·(lr − η) + η  ==  r·lr + η·(1 − r)
-            a = np.where(ki == 0, 1.0, np.where(special, 1.0, r))
-            b = np.where((ki == 0) | special, 0.0, eta * (1 - r))  # 1 − r is exact for r in [½, 2]
             jump = (base - eta) * (1 - math.cos(math.pi / t)) / 2
-            b = np.where(special, jump, b)
-        a = np.broadcast_to(a, (ctx.n_groups, ki.size)).astype(np.float64)
-        return a, np.broadcast_to(b, (ctx.n_groups, ki.size)).astype(np.float64)
+            if n is None:
+                kf = ki.astype(np.float64)
+                r = _cos_c(kf, t) / _cos_c(kf - 1, t)
+                special = (ki > 0) & ((ki - 1 - t) % (2 * t) == 0)
+                # torch: r·(lr − η) + η  ==  r·lr + η·(1 − r)
+                a = np.where(ki == 0, 1.0, np.where(special, 1.0, r))
+                b = np.where((ki == 0) | special, 0.0, eta * (1 - r))  # 1 − r is exact for r in [½, 2]
+                b = np.where(special, jump, b)
+                a = np.broadcast_to(a, (ctx.n_groups, ki.size)).astype(np.float64)
+                return a, np.broadcast_to(b, (ctx.n_groups, ki.size)).astype(np.float64)
+            # Every step from 0: c once over −1..n−1, r_k = c_k / c_{k−1}; step 0 and the special steps
+            # k = T_max + 1 + 2·T_max·j (where c_{k−1} = 0) are slices.
+            c = _cos_c(np.arange(-1, n), t)
+            r = np.divide(c[1:], c[:-1])
+            b = np.zeros(n) if eta == 0 else np.multiply(np.subtract(1.0, r), eta)
+            r[0] = 1.0
+            b[0] = 0.0
+            r[t + 1 :: 2 * t] = 1.0
+            g = ctx.n_groups
+            a2 = r[None, :] if g == 1 else np.repeat(r[None, :], g, axis=0)
+            b2 = np.repeat(b[None, :], g, axis=0) if g > 1 else b[None, :]
+            b2[:, t + 1 :: 2 * t] = jump
+            return a2, b2
 
     def markers(self, args, ctx):
         t = args["T_max"]
@@ -145,6 +141,64 @@ class CosineAnnealingLR(Kind):
             for m in range(2 * t, ctx.horizon, 2 * t)[:MAX_MARKERS]
         ]
         return out
+
+
+def _set_at_zero(lr: np.ndarray, ki: np.ndarray, n: int | None, value: np.ndarray) -> None:
+    """lr[:, j] = value where ki[j] == 0 (just column 0 when ki is every step 0..n−1)."""
+    if n is not None:
+        lr[:, 0] = value[:, 0]
+    else:
+        lr[:, ki == 0] = value
+
+
+def _chain(
+    ki: np.ndarray,
+    n: int | None,
+    t: int,
+    eta: float,
+    d0: np.ndarray,
+    base: np.ndarray,
+    g: int,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """torch's chained cosine lr at the steps ki ≥ 0, from lr = eta + d0 (d0: (groups, 1)) at step 0
+    (values at ki == 0 are left to the caller): lr = eta + w·c_k with w = d0/2 on the first half-cycle
+    (torch's closed form) and w = (lr_a − eta)/c_a after the special step a = T_max + 1 + 2·T_max·(j − 1)
+    of segment j ≥ 1, where lr_a = (the curve's floor, identical in every cycle) + the jump, which torch
+    computes from the scheduler's base lrs. Every step: written into `out` when given (rows contiguous)."""
+    c = _cos_c(ki, t)
+    top = int(ki.max()) if ki.size else 0
+    segments = 1 + max(0, (top - t - 1) // (2 * t) + 1)
+    w = np.empty((g, segments))
+    w[:, :1] = d0 / 2
+    if segments == 1:  # within the first half-cycle: the closed form
+        lr = w * c if g > 1 else np.multiply(c, w[0, 0], out=c)[None, :]
+        lr += eta
+        return lr
+    floor = eta + d0 * _cos_c(np.float64(t), t) / 2
+    lr_a = floor + (base - eta) * (1 - math.cos(math.pi / t)) / 2
+    # c at the special steps (already computed when every step is evaluated)
+    c_a = c[t + 1 :: 2 * t] if n is not None else _cos_c(t + 1 + 2 * t * np.arange(segments - 1), t)
+    w[:, 1:] = (lr_a - eta) / c_a
+    if n is None:
+        lr = w[:, (ki - t - 1) // (2 * t) + 1] * c  # segment of each step (0 up to T_max)
+        lr += eta
+        return lr
+    # Every step: scale each segment's slice in place (whole segments of 2·T_max as one 2-D view).
+    if out is not None:
+        lr = out
+    else:
+        lr = c[None, :] if g == 1 else np.empty((g, n))
+    full = segments - 2  # segments between the first and the last
+    mid = slice(t + 1, t + 1 + 2 * t * full)
+    for gi in range(g):
+        row = lr[gi]
+        np.multiply(c[: t + 1], w[gi, 0], out=row[: t + 1])
+        if full:
+            np.multiply(c[mid].reshape(full, 2 * t), w[gi, 1:-1, None], out=row[mid].reshape(full, 2 * t))
+        np.multiply(c[mid.stop :], w[gi, -1], out=row[mid.stop :])
+    lr += eta
+    return lr
 
 
 def _restarts(t0: int, t_mult: int, limit: float, cap: int = 100_000) -> list[int]:

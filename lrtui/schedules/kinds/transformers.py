@@ -19,6 +19,7 @@ import numpy as np
 
 from lrtui.schedules.catalogue import Context, Kind, Marker, Values, register
 from lrtui.schedules.errors import SpecError
+from lrtui.schedules.kinds._torch_common import every_step, float_arange_view, is_float_arange
 from lrtui.schedules.params import Param
 from lrtui.schedules.spec import Spec
 
@@ -53,6 +54,21 @@ def _warmup(k: np.ndarray, w: int) -> np.ndarray:
     return k / float(max(1, w))
 
 
+def _first(k: np.ndarray, lo: int, pred) -> int:
+    """The first index i ≥ lo with pred(k[i]), for increasing k and a predicate that is False then True.
+
+    pred sees numpy float64 scalars: the same IEEE operations as the vectorised formula, so a phase
+    boundary found here is exactly where the elementwise comparison switches."""
+    a, b = lo, k.size
+    while a < b:
+        mid = (a + b) // 2
+        if pred(k[mid]):
+            b = mid
+        else:
+            a = mid + 1
+    return a
+
+
 class _LambdaKind(Kind):
     """A transformers schedule: lr = base · λ(k)."""
 
@@ -61,10 +77,33 @@ class _LambdaKind(Kind):
     def factor(self, args, ctx: Context, k: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def factor_sorted(self, args, ctx: Context, k: np.ndarray) -> np.ndarray:
+        """factor() for k = 0.0, 1.0, ..., n−1 (read-only): kinds with phases compute each on its slice.
+        Returns a new array."""
+        lam = self.factor(args, ctx, k)
+        if (
+            isinstance(lam, np.ndarray)
+            and lam.dtype == np.float64
+            and lam.shape == k.shape
+            and lam.flags.writeable
+            and lam.flags.c_contiguous
+            and not np.may_share_memory(lam, k)
+        ):
+            return lam  # already a fresh array
+        return np.array(np.broadcast_to(lam, k.shape), dtype=np.float64)
+
     def values(self, args, ctx, k):
         base = np.asarray(ctx.base_lrs, dtype=np.float64)[:, None]
+        ka = np.asarray(k)
+        n = every_step(ka) if ka.dtype.kind in "iu" and ka.ndim == 1 else None
         with np.errstate(all="ignore"):
-            lam = np.broadcast_to(self.factor(args, ctx, _k(k)), np.shape(k))
+            if n is None:
+                lam = np.broadcast_to(self.factor(args, ctx, _k(k)), np.shape(k))
+                return Values(base * lam[None, :])
+            lam = self.factor_sorted(args, ctx, float_arange_view(n))
+            if base.shape[0] == 1:
+                np.multiply(lam, base[0, 0], out=lam)  # base · λ, in place
+                return Values(lam[None, :])
             return Values(base * lam[None, :])
 
     def markers(self, args, ctx):
@@ -117,6 +156,10 @@ def _cosine_factor(k, w, n, num_cycles, min_lr_rate=0.0):
 def _with_warmup(f: np.ndarray, k: np.ndarray, w: int) -> np.ndarray:
     """f where k ≥ w, the linear warmup k / max(1, w) before (in place)."""
     if w > 0:
+        if is_float_arange(k):
+            # the every-step arange (a read-only shared view): k < w is the first min(w, n) steps
+            np.divide(k[:w], float(max(1, w)), out=f[:w])
+            return f
         early = k < w
         f[early] = k[early] / float(max(1, w))
     return f
@@ -159,6 +202,18 @@ class CosineHardRestarts(_LambdaKind):
         progress = (k - w) / float(max(1, n - w))
         f = np.maximum(0.0, 0.5 * (1.0 + np.cos(math.pi * ((float(c) * progress) % 1.0))))
         return np.where(k < w, _warmup(k, w), np.where(progress >= 1.0, 0.0, f))
+
+    def factor_sorted(self, args, ctx, k):
+        w, n, c = args["num_warmup_steps"], args["num_training_steps"], args["num_cycles"]
+        out = np.empty(k.size)
+        iw = min(w, k.size)
+        span = float(max(1, n - w))
+        ie = _first(k, iw, lambda x: (x - w) / span >= 1.0)  # progress ≥ 1: 0 from there on
+        out[:iw] = _warmup(k[:iw], w)
+        progress = (k[iw:ie] - w) / span
+        out[iw:ie] = np.maximum(0.0, 0.5 * (1.0 + np.cos(math.pi * ((float(c) * progress) % 1.0))))
+        out[ie:] = 0.0
+        return out
 
     def markers(self, args, ctx):
         out = super().markers(args, ctx)
@@ -216,6 +271,20 @@ class Polynomial(_LambdaKind):
         body = np.where(k > n, lr_end / lr_init, decay / lr_init)
         return np.where(k < w, _warmup(k, w), body)
 
+    def factor_sorted(self, args, ctx, k):
+        w, n = args["num_warmup_steps"], args["num_training_steps"]
+        lr_end, power, lr_init = args["lr_end"], args["power"], ctx.lr0
+        out = np.empty(k.size)
+        iw = min(w, k.size)
+        ie = max(iw, min(n + 1, k.size))  # k > n: the constant lr_end / lr_init
+        out[:iw] = _warmup(k[:iw], w)
+        kk = k[iw:ie]
+        pct_remaining = 1 - (kk - w) / (n - w)
+        out[iw:ie] = (lr_init - lr_end) * pct_remaining**power + lr_end
+        out[iw:ie] /= lr_init
+        out[ie:] = lr_end / lr_init
+        return out
+
 
 @register
 class Constant(_LambdaKind):
@@ -240,6 +309,14 @@ class ConstantWarmup(_LambdaKind):
     def factor(self, args, ctx, k):
         w = args["num_warmup_steps"]
         return np.where(k < w, k / float(max(1.0, w)), 1.0)
+
+    def factor_sorted(self, args, ctx, k):
+        w = args["num_warmup_steps"]
+        out = np.empty(k.size)
+        iw = min(w, k.size)
+        np.divide(k[:iw], float(max(1.0, w)), out=out[:iw])
+        out[iw:] = 1.0
+        return out
 
 
 @register
@@ -272,6 +349,19 @@ class InverseSqrt(_LambdaKind):
         shift = ts - w
         decay = 1.0 / np.sqrt((k + shift) / ts)
         return np.where(k < w, _warmup(k, w), decay)
+
+    def factor_sorted(self, args, ctx, k):
+        w = args["num_warmup_steps"]
+        ts = self.timescale(args)
+        out = np.empty(k.size)
+        iw = min(w, k.size)
+        out[:iw] = _warmup(k[:iw], w)
+        d = out[iw:]
+        np.add(k[iw:], ts - w, out=d)  # 1.0 / sqrt((k + shift) / ts), in place
+        d /= ts
+        np.sqrt(d, out=d)
+        np.divide(1.0, d, out=d)
+        return out
 
 
 def _min_lr_rate(args, ctx, where) -> float:
@@ -387,6 +477,31 @@ class CosineWarmupMinLR(_LambdaKind):
         factor = factor * (1 - r) + r
         return np.where(k < w, warm, np.maximum(0, factor))
 
+    def factor_sorted(self, args, ctx, k):
+        r = _min_lr_rate(args, ctx, self.name)
+        w, n, c, rw = (
+            float(args["num_warmup_steps"]),
+            float(args["num_training_steps"]),
+            args["num_cycles"],
+            args["warmup_lr_rate"],
+        )
+        out = np.empty(k.size)
+        iw = int(min(w, k.size))
+        kw = k[:iw]
+        out[:iw] = (kw + 1.0) / max(1.0, w) if rw is None else rw + (1.0 - rw) * kw / max(1, w - 1)
+        f = out[iw:]  # the same operations as factor(), in place
+        np.subtract(k[iw:], w, out=f)
+        f += 1.0
+        f /= max(1.0, n - w)
+        f *= math.pi * c * 2.0
+        np.cos(f, out=f)
+        f += 1.0
+        f *= 0.5
+        f *= 1 - r
+        f += r
+        np.maximum(f, 0, out=f)
+        return out
+
 
 @register
 class WarmupStableDecay(_LambdaKind):
@@ -463,6 +578,19 @@ class WarmupStableDecay(_LambdaKind):
             df = 1.0 - np.sqrt(q)
         df = np.maximum(0.0, df * (1.0 - m) + m)
         return np.select([k < w, k < w + s, k < w + s + d], [wf, 1.0, df], m)
+
+    def factor_sorted(self, args, ctx, k):
+        w, s, d = self.phases(args)
+        m = args["min_lr_ratio"]
+        out = np.empty(k.size)
+        # the phases k < w, < w + s, < w + s + d, then the floor: each computed on its own slice only
+        cuts = [min(max(x, 0), k.size) for x in (w, w + s, w + s + d)]
+        cuts = [cuts[0], max(cuts[0], cuts[1]), max(cuts[0], cuts[1], cuts[2])]
+        out[: cuts[0]] = self.factor(args, ctx, k[: cuts[0]])
+        out[cuts[0] : cuts[1]] = 1.0
+        out[cuts[1] : cuts[2]] = self.factor(args, ctx, k[cuts[1] : cuts[2]])
+        out[cuts[2] :] = m
+        return out
 
     def markers(self, args, ctx):
         w, s, d = self.phases(args)

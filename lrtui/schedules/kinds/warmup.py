@@ -26,6 +26,7 @@ import numpy as np
 
 from lrtui.schedules.catalogue import Bound, Context, Kind, Marker, Values, register
 from lrtui.schedules.errors import SpecError
+from lrtui.schedules.kinds._torch_common import arange_view, every_step, float_arange_view, int_steps
 from lrtui.schedules.params import Param, per_group
 from lrtui.schedules.recursion import replay
 
@@ -130,30 +131,38 @@ class GradualWarmupScheduler(Kind):
     def values(self, args, ctx, k):
         from lrtui.schedules.kinds.composite import _noninitial_k0
 
-        ki = np.maximum(np.asarray(k).astype(np.int64).reshape(-1), 0)
+        ki = int_steps(k).reshape(-1)  # negative steps: 0
         if ki.size == 0:
             return Values(np.empty((ctx.n_groups, 0)))
         m, t = args["multiplier"], args["total_epoch"]
         base, leaf = _gws_parts(args, ctx)
-        n = int(ki.max()) + 1
-        kk = np.arange(n)
+        every = every_step(ki)
+        n = every or int(ki.max()) + 1
+        kk = arange_view(n)
         with np.errstate(all="ignore"):
-            lr = _gws_warm(base, m, t, np.minimum(kk, t))
+            lr = np.empty((ctx.n_groups, n))
+            lr[:, : t + 1] = _gws_warm(base, m, t, kk[: t + 1])  # the warmup: steps 0..total_epoch
             mom = None
             mom_name = "beta1" if ctx.optimizer in ("adam", "adamw") else "momentum"
             if leaf is None:
-                lr[:, kk > t] = (base * m)[:, None]
+                lr[:, t + 1 :] = (base * m)[:, None]
             elif n > t + 1:
-                counters = kk[t + 1 :] - t - 1  # the after scheduler's last_epoch: 0 at the handover
-                a, b = leaf.bound.step_map(leaf.ctx, counters)
-                a = np.array(a, dtype=np.float64)
-                b = np.array(b, dtype=np.float64)
-                a[:, :1], b[:, :1] = _noninitial_k0(leaf)
-                lr[:, t + 1 :] = replay(a, b, lr[:, t])
+                counters = arange_view(n - t - 1)  # the after scheduler's last_epoch: 0 at the handover
+                a0, b0 = _noninitial_k0(leaf)
+                from_x = getattr(leaf.bound.kind, "replay_from", None)
+                if from_x is not None:  # the kind solves its own recursion from a given lr (closed form)
+                    x0 = a0 * lr[:, t : t + 1] + b0
+                    from_x(leaf.bound.args, leaf.ctx, counters, x0, out=lr[:, t + 1 :])
+                else:
+                    a, b = leaf.bound.step_map(leaf.ctx, counters)
+                    a = np.array(a, dtype=np.float64)
+                    b = np.array(b, dtype=np.float64)
+                    a[:, :1], b[:, :1] = a0, b0
+                    lr[:, t + 1 :] = replay(a, b, lr[:, t])
             if leaf is not None and leaf.bound.kind.drives_momentum:
                 vals = leaf.bound.values(leaf.ctx, np.maximum(kk - t - 1, 0))
                 mom, mom_name = vals.momentum, vals.momentum_name
-        if not (ki.size == n and np.array_equal(ki, kk)):
+        if every is None:
             lr = lr[:, ki]
             mom = None if mom is None else mom[:, ki]
         return Values(lr, mom, mom_name)
@@ -200,10 +209,33 @@ class _DampenedKind(Kind):
                 "a schedule other than ReduceLROnPlateau (it needs a metric)",
             )
 
+    def ramp_end(self, args, ctx: Context) -> int:
+        """A step from which ω is exactly 1.0: min(1.0, (t+1)/τ) once t + 1 ≥ τ; 1.0 − exp(−(t+1)/τ) once
+        exp(−(t+1)/τ) < 2**-54 (1 − x then rounds to 1.0), which (t+1)/τ > 38 guarantees."""
+        tau = int(self.periods(args, ctx).max())
+        return 38 * tau if self.exponential else tau
+
     def values(self, args, ctx, k):
+        inner: Bound | None = args.get("schedule")
+        ka = np.asarray(k)
+        n = (
+            every_step(ka)
+            if ka.dtype.kind in "iu" and ka.ndim == 1 and ctx.stepping != "fractional"
+            else None
+        )
+        if n is not None:  # every step from 0: t = k, and ω = 1.0 (an exact no-op) after the ramp
+            if inner is None:
+                lr = np.repeat(np.asarray(ctx.base_lrs, dtype=np.float64)[:, None], n, axis=1)
+                sched = Values(lr)
+            else:
+                sched = inner.values(ctx, k)
+                lr = np.array(sched.lr, dtype=np.float64, copy=not _owned(sched.lr, n))
+            r = min(n, self.ramp_end(args, ctx))
+            with np.errstate(all="ignore"):
+                lr[:, :r] *= self.omega(args, ctx, float_arange_view(r))  # group['lr'] *= omega
+            return Values(lr, sched.momentum, sched.momentum_name)
         kf = np.asarray(k, dtype=np.float64).reshape(-1)
         t = np.rint(kf * ctx.steps_per_epoch) if ctx.stepping == "fractional" else np.maximum(kf, 0)
-        inner: Bound | None = args.get("schedule")
         if inner is None:
             sched = Values(np.repeat(np.asarray(ctx.base_lrs, dtype=np.float64)[:, None], kf.size, axis=1))
         else:
@@ -220,6 +252,18 @@ class _DampenedKind(Kind):
         if inner is not None:
             out += inner.markers(ctx)
         return sorted(out, key=lambda m: m.step)[:200]
+
+
+def _owned(a: np.ndarray, n: int) -> bool:
+    """Whether a freshly computed curve can be scaled in place: a writeable float64 (groups, n) array that
+    owns its memory or views one that does (e.g. c[None, :]); shared arrays (cached aranges, noise
+    tables, broadcasts) are read-only."""
+    if not (isinstance(a, np.ndarray) and a.dtype == np.float64 and a.ndim == 2 and a.shape[1] == n):
+        return False
+    if not a.flags.writeable:
+        return False
+    base = a.base
+    return a.flags.owndata or (isinstance(base, np.ndarray) and base.flags.owndata and base.flags.writeable)
 
 
 SCHEDULE = Param(

@@ -1,0 +1,35 @@
+"""Helpers for driving the real app headless (run_test + Pilot)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lrtui.app import LrtuiApp
+from lrtui.screens.preview import PreviewScreen
+
+
+async def settle(pilot) -> PreviewScreen:
+    """Let pending edits evaluate and the screen repaint; return the preview screen."""
+    await pilot.pause()
+    screen = pilot.app.screen
+    if isinstance(screen, PreviewScreen):
+        await screen.settle()
+    return pilot.app.screen
+
+
+async def set_input(pilot, selector: str, text: str) -> PreviewScreen:
+    """Replace an Input's text the way typing does (posts Input.Changed), then settle."""
+    from textual.widgets import Input
+
+    screen = pilot.app.screen
+    widget = screen.query_one(selector, Input)
+    widget.value = text
+    return await settle(pilot)
+
+
+@pytest.fixture
+def make_app():
+    def make(spec: str | None = None) -> LrtuiApp:
+        return LrtuiApp(spec=spec)
+
+    return make
