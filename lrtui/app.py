@@ -30,8 +30,8 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from lrtui.commands import ListedCommands
 from lrtui.screens.launch import LaunchScreen
 from lrtui.screens.monitor import open_run_monitor
 from lrtui.screens.preview import PreviewScreen
@@ -40,7 +40,7 @@ from lrtui.screens.runs import RunsScreen
 DEFAULT_THEME = "textual-dark"
 
 
-class AppCommands(Provider):
+class AppCommands(ListedCommands):
     """Every action that has a binding (active screen + app), and a switch per mode."""
 
     def _commands(self) -> list[tuple[str, Callable, str]]:
@@ -61,17 +61,6 @@ class AppCommands(Provider):
                     (f"Switch to: {mode}", lambda m=mode: app.switch_mode(m), f"open the {mode} screen")
                 )
         return out
-
-    async def discover(self) -> Hits:
-        for text, callback, help_text in self._commands():
-            yield DiscoveryHit(text, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for text, callback, help_text in self._commands():
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_text)
 
 
 def _runner(owner, action: str) -> Callable:

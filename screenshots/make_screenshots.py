@@ -168,11 +168,19 @@ async def shoot(scenario: Scenario, size: tuple[int, int], out: Path) -> Path:
 
 
 def to_png(svg: Path) -> Path | None:
+    """PNG next to the SVG with rsvg-convert (None when it is not installed).
+
+    The SVG gets xml:space="preserve" first: rsvg drops the leading spaces of text runs otherwise (Rich
+    writes them as &#160;, which rsvg still trims at run starts), which glues words together in the PNG.
+    """
     tool = shutil.which("rsvg-convert")
     if tool is None:
         return None
+    fixed = svg.with_suffix(".preserve.svg")
+    fixed.write_text(svg.read_text().replace("<svg ", '<svg xml:space="preserve" ', 1))
     png = svg.with_suffix(".png")
-    subprocess.run([tool, str(svg), "-o", str(png)], check=True)
+    subprocess.run([tool, str(fixed), "-o", str(png)], check=True)
+    fixed.unlink()
     return png
 
 

@@ -11,8 +11,6 @@ screenshots/make_screenshots.py can import `SCENARIOS` and `shoot(scenario, out_
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -20,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, Path(__file__).resolve().parent):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
+from make_screenshots import to_png  # noqa: E402  (one PNG conversion for every scenario)
 from textual.app import App  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 
@@ -145,22 +145,6 @@ async def shoot_svg(scenario: Scenario, out_dir: Path) -> Path:
             await pilot.pause(0.3)
             await _wait(pilot, app, scenario.ready)
         return Path(app.save_screenshot(filename=f"{scenario.name}.svg", path=str(out_dir)))
-
-
-def to_png(svg: Path) -> Path | None:
-    """PNG next to the SVG with rsvg-convert (None when it is not installed).
-
-    The SVG gets xml:space="preserve" first: rsvg drops the leading spaces of text runs otherwise (Rich
-    writes them as &#160;, which rsvg still trims at run starts), which glues words together in the PNG.
-    """
-    if shutil.which("rsvg-convert") is None:
-        return None
-    fixed = svg.with_suffix(".preserve.svg")
-    fixed.write_text(svg.read_text().replace("<svg ", '<svg xml:space="preserve" ', 1))
-    png = svg.with_suffix(".png")
-    subprocess.run(["rsvg-convert", str(fixed), "-o", str(png)], check=True)
-    fixed.unlink()
-    return png
 
 
 def shoot(scenario: Scenario, out_dir: Path) -> tuple[Path, Path | None]:

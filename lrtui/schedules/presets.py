@@ -36,25 +36,20 @@ class Preset:
     def base_lrs(self) -> tuple[float, ...]:
         return tuple(self.lr) if isinstance(self.lr, tuple) else (float(self.lr),)
 
-    def plan_dict(self) -> dict:
-        """The plan-file form (`lrtui.schedules.plan_from_dict` accepts it)."""
-        d = {
-            "schedule": self.spec,
-            "lr": list(self.lr) if isinstance(self.lr, tuple) else self.lr,
-            "steps": self.steps,
-            "steps_per_epoch": self.steps_per_epoch,
-            "stepping": self.stepping,
-            "optimizer": self.optimizer,
-        }
-        if self.momentum is not None:
-            d["momentum"] = self.momentum
-        return d
-
     def plan(self):
         """The preset as a `Plan` (raises SpecError when a kind is missing from the catalogue)."""
-        from lrtui.schedules.plan import plan_from_dict
+        from lrtui.schedules.plan import Plan
+        from lrtui.schedules.spec import parse
 
-        return plan_from_dict(self.plan_dict(), where=f"preset {self.name}")
+        return Plan(
+            parse(self.spec),
+            base_lrs=self.base_lrs,
+            total_steps=self.steps,
+            steps_per_epoch=self.steps_per_epoch,
+            stepping=self.stepping,
+            optimizer=self.optimizer,
+            momentum=self.momentum,
+        )
 
 
 @dataclass(frozen=True)

@@ -44,11 +44,11 @@ def replay_reference(a: np.ndarray, b: np.ndarray, lr0) -> np.ndarray:
     return out
 
 
-def replay(a: np.ndarray, b: np.ndarray, lr0) -> np.ndarray:
+def replay(a: np.ndarray, b: np.ndarray, lr0, out: np.ndarray | None = None) -> np.ndarray:
     """lr after each step: out[:, k] = a[:, k] * out[:, k-1] + b[:, k] with out[:, -1] = lr0.
 
     a, b: (groups, n) (or (n,) for one group); lr0: a scalar or one value per group.
-    Returns a new (groups, n) float64 array.
+    Returns a new (groups, n) float64 array, or fills `out` (groups, n) (rows contiguous) and returns it.
     """
     a = np.atleast_2d(np.asarray(a, dtype=np.float64))
     b = np.atleast_2d(np.asarray(b, dtype=np.float64))
@@ -56,23 +56,35 @@ def replay(a: np.ndarray, b: np.ndarray, lr0) -> np.ndarray:
     g, n = a.shape
     lr0 = np.broadcast_to(np.asarray(lr0, dtype=np.float64), (g,)).copy()
     if n == 0:
-        return np.empty((g, 0))
+        return np.empty((g, 0)) if out is None else out
     if n <= SMALL:
-        return replay_reference(a, b, lr0)
-    return np.stack([_replay_one(a[gi], b[gi], float(lr0[gi])) for gi in range(g)])
+        res = replay_reference(a, b, lr0)
+        if out is None:
+            return res
+        out[...] = res
+        return out
+    if out is None:
+        out = np.empty((g, n))
+    for gi in range(g):
+        _replay_one(a[gi], b[gi], float(lr0[gi]), out[gi])
+    return out
 
 
-def _replay_one(a: np.ndarray, b: np.ndarray, x0: float) -> np.ndarray:
-    """One group. Runs of resets (A == 0: the value is B) and of pure products (B == 0) are done exactly
-    with numpy primitives; runs of true affine maps go through the blocked scan."""
+def _replay_one(a: np.ndarray, b: np.ndarray, x0: float, out: np.ndarray | None = None) -> np.ndarray:
+    """One group (into `out` when given). Runs of resets (A == 0: the value is B) and of pure products
+    (B == 0) are done exactly with numpy primitives; runs of true affine maps go through the blocked scan."""
     n = a.shape[0]
+    if out is None:
+        out = np.empty(n)
     # 0: reset (A == 0), 1: product (B == 0), 2: affine; int8 arithmetic keeps this pass cheap.
-    nz_a = (a != 0).view(np.int8)
-    kind = nz_a * (1 + (b != 0).view(np.int8))
+    kind = (a != 0).view(np.int8)
+    b_nz = (b != 0).view(np.int8)
+    if b_nz.any():
+        kind = kind * (1 + b_nz)
     cuts = np.flatnonzero(kind[1:] != kind[:-1]) + 1
     if len(cuts) >= MAX_RUNS:
-        return _blocked(a, b, x0)
-    out = np.empty(n)
+        out[:] = _blocked(a, b, x0)
+        return out
     x = x0
     for s, e in zip([0, *cuts.tolist()], [*cuts.tolist(), n]):
         t = kind[s]
@@ -80,11 +92,10 @@ def _replay_one(a: np.ndarray, b: np.ndarray, x0: float) -> np.ndarray:
             out[s:e] = b[s:e]
         elif t == 1:
             # np.multiply.accumulate multiplies left to right: ((x·A1)·A2)·… is torch's own order.
-            seg = np.empty(e - s + 1)
-            seg[0] = x
-            seg[1:] = a[s:e]
+            seg = out[s:e]
+            seg[:] = a[s:e]
+            seg[0] = x * seg[0]
             np.multiply.accumulate(seg, out=seg)
-            out[s:e] = seg[1:]
         elif e - s <= SMALL:
             out[s:e] = replay_reference(a[None, s:e], b[None, s:e], x)[0]
         else:

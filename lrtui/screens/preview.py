@@ -23,13 +23,13 @@ import numpy as np
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Static, TabbedContent, TabPane
 
+from lrtui.commands import ListedCommands
 from lrtui.messages import (
     ChildEditRequested,
     ComparisonPicked,
@@ -138,8 +138,10 @@ def marker_kind(kind: str) -> str:
     return kind if kind in ("warmup_end", "milestone", "restart", "end") else "milestone"
 
 
-class PreviewCommands(Provider):
+class PreviewCommands(ListedCommands):
     """Command palette: load any preset or comparison, or pick any schedule kind."""
+
+    DISCOVER_LIMIT = 12
 
     def _commands(self):
         screen = self.screen
@@ -161,17 +163,6 @@ class PreviewCommands(Provider):
         for k in kinds():
             out.append((f"Pick schedule: {k.name}", lambda n=k.name: screen.pick_kind(n), k.summary))
         return out
-
-    async def discover(self) -> Hits:
-        for text, callback, help_text in self._commands()[:12]:
-            yield DiscoveryHit(text, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for text, callback, help_text in self._commands():
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_text)
 
 
 class FormScroll(VerticalScroll):

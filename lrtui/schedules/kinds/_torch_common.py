@@ -199,9 +199,24 @@ class MultiplicativeKind(Kind):
 
     def step_map(self, args, ctx, k):
         ki = int_steps(k).reshape(-1)
+        g = ctx.n_groups
+        n = every_step(ki)
         with np.errstate(all="ignore"):
-            a = np.broadcast_to(self.factor(args, ctx, ki), (ctx.n_groups, ki.size)).astype(np.float64)
-        return a, np.zeros_like(a)
+            if n is None or n < 2:
+                a = np.broadcast_to(self.factor(args, ctx, ki), (g, ki.size)).astype(np.float64)
+                return a, np.zeros_like(a)
+            # Every step from 0: A_0, then A_j for j ≥ 1 — 1.0 outside the change points when the kind
+            # knows them (exactly 1.0 there), else later_factor (often one scalar for every step).
+            steps = self.change_points(args, ctx, n)
+            if steps is not None:
+                steps = np.asarray(steps, dtype=np.int64)
+                a = np.ones((g, n))
+                a[:, steps] = np.broadcast_to(self.factor(args, ctx, steps), (g, steps.size))
+            else:
+                a = np.empty((g, n))
+                a[:, 1:] = self.later_factor(args, ctx, ki[1:])
+            a[:, :1] = np.broadcast_to(self.factor(args, ctx, ki[:1]), (g, 1))
+        return a, np.zeros((g, n))
 
 
 def check_group_lists(kind: Kind, args, ctx: Context, where: str) -> None:

@@ -41,7 +41,7 @@ import numpy as np
 
 from lrtui.schedules.catalogue import Bound, Context, Kind, Marker, Values, register
 from lrtui.schedules.errors import SpecError
-from lrtui.schedules.kinds._torch_common import LAST_EPOCH
+from lrtui.schedules.kinds._torch_common import LAST_EPOCH, arange_view
 from lrtui.schedules.params import Param, per_group
 from lrtui.schedules.recursion import replay
 
@@ -228,8 +228,15 @@ class _Program:
             self._emit(segments, maps, mom_rows)
         lr = np.empty((g, n))
         lr[:, 0] = self.x
-        if m > 0:
-            lr[:, 1:] = replay(maps.a, maps.b, self.x)
+        # Steps covered by a leaf's own curve (maps.absolute: A = 0 there, the value is B) are copied; the
+        # recursion is replayed on the steps between them, each part from the lr just before it.
+        pos = 0
+        for lo, hi, values in [*sorted(maps.absolute, key=lambda r: r[0]), (m, m, None)]:
+            if lo > pos:
+                replay(maps.a[:, pos:lo], maps.b[:, pos:lo], lr[:, pos], out=lr[:, 1 + pos : 1 + lo])
+            if hi > lo:
+                lr[:, 1 + lo : 1 + hi] = values
+            pos = max(pos, hi)
         mom = None
         if self.drives_momentum:
             mom = np.empty((g, n))
@@ -284,14 +291,16 @@ class _Program:
     def _emit(self, segments: list, maps: _Maps, mom_rows: list) -> None:
         """Each leaf's maps over its range, composed in call order."""
         for i, (leaf, lo, hi, reset_first, first) in enumerate(segments):
-            counters = np.arange(first, first + (hi - lo), dtype=np.int64)
+            counters = (
+                arange_view(hi - lo) if first == 0 else np.arange(first, first + (hi - lo), dtype=np.int64)
+            )
             alone = not any(
                 o_lo < hi and lo < o_hi for j, (_, o_lo, o_hi, _, _) in enumerate(segments) if j != i
             )
             if alone and reset_first and _restarts_as_standalone(leaf):
                 # Nothing else touches these steps and the leaf restarts from its closed form at 0 (its own
                 # step-0 value): the lrs are its own curve, which its kind computes faster than a replay.
-                maps.apply(lo, hi, 0.0, leaf.bound.values(leaf.ctx, counters).lr)
+                maps.set_values(lo, hi, leaf.bound.values(leaf.ctx, counters).lr)
             else:
                 a, b = leaf.bound.step_map(leaf.ctx, counters)
                 if first == 0:
@@ -321,6 +330,19 @@ class _Maps:
         self.a = np.ones((g, m))
         self.b = np.zeros((g, m))
         self.touched: list[tuple[int, int]] = []
+        self.absolute: list[tuple[int, int, np.ndarray]] = []  # (lo, hi, lr values): A = 0, B = values
+
+    def set_values(self, lo: int, hi: int, values: np.ndarray) -> None:
+        """Steps lo..hi-1 touched by no other leaf, whose lrs are `values` (A = 0, B = values): kept
+        aside rather than written into (a, b), so run() copies them instead of replaying them. Only
+        valid when nothing else composes onto this range (the caller checks)."""
+        if any(t_lo < hi and lo < t_hi for t_lo, t_hi in self.touched):
+            self.apply(lo, hi, 0.0, values)
+            return
+        self.absolute.append((lo, hi, values))
+        self.touched.append((lo, hi))
+        self.a[:, lo:hi] = 0.0  # for step_map's callers, which read (a, b)
+        self.b[:, lo:hi] = values
 
     def apply(self, lo: int, hi: int, a, b, a0=None, b0=None) -> None:
         """Compose `then (a, b)` onto steps lo..hi-1; (a0, b0), if given, replaces the first column."""
