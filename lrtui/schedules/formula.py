@@ -139,9 +139,19 @@ class Formula:
     var: str | None = None  # the argument name of a pasted lambda
 
     def __call__(self, k) -> np.ndarray:
+        """A new float64 array of k's shape (k is never written to)."""
         k = np.asarray(k, dtype=np.float64)
         with np.errstate(all="ignore"):
             out = self._root(k, None)
+        if (
+            isinstance(out, np.ndarray)
+            and out.dtype == np.float64
+            and out.shape == k.shape
+            and out.flags.writeable
+            and out.flags.c_contiguous
+            and not np.may_share_memory(out, k)
+        ):
+            return out  # already a fresh array of the nodes' own
         return np.broadcast_to(np.asarray(out, dtype=np.float64), k.shape).copy()
 
     def domain_errors(self, k) -> list[tuple[float, str]]:
@@ -500,8 +510,8 @@ _DOMAIN = {
 
 
 _EXP_EXACT = 700.0  # |b·ln c| up to this: exp(b·ln c) is a normal double within ~3e-13 of c ** b
-_EXP_ZERO = -750.0  # below: c ** b < 2**-1076 even allowing for the rounding of b·ln c, so exactly 0
-_EXP_INF = 712.0  # above: c ** b overflows to inf
+_EXP_ZERO = -750.0  # below: c ** b < 2**-1076 even allowing for the rounding of b·ln c, so exactly 0;
+# above −_EXP_ZERO: c ** b > e**749 overflows to inf
 
 
 def _power(a, b) -> np.ndarray:
@@ -524,10 +534,22 @@ def _power(a, b) -> np.ndarray:
         return np.power(a, b)
     flat = np.multiply(b.reshape(-1), math.log(c))
     out = flat.reshape(b.shape)
-    near = ~((flat <= _EXP_EXACT) & (flat >= -_EXP_EXACT))  # NaN exponents too (np.power: NaN)
-    near &= (flat >= _EXP_ZERO) & (flat <= _EXP_INF) | np.isnan(flat)
+    # np.power where 700 < |b·ln c| ≤ 750; beyond, the exact 0.0 / inf directly (exp's vector loop takes a
+    # slow path for arguments whose result underflows or overflows); NaN compares false everywhere and
+    # goes through exp (NaN, as np.power(c, NaN) for c ≠ 1). Boolean masks only: no float temporaries.
+    under = flat < _EXP_ZERO
+    over = flat > -_EXP_ZERO
+    near = flat < -_EXP_EXACT
+    near ^= under
+    hi = flat > _EXP_EXACT
+    hi ^= over
+    near |= hi
     idx = np.flatnonzero(near)
-    np.exp(flat, out=flat)  # beyond _EXP_ZERO / _EXP_INF: exactly 0.0 / inf, as np.power
+    np.copyto(flat, 0.0, where=under)
+    np.copyto(flat, 0.0, where=over)
+    np.exp(flat, out=flat)
+    np.copyto(flat, 0.0, where=under)
+    np.copyto(flat, math.inf, where=over)
     if idx.size:
         flat[idx] = np.power(c, b.reshape(-1)[idx])
     return out

@@ -65,8 +65,9 @@ def replay(a: np.ndarray, b: np.ndarray, lr0, out: np.ndarray | None = None) -> 
         return out
     if out is None:
         out = np.empty((g, n))
-    for gi in range(g):
-        _replay_one(a[gi], b[gi], float(lr0[gi]), out[gi])
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # an lr may overflow, as in torch
+        for gi in range(g):
+            _replay_one(a[gi], b[gi], float(lr0[gi]), out[gi])
     return out
 
 
@@ -78,9 +79,10 @@ def _replay_one(a: np.ndarray, b: np.ndarray, x0: float, out: np.ndarray | None 
         out = np.empty(n)
     # 0: reset (A == 0), 1: product (B == 0), 2: affine; int8 arithmetic keeps this pass cheap.
     kind = (a != 0).view(np.int8)
-    b_nz = (b != 0).view(np.int8)
-    if b_nz.any():
-        kind = kind * (1 + b_nz)
+    if not (b.strides == (0,) and b[0] == 0):  # (a zero-stride broadcast of 0: no B to look at)
+        b_nz = (b != 0).view(np.int8)
+        if b_nz.any():
+            kind = kind * (1 + b_nz)
     cuts = np.flatnonzero(kind[1:] != kind[:-1]) + 1
     if len(cuts) >= MAX_RUNS:
         out[:] = _blocked(a, b, x0)

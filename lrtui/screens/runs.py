@@ -47,6 +47,13 @@ COLUMNS = (
 _ID_STAMP = re.compile(r"^\d{8}-\d{6}-")
 
 
+def _redraw(table: DataTable) -> None:
+    # Textual 8.2's DataTable can cache rows rendered before its idle column-width pass (seen on wide
+    # terminals: every column cut to its label's width); drop those rows once the widths are known.
+    table._clear_caches()
+    table.refresh()
+
+
 def short_id(run_id: str) -> str:
     """'resnet18-a005' from '20251121-104000-resnet18-a005' (the age column tells when)."""
     return _ID_STAMP.sub("", run_id) or run_id
@@ -200,6 +207,7 @@ class RunsScreen(Screen):
             self.order = ids
             if cursor_key in ids:
                 table.move_cursor(row=ids.index(cursor_key))
+            self.call_after_refresh(_redraw, table)
         else:
             for s in summaries:
                 for (key, _label), value in zip(COLUMNS, _row(s, message.now, s.id in self.selected)):
@@ -533,6 +541,7 @@ class CompareScreen(Screen):
                 r.state,
                 r.run_id,
             )
+        self.call_after_refresh(_redraw, table)
         self.query_one("#compare-title", Static).update(
             f"compare {len(runs)} runs · LR, loss EMA, test accuracy · best test acc {format_acc(best)}"
         )

@@ -141,3 +141,36 @@ def test_curve_csv_and_json():
         header = curve_csv(c).splitlines()[0]
         assert header == "step,lr,momentum"
         assert json.loads(curve_json(c))["momentum_name"] == "momentum"
+
+
+def test_export_skips_preview_only_params_and_default_last_epoch():
+    """preview_* (ReduceLROnPlateau's synthetic metric) are not torch arguments, and last_epoch=-1 is
+    torch's default: neither is written; the code builds the real classes and reproduces the curve."""
+    from lrtui.schedules import resolve
+    from lrtui.schedules.kinds.torch_plateau import metric_series
+
+    spec = (
+        'ReduceLROnPlateau(mode="min", factor=0.5, patience=3, preview_start=3.0, preview_end=0.5, '
+        "preview_tau=20.0, preview_noise=0.05, preview_seed=7)"
+    )
+    plan = Plan(parse(spec), total_steps=150)
+    code = export(plan, "torch")
+    assert "preview_" not in code and "ReduceLROnPlateau(" in code
+    ns: dict = {"__name__": "lrtui_exported"}
+    exec(compile(code, "<export>", "exec"), ns)  # our own generated code, in a test
+    opt, sched = ns["optimizer"], ns["scheduler"]
+    metric = metric_series(resolve(plan.spec, plan.context()).args, plan.context(), plan.total_steps)
+    real = [opt.param_groups[0]["lr"]]
+    for i in range(1, plan.total_steps):  # the k-th step() call receives metric[k − 1]
+        sched.step(float(metric[i - 1]))
+        real.append(opt.param_groups[0]["lr"])
+    np.testing.assert_allclose(real, evaluate(plan).lr[0], rtol=1e-9, atol=1e-15)
+
+    spec = (
+        "SequentialLR([LinearLR(start_factor=0.1, total_iters=4, last_epoch=-1), "
+        "StepLR(step_size=5, last_epoch=-1)], milestones=[4], last_epoch=-1)"
+    )
+    plan = Plan(parse(spec), total_steps=40)
+    code = export(plan, "torch")
+    assert "last_epoch" not in code
+    np.testing.assert_allclose(_run_exported(code, plan), evaluate(plan).lr, rtol=1e-9, atol=1e-15)

@@ -66,6 +66,28 @@ def every_step(ki: np.ndarray) -> int | None:
     return None
 
 
+def arange_start(ki: np.ndarray) -> int | None:
+    """s when ki is exactly s, s+1, ..., s+n−1 (n ≥ 1), else None; O(1) for a view of arange_view()."""
+    n = ki.size
+    if not n or ki.ndim != 1 or ki.dtype.kind not in "iu":
+        return None
+    if ki.dtype == _ARANGE.dtype and ki.strides == _ARANGE.strides and _ARANGE.size:
+        off, rem = divmod(ki.ctypes.data - _ARANGE.ctypes.data, _ARANGE.itemsize)
+        if not rem and off >= 0 and off + n <= _ARANGE.size:
+            return off  # a slice of the shared read-only 0, 1, 2, ...
+    s = int(ki[0])
+    if int(ki[-1]) == s + n - 1 and np.array_equal(ki, np.arange(s, s + n)):
+        return s
+    return None
+
+
+def arange_from(start: int, n: int) -> np.ndarray:
+    """start, ..., start+n−1 (int64), as a view of the shared read-only arange when it fits."""
+    if start >= 0 and start + n <= _ARANGE_CACHED:
+        return arange_view(start + n)[start:]
+    return np.arange(start, start + n, dtype=np.int64)
+
+
 _ARANGE = np.arange(0)
 _ARANGE_CACHED = 1 << 22  # keep a read-only 0..n-1 up to 32 MB: a fresh 8 MB array costs ms in page faults
 
@@ -200,23 +222,27 @@ class MultiplicativeKind(Kind):
     def step_map(self, args, ctx, k):
         ki = int_steps(k).reshape(-1)
         g = ctx.n_groups
-        n = every_step(ki)
+        n = ki.size
+        s = arange_start(ki) if n > 1 else None
         with np.errstate(all="ignore"):
-            if n is None or n < 2:
-                a = np.broadcast_to(self.factor(args, ctx, ki), (g, ki.size)).astype(np.float64)
+            if s is None:
+                a = np.broadcast_to(self.factor(args, ctx, ki), (g, n)).astype(np.float64)
                 return a, np.zeros_like(a)
-            # Every step from 0: A_0, then A_j for j ≥ 1 — 1.0 outside the change points when the kind
-            # knows them (exactly 1.0 there), else later_factor (often one scalar for every step).
-            steps = self.change_points(args, ctx, n)
+            # Consecutive steps s..s+n−1: A_0 (the constructor's) if s = 0, then A_j for j ≥ 1 — 1.0 outside
+            # the change points when the kind knows them (exactly 1.0 there), else later_factor (often
+            # one scalar for every step).
+            steps = self.change_points(args, ctx, s + n)
             if steps is not None:
                 steps = np.asarray(steps, dtype=np.int64)
+                steps = steps[steps >= s]
                 a = np.ones((g, n))
-                a[:, steps] = np.broadcast_to(self.factor(args, ctx, steps), (g, steps.size))
+                a[:, steps - s] = np.broadcast_to(self.factor(args, ctx, steps), (g, steps.size))
             else:
                 a = np.empty((g, n))
-                a[:, 1:] = self.later_factor(args, ctx, ki[1:])
-            a[:, :1] = np.broadcast_to(self.factor(args, ctx, ki[:1]), (g, 1))
-        return a, np.zeros((g, n))
+                a[:, 1 if s == 0 else 0 :] = self.later_factor(args, ctx, ki[1:] if s == 0 else ki)
+            if s == 0:
+                a[:, :1] = np.broadcast_to(self.factor(args, ctx, ki[:1]), (g, 1))
+        return a, np.broadcast_to(np.zeros((g, 1)), (g, n))  # B = 0 (read-only; composites see it)
 
 
 def check_group_lists(kind: Kind, args, ctx: Context, where: str) -> None:
@@ -297,6 +323,8 @@ __all__ = [
     "LAST_EPOCH",
     "LR_MAX",
     "MultiplicativeKind",
+    "arange_from",
+    "arange_start",
     "arange_view",
     "bases",
     "check_group_lists",

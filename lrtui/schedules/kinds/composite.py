@@ -41,7 +41,7 @@ import numpy as np
 
 from lrtui.schedules.catalogue import Bound, Context, Kind, Marker, Values, register
 from lrtui.schedules.errors import SpecError
-from lrtui.schedules.kinds._torch_common import LAST_EPOCH, arange_view
+from lrtui.schedules.kinds._torch_common import LAST_EPOCH, arange_from, every_step, int_steps
 from lrtui.schedules.params import Param, per_group
 from lrtui.schedules.recursion import replay
 
@@ -233,9 +233,12 @@ class _Program:
         pos = 0
         for lo, hi, values in [*sorted(maps.absolute, key=lambda r: r[0]), (m, m, None)]:
             if lo > pos:
-                replay(maps.a[:, pos:lo], maps.b[:, pos:lo], lr[:, pos], out=lr[:, 1 + pos : 1 + lo])
+                a, b = maps.ready(pos, lo)
+                if maps.b_zero:  # pure products: tell replay without a pass over b
+                    b = np.broadcast_to(np.zeros((g, 1)), b.shape)
+                replay(a, b, lr[:, pos], out=lr[:, 1 + pos : 1 + lo])
             if hi > lo:
-                lr[:, 1 + lo : 1 + hi] = values
+                values(lr[:, 1 + lo : 1 + hi])
             pos = max(pos, hi)
         mom = None
         if self.drives_momentum:
@@ -291,16 +294,14 @@ class _Program:
     def _emit(self, segments: list, maps: _Maps, mom_rows: list) -> None:
         """Each leaf's maps over its range, composed in call order."""
         for i, (leaf, lo, hi, reset_first, first) in enumerate(segments):
-            counters = (
-                arange_view(hi - lo) if first == 0 else np.arange(first, first + (hi - lo), dtype=np.int64)
-            )
+            counters = arange_from(first, hi - lo)
             alone = not any(
                 o_lo < hi and lo < o_hi for j, (_, o_lo, o_hi, _, _) in enumerate(segments) if j != i
             )
             if alone and reset_first and _restarts_as_standalone(leaf):
                 # Nothing else touches these steps and the leaf restarts from its closed form at 0 (its own
                 # step-0 value): the lrs are its own curve, which its kind computes faster than a replay.
-                maps.set_values(lo, hi, leaf.bound.values(leaf.ctx, counters).lr)
+                maps.set_values(lo, hi, _producer(leaf, counters))
             else:
                 a, b = leaf.bound.step_map(leaf.ctx, counters)
                 if first == 0:
@@ -315,6 +316,18 @@ class _Program:
                     mom_rows.append((lo, hi, np.asarray(mom, dtype=np.float64)))
 
 
+def _producer(leaf: _Leaf, counters: np.ndarray):
+    """fill(out): writes the leaf's own curve at `counters` into out (groups, len(counters))."""
+    into = getattr(leaf.bound.kind, "values_into", None)
+    if into is not None:
+        return lambda out: into(leaf.bound.args, leaf.ctx, counters, out)
+
+    def fill(out: np.ndarray) -> None:
+        out[...] = leaf.bound.values(leaf.ctx, counters).lr
+
+    return fill
+
+
 def _restarts_as_standalone(leaf: _Leaf) -> bool:
     """Whether `_update_lr(0)` gives exactly the value the kind's own curve starts from (then the rest follows)."""
     if leaf.name not in CLOSED_FORM:
@@ -324,46 +337,127 @@ def _restarts_as_standalone(leaf: _Leaf) -> bool:
 
 
 class _Maps:
-    """The per-step update (A, B) of the whole composite, built from leaf maps in call order."""
+    """The per-step update (A, B) of the whole composite, built from leaf maps in call order.
+
+    Steps no leaf has written yet are the identity (A = 1, B = 0); the arrays start uninitialised and
+    the identity is filled in only where it is read (`_identity`), so a 1M-step composite does not pay
+    for two full fills of maps that its leaves overwrite anyway."""
 
     def __init__(self, g: int, m: int):
-        self.a = np.ones((g, m))
-        self.b = np.zeros((g, m))
-        self.touched: list[tuple[int, int]] = []
-        self.absolute: list[tuple[int, int, np.ndarray]] = []  # (lo, hi, lr values): A = 0, B = values
+        self.a = np.empty((g, m))
+        self.b = np.empty((g, m))
+        self.touched: list[tuple[int, int]] = []  # ranges whose (a, b) hold real values
+        self.absolute: list[tuple[int, int, object]] = []  # (lo, hi, fill(out)): A = 0, B = the lrs
+        self.b_zero = True  # every B written so far is 0 (pure products)
+        self.b_lazy = True  # while b_zero: the zeros are not written (b's memory is untouched)
 
-    def set_values(self, lo: int, hi: int, values: np.ndarray) -> None:
-        """Steps lo..hi-1 touched by no other leaf, whose lrs are `values` (A = 0, B = values): kept
-        aside rather than written into (a, b), so run() copies them instead of replaying them. Only
-        valid when nothing else composes onto this range (the caller checks)."""
+    def _identity(self, lo: int, hi: int) -> None:
+        """Write the identity on the parts of lo..hi-1 that no range in `touched` covers."""
+        pos = lo
+        for t_lo, t_hi in sorted(self.touched):
+            if t_hi <= pos:
+                continue
+            if t_lo >= hi:
+                break
+            if t_lo > pos:
+                self.a[:, pos:t_lo] = 1.0
+                if not self.b_lazy:
+                    self.b[:, pos:t_lo] = 0.0
+            pos = max(pos, t_hi)
+            if pos >= hi:
+                return
+        if pos < hi:
+            self.a[:, pos:hi] = 1.0
+            if not self.b_lazy:
+                self.b[:, pos:hi] = 0.0
+
+    def _write_b(self) -> None:
+        """Write the zeros of B that b_lazy left implicit (every step written so far, and the gaps)."""
+        if self.b_lazy:
+            self.b_lazy = False
+            self.b[...] = 0.0
+
+    def ready(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """(a, b) on steps lo..hi-1, with the identity where nothing was written."""
+        self._identity(lo, hi)
+        if self.b_lazy:
+            return self.a[:, lo:hi], np.broadcast_to(
+                np.zeros((self.b.shape[0], 1)), (self.b.shape[0], hi - lo)
+            )
+        return self.a[:, lo:hi], self.b[:, lo:hi]
+
+    def set_values(self, lo: int, hi: int, fill) -> None:
+        """Steps lo..hi-1 touched by no other leaf, whose lrs `fill(out)` writes (A = 0, B = those lrs):
+        kept aside rather than written into (a, b), so run() has the leaf write them straight into the
+        curve instead of replaying them. Only valid when nothing else composes onto this range (the
+        caller checks)."""
         if any(t_lo < hi and lo < t_hi for t_lo, t_hi in self.touched):
+            values = np.empty((self.a.shape[0], hi - lo))
+            fill(values)
             self.apply(lo, hi, 0.0, values)
             return
-        self.absolute.append((lo, hi, values))
+        self.absolute.append((lo, hi, fill))
         self.touched.append((lo, hi))
-        self.a[:, lo:hi] = 0.0  # for step_map's callers, which read (a, b)
-        self.b[:, lo:hi] = values
+
+    def materialize(self) -> None:
+        """Write the kept-aside ranges into (a, b) and the identity elsewhere (for callers that read the
+        maps themselves)."""
+        if self.absolute:
+            self._write_b()
+        for lo, hi, fill in self.absolute:
+            self.a[:, lo:hi] = 0.0
+            fill(self.b[:, lo:hi])
+            self.b_zero = False
+        self.absolute = []
+        self._write_b()
+        self._identity(0, self.a.shape[1])
 
     def apply(self, lo: int, hi: int, a, b, a0=None, b0=None) -> None:
         """Compose `then (a, b)` onto steps lo..hi-1; (a0, b0), if given, replaces the first column."""
-        if not any(t_lo < hi and lo < t_hi for t_lo, t_hi in self.touched):
+        if any(t_lo < hi and lo < t_hi for t_lo, t_hi, _ in self.absolute):
+            self.materialize()
+        zero_b = _is_zero_fill(b) and (b0 is None or not np.any(b0))
+        fresh = not any(t_lo < hi and lo < t_hi for t_lo, t_hi in self.touched)
+        finite = fresh or (bool(np.isfinite(a).all()) and (a0 is None or bool(np.isfinite(a0).all())))
+        if self.b_lazy and not (zero_b and finite):
+            self._write_b()  # B gets values (or 0·inf = NaN): from here on it is written
+        if fresh:
             self.a[:, lo:hi] = a  # identity so far: the leaf's own map, written once
-            self.b[:, lo:hi] = b
             if a0 is not None:
                 self.a[:, lo : lo + 1] = a0
-                self.b[:, lo : lo + 1] = b0
+            if not self.b_lazy:
+                self.b[:, lo:hi] = b
+                if a0 is not None:
+                    self.b[:, lo : lo + 1] = b0
         else:
-            a = np.array(np.broadcast_to(a, (self.a.shape[0], hi - lo)), dtype=np.float64)
-            b = np.array(np.broadcast_to(b, (self.a.shape[0], hi - lo)), dtype=np.float64)
-            if a0 is not None:
-                a[:, :1] = a0
-                b[:, :1] = b0
+            self._identity(lo, hi)
+            shape = (self.a.shape[0], hi - lo)
+            a = np.broadcast_to(np.asarray(a, dtype=np.float64), shape)
+            b = np.broadcast_to(np.asarray(b, dtype=np.float64), shape)
             cur_a = self.a[:, lo:hi]
             cur_b = self.b[:, lo:hi]
-            np.multiply(cur_b, a, out=cur_b)
-            np.add(cur_b, b, out=cur_b)
+            if a0 is not None:  # the first column composes with (a0, b0) instead
+                first_a, first_b = cur_a[:, :1].copy(), cur_b[:, :1].copy()
+            if not self.b_lazy:  # (lazy: B = 0·A + 0 = 0 stays 0, A being finite)
+                np.multiply(cur_b, a, out=cur_b)
+                if not zero_b:  # adding 0.0 changes nothing (but the sign of a zero)
+                    np.add(cur_b, b, out=cur_b)
             np.multiply(cur_a, a, out=cur_a)
+            if a0 is not None:
+                if not self.b_lazy:
+                    cur_b[:, :1] = first_b * a0 + b0
+                cur_a[:, :1] = first_a * a0
+        self.b_zero &= zero_b
         self.touched.append((lo, hi))
+
+
+def _is_zero_fill(b) -> bool:
+    """Whether b is known to be all zeros without reading it: a scalar 0, or a zero-stride broadcast of 0
+    (MultiplicativeKind.step_map's B)."""
+    if np.ndim(b) == 0:
+        return float(b) == 0.0
+    b = np.asarray(b)
+    return b.size > 0 and all(st == 0 for st in b.strides) and float(b.flat[0]) == 0.0
 
 
 def _with_bases(ctx: Context, bases) -> Context:
@@ -527,11 +621,12 @@ class _Composite(Kind):
         ki = np.asarray(k)
         if ki.size == 0:
             return Values(np.empty((ctx.n_groups, 0)))
-        ki = np.maximum(ki.astype(np.int64).reshape(-1), 0)
-        n = int(ki.max()) + 1
+        ki = int_steps(ki).reshape(-1)  # negative steps: 0
+        every = every_step(ki)
+        n = every or int(ki.max()) + 1
         prog = _Program(Bound(self, args, None), ctx)  # type: ignore[arg-type]
         lr, mom = prog.run(n)
-        if not (ki.size == n and np.array_equal(ki, np.arange(n))):
+        if every is None:
             lr = lr[:, ki]
             mom = None if mom is None else mom[:, ki]
         return Values(lr, mom, prog.momentum_name)
@@ -550,6 +645,7 @@ class _Composite(Kind):
             segments: list = []
             prog._route(prog.root, 0, n - 1, False, segments)
             prog._emit(segments, maps, [])
+            maps.materialize()
         a_tot = np.concatenate([a0[:, None], maps.a], axis=1)
         b_tot = np.concatenate([b0[:, None], maps.b], axis=1)
         return a_tot[:, ki], b_tot[:, ki]

@@ -182,8 +182,21 @@ class _TimmKind(Kind):
             lr = _add_noise(args, lr, t)
             lr[:, 0] = args["warmup_lr_init"] if args["warmup_t"] else base[:, 0]  # t[0] == 0
         if repeat > 1:  # each t holds for `repeat` consecutive plan positions
-            lr = np.repeat(lr, repeat, axis=1)[:, :n] if g > 1 else np.repeat(lr[0], repeat)[None, :n]
+            lr = (
+                np.ascontiguousarray(np.repeat(lr, repeat, axis=1)[:, :n])
+                if g > 1
+                else np.repeat(lr[0], repeat)[None, :n]
+            )
         return Values(lr)
+
+    def lr_at(self, args, base, t):
+        w, init = args["warmup_t"], args["warmup_lr_init"]
+        tt = t - w if args["warmup_prefix"] else t
+        after = self.get_lr(args, base, tt)
+        if not w:
+            return after
+        steps = (self.warmup_targets(args, base) - init) / w
+        return np.where(t < w, init + t * steps, after)
 
     def distinct_t(self, args, ctx, k) -> tuple[np.ndarray, int, int] | None:
         """For the usual call (k = 0, 1, ..., n−1, whole steps): the distinct t in increasing order (whole
@@ -539,7 +552,7 @@ class PlateauLRScheduler(_TimmKind):
             t, repeat, n = distinct
             table = _plateau_table(args, base, t.size, ctx.metric)
             if repeat > 1:
-                table = np.repeat(table, repeat, axis=1)[:, :n]
+                table = np.ascontiguousarray(np.repeat(table, repeat, axis=1)[:, :n])
             return Values(table)
         k = np.asarray(k)
         t_all = self.t_of_k(args, ctx, k)

@@ -24,6 +24,8 @@ from lrtui.schedules.kinds._torch_common import (
     LAST_EPOCH,
     MultiplicativeKind,
     bases,
+    every_step,
+    float_arange_view,
     formulas_per_group,
     int_param,
     resolve_allowing_lists,
@@ -78,11 +80,20 @@ class LambdaLR(Kind):
         return resolve_allowing_lists(self, spec, ctx, where, ("lr_lambda",))
 
     def values(self, args, ctx, k):
-        kf = np.asarray(k, dtype=np.float64).reshape(-1)
+        ka = np.asarray(k).reshape(-1)
+        n = every_step(ka) if ka.dtype.kind in "iu" else None
+        # every step: the shared read-only 0.0..n−1 (no fresh 8 MB float copy of k per 1M-step curve)
+        kf = float_arange_view(n) if n is not None else ka.astype(np.float64)
         with np.errstate(all="ignore"):
             # torch: base_lr * lmbda(last_epoch)
-            lr = bases(ctx) * _formula_rows(formulas_per_group(args["lr_lambda"], ctx), kf)
-            return Values(np.ascontiguousarray(np.broadcast_to(lr, (ctx.n_groups, kf.size))))
+            rows = _formula_rows(formulas_per_group(args["lr_lambda"], ctx), kf)
+            if rows.shape == (ctx.n_groups, kf.size) and rows.flags.writeable and rows.flags.c_contiguous:
+                rows *= bases(ctx)  # the formulas' own new array: scaled in place
+                return Values(rows)
+            lr = bases(ctx) * rows
+            if lr.shape != (ctx.n_groups, kf.size):  # constant formulas: (groups, 1)
+                lr = np.broadcast_to(lr, (ctx.n_groups, kf.size)).copy()
+            return Values(lr)
 
 
 @register

@@ -28,6 +28,7 @@ from lrtui.schedules.catalogue import Kind, Marker, Values, register
 from lrtui.schedules.kinds._torch_common import (
     LAST_EPOCH,
     LR_MAX,
+    arange_start,
     arange_view,
     bases,
     every_step,
@@ -40,9 +41,9 @@ MAX_MARKERS = 200
 ETA_HELP = "Minimum lr (the cosine's floor)."
 
 
-def _cos_c(k: np.ndarray, t_max: int) -> np.ndarray:
-    """1 + cos(π·k/T_max) with torch's operation order: math.pi * k / T_max."""
-    x = np.multiply(np.pi, np.asarray(k), dtype=np.float64)
+def _cos_c(k: np.ndarray, t_max: int, out: np.ndarray | None = None) -> np.ndarray:
+    """1 + cos(π·k/T_max) with torch's operation order: math.pi * k / T_max (into `out` when given)."""
+    x = np.multiply(np.pi, np.asarray(k), dtype=np.float64, out=out)
     if x.ndim == 0:
         return 1 + np.cos(x / t_max)
     x /= t_max
@@ -84,6 +85,21 @@ class CosineAnnealingLR(Kind):
             _set_at_zero(lr, ki, n, base)  # the constructor's step keeps the optimizer's lr
             return Values(lr)
 
+    def values_into(self, args, ctx, k, out):
+        """values(...).lr written into `out` (groups, len(k)), for every-step integer k."""
+        if ctx.stepping == "fractional":
+            out[...] = self.values(args, ctx, k).lr
+            return
+        t, eta = args["T_max"], args["eta_min"]
+        base = bases(ctx)
+        with np.errstate(all="ignore"):
+            ki = int_steps(k).reshape(-1)
+            n = every_step(ki)
+            lr = _chain(ki, n, t, eta, base - eta, base, ctx.n_groups, out if n is not None else None)
+            if lr is not out:
+                out[...] = lr
+            _set_at_zero(out, ki, n, base)
+
     def replay_from(self, args, ctx, k, x0, out=None):
         """The recursive curve (step_map's maps) from lr x0 (groups, 1) at counter 0, at the counters k
         (written into `out`, (groups, len(k)), when given)."""
@@ -102,10 +118,10 @@ class CosineAnnealingLR(Kind):
         t, eta = args["T_max"], args["eta_min"]
         ki = int_steps(k).reshape(-1)
         base = bases(ctx)
-        n = every_step(ki)
+        s = arange_start(ki) if ki.size > 1 else None
         with np.errstate(all="ignore"):
             jump = (base - eta) * (1 - math.cos(math.pi / t)) / 2
-            if n is None:
+            if s is None:
                 kf = ki.astype(np.float64)
                 r = _cos_c(kf, t) / _cos_c(kf - 1, t)
                 special = (ki > 0) & ((ki - 1 - t) % (2 * t) == 0)
@@ -115,18 +131,22 @@ class CosineAnnealingLR(Kind):
                 b = np.where(special, jump, b)
                 a = np.broadcast_to(a, (ctx.n_groups, ki.size)).astype(np.float64)
                 return a, np.broadcast_to(b, (ctx.n_groups, ki.size)).astype(np.float64)
-            # Every step from 0: c once over −1..n−1, r_k = c_k / c_{k−1}; step 0 and the special steps
-            # k = T_max + 1 + 2·T_max·j (where c_{k−1} = 0) are slices.
-            c = _cos_c(np.arange(-1, n), t)
+            # Consecutive steps s..s+n−1 (every step, or a composite's range): c once over s−1..s+n−1,
+            # r_k = c_k / c_{k−1}; step 0 and the special steps k = T_max + 1 + 2·T_max·j (where c_{k−1} = 0)
+            # are slices.
+            n = ki.size
+            c = _cos_c(np.arange(s - 1, s + n), t)
             r = np.divide(c[1:], c[:-1])
             b = np.zeros(n) if eta == 0 else np.multiply(np.subtract(1.0, r), eta)
-            r[0] = 1.0
-            b[0] = 0.0
-            r[t + 1 :: 2 * t] = 1.0
+            if s == 0:
+                r[0] = 1.0
+                b[0] = 0.0
+            first = t + 1 + 2 * t * max(0, -(-(max(s, 1) - t - 1) // (2 * t)))  # the first special k ≥ s
+            r[first - s :: 2 * t] = 1.0
             g = ctx.n_groups
             a2 = r[None, :] if g == 1 else np.repeat(r[None, :], g, axis=0)
             b2 = np.repeat(b[None, :], g, axis=0) if g > 1 else b[None, :]
-            b2[:, t + 1 :: 2 * t] = jump
+            b2[:, first - s :: 2 * t] = jump
             return a2, b2
 
     def markers(self, args, ctx):
@@ -166,7 +186,9 @@ def _chain(
     (torch's closed form) and w = (lr_a − eta)/c_a after the special step a = T_max + 1 + 2·T_max·(j − 1)
     of segment j ≥ 1, where lr_a = (the curve's floor, identical in every cycle) + the jump, which torch
     computes from the scheduler's base lrs. Every step: written into `out` when given (rows contiguous)."""
-    c = _cos_c(ki, t)
+    # One group, every step, into `out`: c is computed in out's own memory and scaled there (no second
+    # 8 MB array per 1M steps).
+    c = _cos_c(ki, t, out[0] if out is not None and g == 1 and n is not None else None)
     top = int(ki.max()) if ki.size else 0
     segments = 1 + max(0, (top - t - 1) // (2 * t) + 1)
     w = np.empty((g, segments))
@@ -267,9 +289,14 @@ def _cawr(base: np.ndarray, eta: float, t_cur, t_i) -> np.ndarray:
 
 
 def _cawr_from_angle(base: np.ndarray, eta: float, x: np.ndarray) -> np.ndarray:
-    """The same from the angle x = math.pi * T_cur / T_i (overwritten)."""
+    """The same from the angle x = math.pi * T_cur / T_i (overwritten; the result for one group)."""
     np.cos(x, out=x)
     x += 1
+    if base.shape[0] == 1 and x.ndim == 1:
+        x *= base[0, 0] - eta  # (base_lr - eta_min) * (1 + cos), in place
+        x /= 2
+        x += eta
+        return x[None, :]
     out = (base - eta) * x
     out /= 2
     out += eta

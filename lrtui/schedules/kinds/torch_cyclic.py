@@ -326,9 +326,10 @@ class OneCycleLR(Kind):
         g = ctx.n_groups
         cos = args["anneal_strategy"] == "cos"
         peak = group_column(args["max_lr"], ctx)
-        initial = peak / args["div_factor"]
-        lr_points = {"initial": initial, "max": peak, "min": initial / args["final_div_factor"]}
-        lr_table = _phase_table(args, lr_points, _LR_PHASES)
+        with np.errstate(over="ignore", under="ignore"):  # extreme div factors: inf / 0 lrs, as in torch
+            initial = peak / args["div_factor"]
+            lr_points = {"initial": initial, "max": peak, "min": initial / args["final_div_factor"]}
+            lr_table = _phase_table(args, lr_points, _LR_PHASES)
         mom_table = None
         if args["cycle_momentum"]:
             mom_points = {

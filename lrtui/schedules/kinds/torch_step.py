@@ -45,7 +45,9 @@ class StepLR(MultiplicativeKind):
         return np.arange(args["step_size"], n, args["step_size"])
 
     def closed_form(self, args, ctx, k):
-        return bases(ctx) * np.power(args["gamma"], np.floor_divide(k, args["step_size"]))
+        # gamma > 1 overflows to inf (and gamma < 1 underflows to 0) after enough periods, as in torch.
+        with np.errstate(over="ignore", under="ignore"):
+            return bases(ctx) * np.power(args["gamma"], np.floor_divide(k, args["step_size"]))
 
     def markers(self, args, ctx):
         s = args["step_size"]

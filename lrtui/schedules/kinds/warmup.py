@@ -59,10 +59,13 @@ def _gws_parts(args, ctx: Context):
     name = after.kind.name
     if name == "CyclicLR":  # sets lr and initial_lr to its base_lr before GradualWarmupScheduler reads them
         base = np.asarray(per_group(after.args["base_lr"], g), dtype=np.float64)
-        after = Bound(after.kind, {**after.args, "base_lr": tuple(float(b * m) for b in base)}, after.spec)
+        with np.errstate(over="ignore"):
+            scaled = tuple(float(b * m) for b in base)
+        after = Bound(after.kind, {**after.args, "base_lr": scaled}, after.spec)
     elif name == "OneCycleLR":  # overwrites initial_lr; its get_lr reads group values, not base_lrs
         base = np.asarray(per_group(after.args["max_lr"], g), dtype=np.float64) / after.args["div_factor"]
-    actx = replace(ctx, base_lrs=tuple(float(b * m) for b in base))
+    with np.errstate(over="ignore"):  # base · multiplier may overflow to inf (as in Python)
+        actx = replace(ctx, base_lrs=tuple(float(b * m) for b in base))
     return base, _Leaf(after, actx, "after_scheduler", counter=0)
 
 
