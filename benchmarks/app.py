@@ -111,9 +111,10 @@ def check_no_torch_at_start() -> bool:
 
 
 async def edit_latency(steps: int, edits: int) -> list[float]:
-    from textual.widgets import Input
+    from lrtui.app import LrtuiApp  # first: it sets the app's frame rate before textual is imported
 
-    from lrtui.app import LrtuiApp
+    # isort: split
+    from textual.widgets import Input
 
     app = LrtuiApp(spec=f"CosineAnnealingLR(T_max={steps // 2}, eta_min=1e-06)")
     latencies: list[float] = []

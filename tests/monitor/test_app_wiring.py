@@ -1,12 +1,8 @@
-"""The wiring the lead puts into lrtui/app.py, tried on a subclass of the real LrtuiApp: the runs screen as
-a mode (key r, reading the app's runs_dir), the launch form pushed from the preview's current plan (key t),
-and `watch`-style opening of a monitor over the preview. Escape always leads back to the preview."""
+"""The real LrtuiApp wiring: the runs screen as a mode (key r, reading the app's runs_dir), the launch form
+pushed from the preview's current plan (key t), and `watch`-style opening of a monitor over the preview.
+Escape always leads back to the preview."""
 
 from __future__ import annotations
-
-from typing import ClassVar
-
-from textual.binding import Binding
 
 from lrtui.app import LrtuiApp
 from lrtui.screens.launch import LaunchScreen
@@ -17,25 +13,8 @@ from lrtui.screens.runs import RunsScreen
 from .helpers import wait_for
 
 
-class WiredApp(LrtuiApp):
-    BINDINGS: ClassVar[list] = [*LrtuiApp.BINDINGS, Binding("t", "launch", "Train")]
-
-    def action_launch(self) -> None:
-        preview = self.screen if isinstance(self.screen, PreviewScreen) else None
-        plan = preview.plan if preview is not None else None
-        if plan is None:
-            self.notify("no valid schedule to train", severity="warning")
-            return
-        self.push_screen(
-            LaunchScreen(str(plan.spec), plan.base_lrs, plan.steps_per_epoch, plan.stepping, self.runs_dir)
-        )
-
-
-WiredApp.add_mode("runs", RunsScreen, key="r", description="Runs")
-
-
 async def test_runs_mode_launch_form_and_monitor_from_the_real_app(fixture_runs):
-    app = WiredApp(spec="StepLR(step_size=30, gamma=0.1)", runs_dir=str(fixture_runs))
+    app = LrtuiApp(spec="StepLR(step_size=30, gamma=0.1)", runs_dir=str(fixture_runs))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, PreviewScreen), what="the preview")
         await pilot.pause(0.3)

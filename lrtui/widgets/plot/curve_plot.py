@@ -28,6 +28,7 @@ from textual.reactive import var
 from textual_plotext import PlotextPlot
 
 from lrtui.plotting.figure import Figure, Marker, RenderInfo, describe_decimation, no_color_requested, render
+from lrtui.widgets.plot.ansi import ansi_to_text
 
 __all__ = ["CurvePlot"]
 
@@ -161,7 +162,11 @@ class CurvePlot(PlotextPlot, can_focus=True):
         self.render_info = info
         self.decimated = info.decimated
         self.decimation = describe_decimation(info)
-        return super().render()
+        # PlotextPlot.render, with our fast decoder in place of Text.from_ansi (~6 ms per frame saved).
+        self.plt.plotsize(width, height)
+        self.plt._set_size(width, height)  # textual-plotext does this too (its issue #5: resizing)
+        self.plt.theme(self._get_plotext_theme_name(self.app.theme))
+        return ansi_to_text(self.plt.build())
 
     # -- the cursor ---------------------------------------------------------------------------------------
 
