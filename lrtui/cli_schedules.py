@@ -105,6 +105,13 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--momentum", type=float, default=None, help="the optimizer's momentum / beta1 (default 0.9)"
     )
+    p.add_argument(
+        "--metric",
+        metavar="SOURCE",
+        default=None,
+        help="metric series for plateau schedules, one value per scheduler step: a run directory "
+        "(its epochs' test_loss; RUN_DIR:test_acc for another key), a .json list, or a text/CSV file",
+    )
 
 
 # -- building the plan ---------------------------------------------------------------------------------
@@ -143,6 +150,10 @@ def build_plan(spec_text: str, args: argparse.Namespace):
         changes["optimizer"] = args.optimizer
     if args.momentum is not None:
         changes["momentum"] = args.momentum
+    if args.metric is not None:
+        from lrtui.schedules.metric import load_metric_series
+
+        changes["metric"] = load_metric_series(args.metric)
     return replace(plan, **changes) if changes else plan
 
 

@@ -51,6 +51,8 @@ class PlanSettings:
     stepping: str = "step"
     optimizer: str = "sgd"
     momentum: float | None = 0.9
+    metric_source: str = ""  # plateau schedules: a metric file or run directory ("" = synthetic)
+    metric: tuple[float, ...] | None = None  # the series loaded from metric_source (or a plan file)
 
 
 class SettingsEdited(Message):

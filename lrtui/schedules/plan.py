@@ -122,7 +122,17 @@ def _int_in(name: str, v: object, lo: int, hi: int) -> None:
 def plan_from_dict(d: dict, *, where: str = "plan") -> Plan:
     if not isinstance(d, dict):
         raise SpecError.bad_value(where, d, "a table with at least a 'schedule' key")
-    known = {"schedule", "lr", "steps", "epochs", "steps_per_epoch", "stepping", "optimizer", "momentum"}
+    known = {
+        "schedule",
+        "lr",
+        "steps",
+        "epochs",
+        "steps_per_epoch",
+        "stepping",
+        "optimizer",
+        "momentum",
+        "metric",
+    }
     unknown = sorted(set(d) - known)
     if unknown:
         raise SpecError.bad_value(unknown[0], d[unknown[0]], "one of the keys " + ", ".join(sorted(known)))
@@ -160,7 +170,23 @@ def plan_from_dict(d: dict, *, where: str = "plan") -> Plan:
         stepping=d.get("stepping", "step"),
         optimizer=d.get("optimizer", "sgd"),
         momentum=d.get("momentum", 0.9),
+        metric=_metric(d.get("metric")),
     )
+
+
+def _metric(value: object) -> tuple[float, ...] | None:
+    """A plan's metric series: a list of numbers, or a file / run directory (lrtui.schedules.metric)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        from lrtui.schedules.metric import load_metric_series
+
+        return load_metric_series(value)
+    if not isinstance(value, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        raise SpecError.bad_value("metric", value, "a list of numbers, or a file / run directory path")
+    return tuple(float(v) for v in value)
 
 
 def spec_from_table(t: dict) -> Spec:

@@ -91,6 +91,7 @@ def plan_from_settings(spec: Spec, s: PlanSettings) -> Plan:
         stepping=s.stepping,
         optimizer=s.optimizer,
         momentum=s.momentum,
+        metric=s.metric,
     )
 
 
@@ -102,6 +103,8 @@ def settings_of(plan: Plan) -> PlanSettings:
         stepping=plan.stepping,
         optimizer=plan.optimizer,
         momentum=plan.momentum,
+        metric=plan.metric,
+        metric_source="(from the plan file)" if plan.metric else "",
     )
 
 

@@ -111,6 +111,13 @@ class SettingsForm(Vertical):
             Input(mom, id="set-momentum", compact=True, placeholder="none"),
             "SGD momentum or Adam beta1 before the schedule touches it; empty for none.",
         )
+        yield from self._row(
+            "metric",
+            "metric",
+            Input(s.metric_source, id="set-metric", compact=True, placeholder="synthetic"),
+            "Plateau schedules: the metric per scheduler step, from a run directory (its test_loss; "
+            "RUN:test_acc for another key) or a .json/.txt/.csv file; empty for the synthetic curve.",
+        )
 
     def _row(self, key: str, label: str, editor, hint: str):
         self.hints[editor.id] = f"{label}: {hint}"
@@ -144,6 +151,7 @@ class SettingsForm(Vertical):
             momentum = self._read_float("momentum", mom_text)
             if not 0 <= momentum < 1:
                 raise SpecError.bad_value("momentum", mom_text, "a number in [0, 1)")
+        source, metric = self._read_metric()
         return PlanSettings(
             base_lrs=lrs,
             total_steps=steps,
@@ -151,7 +159,19 @@ class SettingsForm(Vertical):
             stepping=str(stepping),
             optimizer=str(optimizer),
             momentum=momentum,
+            metric_source=source,
+            metric=metric,
         )
+
+    def _read_metric(self) -> tuple[str, tuple[float, ...] | None]:
+        source = self._text("set-metric")
+        if source == self.settings.metric_source:  # unchanged (also a plan file's inline series)
+            return source, self.settings.metric
+        if not source:
+            return "", None
+        from lrtui.schedules.metric import load_metric_series
+
+        return source, load_metric_series(source)
 
     def _read_lrs(self) -> tuple[float, ...]:
         text = self._text("set-lr")
@@ -207,6 +227,7 @@ class SettingsForm(Vertical):
             self.query_one("#set-optimizer", Select).value = settings.optimizer
             mom = "" if settings.momentum is None else repr(float(settings.momentum))
             self.query_one("#set-momentum", Input).value = mom
+            self.query_one("#set-metric", Input).value = settings.metric_source
         self._show_errors(None, None)
 
     def show_error(self, field: str | None, message: str) -> bool:
@@ -218,6 +239,7 @@ class SettingsForm(Vertical):
             "stepping": "stepping",
             "optimizer": "optimizer",
             "momentum": "momentum",
+            "metric": "metric",
         }.get((field or "").split("[")[0])
         if key is None:
             return False
