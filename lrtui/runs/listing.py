@@ -74,7 +74,8 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _schedule_spec(config: dict) -> str | None:
+def schedule_spec(config: dict) -> str | None:
+    """The schedule spec string of a run config (`"schedule": {"spec": ...}` or a bare spec string)."""
     schedule = config.get("schedule")
     if isinstance(schedule, dict):
         return _text(schedule.get("spec"))
@@ -143,7 +144,7 @@ def summarize_run(run_dir: Path, now: float | None = None) -> RunSummary | None:
         name=_text(config.get("name")),
         model=_text(config.get("model")),
         dataset=_text(config.get("dataset")),
-        schedule=_schedule_spec(config),
+        schedule=schedule_spec(config),
         epochs_done=epochs_done,
         epochs_total=_int(config.get("epochs")),
         last_test_acc=last_acc,

@@ -385,6 +385,7 @@ class ComparedRun:
 
 def load_compared(run_dirs: Sequence[Path], ema_beta: float = 0.98) -> list[ComparedRun]:
     """Read each run fully (thread side); series are labelled '#n' (legends stay short; the table says more)."""
+    from lrtui.runs.listing import schedule_spec
     from lrtui.runs.reader import read_run
 
     out = []
@@ -392,14 +393,7 @@ def load_compared(run_dirs: Sequence[Path], ema_beta: float = 0.98) -> list[Comp
         run = read_run(run_dir)
         data = run.data
         config = run.config
-        schedule = config.get("schedule")
-        spec = (
-            schedule.get("spec")
-            if isinstance(schedule, dict)
-            else schedule
-            if isinstance(schedule, str)
-            else None
-        )
+        spec = schedule_spec(config)
         steps = np.frombuffer(data.steps, dtype=np.int64).astype(np.float64)
         lr = np.array(data.lr[0], dtype=np.float64) if data.lr else np.empty(0)
         loss = np.array(data.loss, dtype=np.float64)

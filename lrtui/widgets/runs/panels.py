@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from lrtui.plotting.figure import Figure, Marker, Series
 from lrtui.plotting.ticks import format_si
+from lrtui.runs.listing import schedule_spec
 from lrtui.runs.status import this_host
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.device import describe
@@ -416,13 +417,7 @@ def info_lines(snap: MonitorSnapshot) -> str:
         if isinstance(value, str) and value:
             parts.append(value)
     schedule = config.get("schedule")
-    spec = (
-        schedule.get("spec")
-        if isinstance(schedule, dict)
-        else schedule
-        if isinstance(schedule, str)
-        else None
-    )
+    spec = schedule_spec(config)
     if isinstance(spec, str):
         parts.append(spec or "constant LR")
     if isinstance(schedule, dict) and schedule.get("stepping") in ("step", "epoch"):
