@@ -37,6 +37,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import lrtui.app  # noqa: E402, F401  (first, as in `lrtui watch`: it sets the app's frame rate before textual loads)
+
+# isort: split
 from textual.app import App  # noqa: E402
 
 from lrtui.runs import RunLogger  # noqa: E402
