@@ -1,4 +1,4 @@
-"""Regenerate tests/schedules/data/{transformers,timm}_goldens.json from the REAL libraries.
+"""Regenerate tests/schedules/goldens/{transformers,timm}_goldens.json from the REAL libraries.
 
 Run it in a throwaway environment that has torch, transformers and timm (not lrtui's own venv):
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 warnings.simplefilter("ignore")
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "goldens"
 LRS = (0.1, 0.02)
 METRIC = [
     round(3.0 * math.exp(-i / 40) + 0.15 * math.sin(i * 1.7) + (0.2 if i % 23 == 0 else 0), 6)

@@ -1,4 +1,4 @@
-"""Regenerate tests/schedules/data/warmup_goldens.json from the REAL warmup libraries.
+"""Regenerate tests/schedules/goldens/warmup_goldens.json from the REAL warmup libraries.
 
 They are not lrtui dependencies; install them outside the venv and put them on the path:
 
@@ -27,7 +27,7 @@ def main() -> None:
     for spec, base, optimizer, n, build in CASES:
         lr = real_curve(build, base, optimizer, n, LIBS)
         out.append({"spec": spec, "lr": base, "optimizer": optimizer, "n": n, "values": lr.tolist()})
-    path = Path(__file__).parent / "data" / "warmup_goldens.json"
+    path = Path(__file__).parent / "goldens" / "warmup_goldens.json"
     path.write_text(
         json.dumps(
             {

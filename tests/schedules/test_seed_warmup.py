@@ -2,7 +2,7 @@
 
 Seed oracles are the article's own code (seed_oracles.py) stepped with real torch. The warmup libraries
 (warmup_scheduler 0.3, pytorch_warmup 0.2) are used when importable; otherwise the golden curves they
-produced (data/warmup_goldens.json, regenerate with make_warmup_goldens.py) stand in for them.
+produced (goldens/warmup_goldens.json, regenerate with make_warmup_goldens.py) stand in for them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from lrtui.schedules.kinds.warmup import untuned_period
 from lrtui.schedules.torch_bridge import build_stepper
 
 EXAMPLES = int(os.environ.get("LRTUI_HYPOTHESIS_EXAMPLES", 100))
-GOLDEN_FILE = Path(__file__).parent / "data" / "warmup_goldens.json"
+GOLDEN_FILE = Path(__file__).parent / "goldens" / "warmup_goldens.json"
 
 
 def _libs():

@@ -1,6 +1,6 @@
 """transformers and timm kinds against the real libraries.
 
-Always: golden sequences recorded from the real libraries (tests/schedules/data/*.json, regenerate with
+Always: golden sequences recorded from the real libraries (tests/schedules/goldens/*.json, regenerate with
 tests/schedules/make_goldens.py). When transformers / timm are importable (the `oracles` extra), random
 configurations are also compared with them live. timm's noise is compared with real torch always.
 """
@@ -19,7 +19,7 @@ import pytest
 from lrtui.schedules import Plan, SpecError, evaluate, parse, planned_lrs
 from lrtui.schedules.kinds.timm import _torch_noise
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "goldens"
 
 
 def _cases(lib: str):
