@@ -307,8 +307,18 @@ def _cycle_starts(args, t_horizon: float) -> list[tuple[float, str, str]]:
     return out
 
 
+class _CyclicTimmKind(_TimmKind):
+    """timm's cycle-based decays (cosine, tanh, poly): restarts marked, constant after the last cycle."""
+
+    def t_markers(self, args, t_horizon):
+        return _cycle_starts(args, t_horizon)
+
+    def tail_start(self, args):
+        return _cycles_tail(args)
+
+
 @register
-class CosineLRScheduler(_TimmKind):
+class CosineLRScheduler(_CyclicTimmKind):
     name = "CosineLRScheduler"
     summary = "timm cosine decay with warmup, restarts (cycle_mul/decay/limit), k-decay and noise."
     example = (
@@ -323,15 +333,9 @@ class CosineLRScheduler(_TimmKind):
         lr = lr_min + 0.5 * (lr_max - lr_min) * (1 + np.cos(math.pi * t_curr**k / t_i**k))
         return np.where(np.isnan(i), np.nan, np.where(i < args["cycle_limit"], lr, lr_min))
 
-    def t_markers(self, args, t_horizon):
-        return _cycle_starts(args, t_horizon)
-
-    def tail_start(self, args):
-        return _cycles_tail(args)
-
 
 @register
-class TanhLRScheduler(_TimmKind):
+class TanhLRScheduler(_CyclicTimmKind):
     name = "TanhLRScheduler"
     summary = "timm hyperbolic-tangent decay (lb → ub) with warmup, restarts and noise."
     example = "TanhLRScheduler(t_initial=100, warmup_t=5, warmup_lr_init=1e-4)"
@@ -367,15 +371,9 @@ class TanhLRScheduler(_TimmKind):
             return base
         return self.get_lr(args, base, np.full((1, 1), float(args["warmup_t"])))
 
-    def t_markers(self, args, t_horizon):
-        return _cycle_starts(args, t_horizon)
-
-    def tail_start(self, args):
-        return _cycles_tail(args)
-
 
 @register
-class PolyLRScheduler(_TimmKind):
+class PolyLRScheduler(_CyclicTimmKind):
     name = "PolyLRScheduler"
     summary = "timm polynomial decay (power 0.5 by default) with warmup, restarts, k-decay and noise."
     example = "PolyLRScheduler(t_initial=100, power=0.5, warmup_t=5)"
@@ -396,12 +394,6 @@ class PolyLRScheduler(_TimmKind):
         lr_max = _peak(args, base, i)
         lr = lr_min + (lr_max - lr_min) * (1 - t_curr**k / t_i**k) ** args["power"]
         return np.where(np.isnan(i), np.nan, np.where(i < args["cycle_limit"], lr, lr_min))
-
-    def t_markers(self, args, t_horizon):
-        return _cycle_starts(args, t_horizon)
-
-    def tail_start(self, args):
-        return _cycles_tail(args)
 
 
 @register

@@ -25,6 +25,8 @@ from lrtui.schedules.spec import Spec
 
 W_HELP = "Warmup steps: λ rises linearly from 0 (exactly 0 at step 0) to 1."
 N_HELP = "Total training steps: the decay ends here."
+WARMUP_STEPS = Param("num_warmup_steps", "int", help=W_HELP, lo=0)
+TRAINING_STEPS = Param("num_training_steps", "int", help=N_HELP, lo=1)
 LAST_EPOCH = Param(
     "last_epoch", "int", -1, help="Only -1 (a fresh schedule) is previewed.", lo=-1, hi=-1, advanced=True
 )
@@ -124,8 +126,8 @@ class Linear(_LambdaKind):
     summary = "Linear warmup from 0, then linear decay to 0 at num_training_steps (transformers 'linear')."
     example = "get_linear_schedule_with_warmup(num_warmup_steps=100, num_training_steps=1000)"
     params = (
-        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
-        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        WARMUP_STEPS,
+        TRAINING_STEPS,
         LAST_EPOCH,
     )
 
@@ -172,8 +174,8 @@ class Cosine(_LambdaKind):
     summary = "Linear warmup from 0, then half a cosine to 0 at num_training_steps; not clamped after it."
     example = "get_cosine_schedule_with_warmup(num_warmup_steps=100, num_training_steps=1000)"
     params = (
-        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
-        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        WARMUP_STEPS,
+        TRAINING_STEPS,
         Param("num_cycles", "float", 0.5, help="Cosine waves over the decay (0.5 = down to 0 once).", lo=0),
         LAST_EPOCH,
     )
@@ -191,8 +193,8 @@ class CosineHardRestarts(_LambdaKind):
     )
     example = "get_cosine_with_hard_restarts_schedule_with_warmup(num_warmup_steps=100, num_training_steps=1000, num_cycles=3)"
     params = (
-        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
-        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        WARMUP_STEPS,
+        TRAINING_STEPS,
         Param("num_cycles", "int", 1, help="Number of cosine cycles (hard restarts).", lo=1),
         LAST_EPOCH,
     )
@@ -231,8 +233,8 @@ class Polynomial(_LambdaKind):
         "get_polynomial_decay_schedule_with_warmup(num_warmup_steps=100, num_training_steps=3000, power=2.0)"
     )
     params = (
-        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
-        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        WARMUP_STEPS,
+        TRAINING_STEPS,
         Param(
             "lr_end",
             "float",
@@ -304,7 +306,7 @@ class ConstantWarmup(_LambdaKind):
     aliases = ("constant_schedule_with_warmup",)
     summary = "Linear warmup from 0, then constant."
     example = "get_constant_schedule_with_warmup(num_warmup_steps=100)"
-    params = (Param("num_warmup_steps", "int", help=W_HELP, lo=0), LAST_EPOCH)
+    params = (WARMUP_STEPS, LAST_EPOCH)
 
     def factor(self, args, ctx, k):
         w = args["num_warmup_steps"]
@@ -326,7 +328,7 @@ class InverseSqrt(_LambdaKind):
     summary = "Linear warmup from 0, then 1/sqrt decay with a timescale (default: the warmup, or 10000)."
     example = "get_inverse_sqrt_schedule(num_warmup_steps=100)"
     params = (
-        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
+        WARMUP_STEPS,
         Param(
             "timescale",
             "int",
@@ -406,8 +408,8 @@ class CosineMinLR(_LambdaKind):
     )
     example = "get_cosine_with_min_lr_schedule_with_warmup(num_warmup_steps=100, num_training_steps=1000, min_lr_rate=0.1)"
     params = (
-        Param("num_warmup_steps", "int", help=W_HELP, lo=0),
-        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        WARMUP_STEPS,
+        TRAINING_STEPS,
         Param("num_cycles", "float", 0.5, help="Cosine waves over the decay (0.5 = down once).", lo=0),
         LAST_EPOCH,
         MIN_LR,
@@ -442,7 +444,7 @@ class CosineWarmupMinLR(_LambdaKind):
     )
     params = (
         Param("num_warmup_steps", "int", help="Warmup steps.", lo=0),
-        Param("num_training_steps", "int", help=N_HELP, lo=1),
+        TRAINING_STEPS,
         Param("num_cycles", "float", 0.5, help="Cosine waves over the decay (0.5 = down once).", lo=0),
         LAST_EPOCH,
         MIN_LR,
