@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import shutil
 import subprocess
 import sys
@@ -167,17 +168,38 @@ async def shoot(scenario: Scenario, size: tuple[int, int], out: Path) -> Path:
     return path
 
 
+_BRAILLE_RUN = re.compile(
+    r'<text (?P<head>[^>]*?)x="(?P<x>[\d.]+)"(?P<mid>[^>]*?)textLength="(?P<len>[\d.]+)"(?P<tail>[^>]*)>'
+    r"(?P<body>[^<]*[\u2800-\u28ff][^<]*)</text>"
+)
+
+
+def _one_text_per_cell(match: re.Match) -> str:
+    cells = re.findall(r"&[^;]+;|.", match["body"])  # an entity such as &#160; is one cell
+    width = float(match["len"]) / len(cells)
+    x0 = float(match["x"])
+    return "".join(
+        f'<text {match["head"]}x="{x0 + i * width:.1f}"{match["mid"]}textLength="{width:.1f}"{match["tail"]}>'
+        f"{ch}</text>"
+        for i, ch in enumerate(cells)
+        if ch not in (" ", "&#160;")
+    )
+
+
 def to_png(svg: Path) -> Path | None:
     """PNG next to the SVG with rsvg-convert (None when it is not installed).
 
     The SVG gets xml:space="preserve" first: rsvg drops the leading spaces of text runs otherwise (Rich
     writes them as &#160;, which rsvg still trims at run starts), which glues words together in the PNG.
+    Runs of braille (the plots' lines) are split into one element per cell: the fallback font draws braille
+    wider than a terminal cell and rsvg ignores textLength, so long lines would run past the plot frame.
     """
     tool = shutil.which("rsvg-convert")
     if tool is None:
         return None
     fixed = svg.with_suffix(".preserve.svg")
-    fixed.write_text(svg.read_text().replace("<svg ", '<svg xml:space="preserve" ', 1))
+    text = svg.read_text().replace("<svg ", '<svg xml:space="preserve" ', 1)
+    fixed.write_text(_BRAILLE_RUN.sub(_one_text_per_cell, text))
     png = svg.with_suffix(".png")
     subprocess.run([tool, str(fixed), "-o", str(png)], check=True)
     fixed.unlink()

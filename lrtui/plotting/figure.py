@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from lrtui.plotting.decimate import minmax_indices
+from lrtui.plotting.raster import cell_centres, rasterize, resolution
 from lrtui.plotting.ticks import TickSet, format_si, linear_ticks, log_decade_ticks
 
 __all__ = [
@@ -311,6 +312,7 @@ def render(
     height_rows: int | None = None,
     monochrome: bool = False,
     theme: str | None = None,
+    native_lines: bool = False,
 ) -> RenderInfo:
     """Draw `fig` onto `plt` (the `plotext` module, a plotext figure, or textual-plotext's `self.plt`).
 
@@ -318,6 +320,9 @@ def render(
     size; `fig.width`/`fig.height` are ignored here). `theme` sets a plotext theme when given (the widget
     leaves it to textual-plotext). Nothing is built: call `plt.build()` (or let the widget render) next.
     Returns where things were drawn and whether decimation happened.
+
+    Series are rasterized here (`lrtui.plotting.raster`: the same characters plotext would draw, several
+    times faster); `native_lines=True` lets plotext draw them itself, the reference the tests compare with.
     """
     width = max(int(width_cols), 1)
     height = max(int(height_rows if height_rows is not None else (fig.height or 20)), 1)
@@ -349,33 +354,43 @@ def render(
     xticks = linear_ticks(*xlim, max_ticks=max(2, min(8, canvas_width // 10)), si=True)
 
     n_buckets = max(canvas_width, 1)
-    decimated = False
-    points_in = points_drawn = dropped = 0
+    points_in = dropped = 0
+    drawable = []  # (index, series, prepared, decimated indices) of every series with a point to draw
     for index, (series, prep) in enumerate(zip(fig.series, prepared)):
         dropped += prep.dropped_nonpositive
         points_in += int(np.count_nonzero(prep.usable & prep.inside))
         idx = minmax_indices(prep.y, n_buckets, valid=prep.usable)
-        if idx.size == 0:
-            continue
+        if idx.size:
+            drawable.append((index, series, prep, idx))
+    # plotext draws the legend only where it fits (its `legend_test`); where it does not, labels have no
+    # effect, and the fast path leaves them out (a legend-only dot would otherwise stay visible).
+    labels = [len(series.label) + 2 for _, series, _, _ in drawable if series.label]
+    legend_fits = canvas_width >= 3 + max(labels, default=0) and canvas_rows >= len(labels)
+    decimated = False
+    points_drawn = 0
+    for index, series, prep, idx in drawable:
         decimated |= idx.size < int(np.count_nonzero(prep.usable))
         xs = prep.x[idx]
         ys = np.log10(prep.y[idx]) if fig.log_y else prep.y[idx]
         points_drawn += int(idx.size)
-        draw = plt.plot if series.style == "line" else plt.scatter
-        draw(
-            xs.tolist(),
-            ys.tolist(),
+        style = _SeriesDraw(
             marker=_series_marker(index, series, monochrome),
             color=_series_color(index, series, monochrome),
-            label=series.label or None,
+            label=(series.label or None) if (legend_fits or native_lines) else None,
+            lines=series.style == "line",
         )
+        if native_lines:
+            draw = plt.plot if style.lines else plt.scatter
+            draw(xs.tolist(), ys.tolist(), marker=style.marker, color=style.color, label=style.label)
+        else:
+            _draw_cells(plt, xs, ys, style, xlim, ylim, canvas_width, canvas_rows)
 
     plt.xlim(*xlim)
     plt.ylim(*ylim)
     if xticks.positions:
         plt.xticks(xticks.positions, xticks.labels)
-    if yticks.positions:
-        plt.yticks(yticks.positions, yticks.labels)
+    # Always ours, even none: plotext's own labels would move the canvas away from `RenderInfo`.
+    plt.yticks(yticks.positions, yticks.labels)
     if fig.title:
         plt.title(fig.title)
     if fig.xlabel:
@@ -400,6 +415,44 @@ def render(
     )
     _draw_markers(plt, fig, info, monochrome)
     return info
+
+
+@dataclass(frozen=True)
+class _SeriesDraw:
+    marker: str
+    color: str
+    label: str | None
+    lines: bool
+
+
+def _draw_cells(
+    plt: Any,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    style: _SeriesDraw,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    cols: int,
+    rows: int,
+) -> None:
+    """Draw one series as finished cells: plotext only places characters (see `lrtui.plotting.raster`)."""
+    cells = rasterize(
+        xs, ys, xlim=xlim, ylim=ylim, cols=cols, rows=rows, marker=style.marker, lines=style.lines
+    )
+    cx, cy = cell_centres(cells, xlim=xlim, ylim=ylim, cols=cols, rows=rows)
+    # plotext's legend shows a series' first three markers (and fails on a labelled series with no
+    # point): a labelled series whose characters vary gets a one-dot series of the plain marker for its
+    # legend entry, on a cell the real series then overwrites, or on the legend's own corner.
+    legend_at = ([cx[0]], [cy[0]]) if cx else ([xlim[0]], [ylim[1]])
+    # A series with nothing to draw still goes to plotext (it draws the axes only when it has a series).
+    if resolution(style.marker) == (1, 1):
+        at = legend_at if style.label and not cx else (cx, cy)
+        plt.scatter(*at, marker=style.marker, color=style.color, label=style.label)
+        return
+    if style.label:
+        plt.scatter(*legend_at, marker=style.marker, color=style.color, label=style.label)
+    if cx or not style.label:
+        plt.scatter(cx, cy, marker=cells.chars or style.marker, color=style.color)
 
 
 def _draw_markers(plt: Any, fig: Figure, info: RenderInfo, monochrome: bool) -> None:

@@ -105,6 +105,18 @@ def _clean(value: float, step: float) -> float:
     return round(snapped, max(0, 3 - math.floor(math.log10(step))))
 
 
+def _count(lo: float, hi: float, step: float) -> int:
+    """How many multiples of `step` lie in [lo, hi]."""
+    return math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1
+
+
+def _finer_steps(step: float) -> list[float]:
+    """The next nice steps below `step`, largest first (…, 5, 2.5, 2, 1, 0.5, …)."""
+    power = 10.0 ** math.floor(math.log10(step) + 1e-9)
+    factors = [f * power for f in (5.0, 2.5, 2.0, 1.0)] + [f * power / 10 for f in (5.0, 2.5, 2.0, 1.0)]
+    return [s for s in factors if s < step * (1 - 1e-9)]
+
+
 def linear_ticks(lo: float, hi: float, max_ticks: int = 6, *, si: bool = False) -> TickSet:
     """Nice ticks inside [lo, hi] with compact labels (`si=True` for step axes: '1.2k', '1M').
 
@@ -117,6 +129,13 @@ def linear_ticks(lo: float, hi: float, max_ticks: int = 6, *, si: bool = False) 
     if hi - lo <= 1e-9 * max(abs(lo), abs(hi)):  # equal, or too close for floats to tell ticks apart
         return TickSet([float(lo)], [format_si(lo, 6) if si else format_compact(lo, 6)])
     step = nice_step(hi - lo, max(max_ticks, 2))
+    if _count(lo, hi, step) < 2:  # a coarse step can miss the range (8.2..43 at most 2 ticks: 50): refine
+        for finer in _finer_steps(step):
+            if _count(lo, hi, finer) > max(max_ticks, 2):
+                break
+            step = finer
+            if _count(lo, hi, step) >= 2:
+                break
     first = math.ceil(lo / step - 1e-9)
     last = math.floor(hi / step + 1e-9)
     positions = [_clean(k * step, step) for k in range(first, last + 1)]

@@ -343,6 +343,7 @@ class StateLine(Static):
     def __init__(self, *, id: str | None = "state") -> None:
         super().__init__("", id=id, markup=False)
         self._key: object = None
+        self._text: Text | None = None
 
     def show(self, snap: MonitorSnapshot) -> None:
         key = (snap.status_version, snap.state, snap.config_error, snap.skipped)
@@ -370,7 +371,17 @@ class StateLine(Static):
             text.append(f"  config: {snap.config_error}", style="yellow")
         if snap.skipped:
             text.append(f"  ({snap.skipped} unreadable records skipped)", style="dim")
-        self.update(text)
+        if text == self._text:  # status.json is rewritten on every flush; mostly nothing shown changed
+            return
+        # A new layout (a full-screen recompose) only when the line count may change: the text wraps.
+        relayout = self._lines(text) != self._lines(self._text)
+        self._text = text
+        self.update(text, layout=relayout)
+
+    def _lines(self, text: Text | None) -> int:
+        if text is None:
+            return -1
+        return len(text.wrap(self.app.console, max(self.size.width, 1)))
 
 
 class DevicePanel(Static):
@@ -405,7 +416,7 @@ class DevicePanel(Static):
         host = snap.status.get("host") if isinstance(snap.status, dict) else None
         if isinstance(host, str) and host and host != this_host():
             text.append(f"\n(the run is on host {host}; figures above are this machine's)", style="dim")
-        self.update(text)
+        self.update(text, layout=False)  # a fixed-size grid cell: new figures never change the layout
 
 
 def info_lines(snap: MonitorSnapshot) -> str:

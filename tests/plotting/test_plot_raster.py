@@ -1,0 +1,149 @@
+"""The numpy rasterizer draws exactly what plotext draws itself (plotext is the oracle), on random figures."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from plotext._figure import _figure_class
+from plotext._utility import uncolorize
+
+from lrtui.plotting.figure import Figure, Marker, Series, render
+from lrtui.plotting.raster import Cells, cell_centres, rasterize
+from lrtui.plotting.ticks import linear_ticks
+
+
+def _build(fig: Figure, width: int, height: int, monochrome: bool, native: bool) -> str:
+    plt = _figure_class()
+    render(
+        plt,
+        fig,
+        width_cols=width,
+        height_rows=height,
+        monochrome=monochrome,
+        theme="pro",
+        native_lines=native,
+    )
+    return plt.build()
+
+
+@st.composite
+def figures(draw):
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = draw(st.sampled_from([1, 2, 3, 7, 60, 800, 20_000]))
+    series = []
+    for _ in range(draw(st.integers(1, 3))):
+        x = np.sort(rng.uniform(-50, 1000, n)) if draw(st.booleans()) else np.arange(n, dtype=float)
+        y = np.cumsum(rng.normal(0, 1, n)) * 10 ** rng.uniform(-4, 2) + draw(st.sampled_from([0.0, 5.0]))
+        if draw(st.booleans()) and n > 2:
+            y[rng.integers(0, n)] = np.nan if draw(st.booleans()) else np.inf
+        series.append(
+            Series(
+                x,
+                y,
+                draw(st.sampled_from(["", "loss", "EMA 0.98", "planned"])),
+                style=draw(st.sampled_from(["line", "line", "scatter"])),
+            )
+        )
+    changes = {}
+    if draw(st.booleans()):
+        a, b = sorted(rng.uniform(-100, 1100, 2))
+        changes["x_range"] = (float(a), float(b))
+    if draw(st.booleans()):
+        a, b = sorted(rng.uniform(-5, 10, 2))
+        changes["y_range"] = (float(a), float(b))
+    markers = (
+        [Marker(100, "warmup end", "warmup_end"), Marker(600, "", "cursor")] if draw(st.booleans()) else []
+    )
+    return Figure(
+        series=series,
+        markers=markers,
+        log_y=draw(st.booleans()),
+        title=draw(st.sampled_from(["", "T"])),
+        **changes,
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(figures(), st.integers(3, 220), st.integers(3, 70), st.booleans())
+def test_cells_match_plotext_character_for_character(fig, width, height, monochrome):
+    ours = _build(fig, width, height, monochrome, native=False)  # must never fail
+    try:
+        reference = _build(fig, width, height, monochrome, native=True)
+    except IndexError:
+        # plotext itself fails on a labelled series with no visible point when the legend fits
+        # (its legend reads the series' first colour): the fast path draws that figure.
+        return
+    assert ours == reference
+
+
+def test_labelled_series_outside_the_view_does_not_break_the_legend():
+    x = np.arange(100.0)
+    fig = Figure(series=[Series(x, x * 0 + 50, "planned"), Series(x, x / 100, "actual")], y_range=(0.0, 1.0))
+    with pytest.raises(IndexError):  # the behaviour this path exists to avoid
+        _build(fig, 80, 20, False, native=True)
+    text = _build(fig, 80, 20, False, native=False)
+    assert "planned" in text and "actual" in text
+
+
+def test_braille_cells_combine_dots_per_cell_and_map_back_onto_their_cells():
+    # A diagonal over 4 columns x 2 rows of cells at braille resolution (8 x 8 dots) fills 4 cells.
+    cells = rasterize(
+        np.array([0.0, 1.0]),
+        np.array([0.0, 1.0]),
+        xlim=(0, 1),
+        ylim=(0, 1),
+        cols=4,
+        rows=2,
+        marker="braille",
+        lines=True,
+    )
+    assert sorted(zip(cells.cols.tolist(), cells.rows.tolist())) == [(0, 0), (1, 0), (2, 1), (3, 1)]
+    assert all(len(c) == 1 and 0x2800 < ord(c) <= 0x28FF for c in cells.chars)
+    xs, ys = cell_centres(cells, xlim=(0, 1), ylim=(0, 1), cols=4, rows=2)
+    for col, row, x, y in zip(cells.cols, cells.rows, xs, ys):
+        assert math.floor(round(0.5 + 3 * x, 8)) == col and math.floor(round(0.5 + 1 * y, 8)) == row
+
+
+def test_one_cell_markers_keep_their_name_and_drop_duplicates():
+    cells = rasterize(
+        np.array([0.0, 0.01, 1.0]),
+        np.array([0.0, 0.0, 1.0]),
+        xlim=(0, 1),
+        ylim=(0, 1),
+        cols=10,
+        rows=5,
+        marker="dot",
+        lines=False,
+    )
+    assert isinstance(cells, Cells) and len(cells) == 2 and cells.chars == ["dot", "dot"]
+
+
+def test_points_outside_the_canvas_draw_nothing():
+    cells = rasterize(
+        np.array([5.0, 6.0]),
+        np.array([5.0, 6.0]),
+        xlim=(0, 1),
+        ylim=(0, 1),
+        cols=10,
+        rows=5,
+        marker="braille",
+        lines=True,
+    )
+    assert len(cells) == 0
+
+
+def test_linear_ticks_never_miss_a_short_axis():
+    # 2 ticks at most on 8.2..43: the usual nice step (50) has no multiple inside; a finer one does.
+    assert linear_ticks(8.16, 43.07, max_ticks=2).positions == [20.0, 40.0]
+
+
+def test_short_charts_get_our_tick_labels_so_the_canvas_is_where_render_info_says():
+    x = np.arange(5.0)
+    fig = Figure(series=[Series(x, np.array([8.35, 12.1, 8.16, 43.07, 23.4]), "p")])
+    plt = _figure_class()
+    info = render(plt, fig, width_cols=62, height_rows=8, theme="pro")
+    plain = uncolorize(plt.build())
+    rows = [line for line in plain.splitlines() if "┤" in line]
+    assert rows and all(line.index("┤") == info.canvas_left - 1 for line in rows)
