@@ -254,6 +254,30 @@ async def tail_latency(run_dir: Path, seconds: float, size: tuple[int, int], rat
     }
 
 
+def chart_build(snap, size: tuple[int, int], repeats: int = 15) -> dict:
+    """One loss + EMA chart as the monitor builds it at `size`, drawn by plotext itself vs rasterized by
+    lrtui (the same characters: tests/plotting/test_plot_raster.py), side by side. Median ms each."""
+    from plotext._figure import _figure_class
+
+    from lrtui.plotting.figure import Figure, Series, render
+
+    fig = Figure(
+        series=[Series(*snap.loss_plot, "loss", color="gray"), Series(*snap.ema_plot, "EMA 0.98")],
+        ylabel="loss",
+    )
+    out = {}
+    for name, native in (("plotext", True), ("lrtui", False)):
+        times = []
+        for _ in range(repeats):
+            plt = _figure_class()
+            t = time.perf_counter()
+            render(plt, fig, width_cols=size[0], height_rows=size[1], native_lines=native)
+            plt.build()
+            times.append(time.perf_counter() - t)
+        out[name] = 1000 * float(np.median(times))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200k steps and 4 s of tailing")
@@ -275,6 +299,17 @@ def main() -> None:
         read_s = time.perf_counter() - t
         assert snap.n == n and snap.lr_check.ok, snap.lr_check
         rows = []
+        for size in ((49, 13), (99, 28)):  # one chart of the monitor at 100x30 and at 200x60
+            r = chart_build(snap, size)
+            rows.append(
+                (
+                    f"loss chart build {size[0]}x{size[1]}, {n:,} steps",
+                    f"plotext lines {r['plotext']:.1f} ms, lrtui raster {r['lrtui']:.1f} ms "
+                    f"({r['plotext'] / r['lrtui']:.1f}x faster)",
+                    "",
+                    None,
+                )
+            )
         for size in ((100, 30), (200, 60)):
             runs = [asyncio.run(reattach(big, n, size)) for _ in range(3)]
             best = min(runs, key=lambda r: r["total"])

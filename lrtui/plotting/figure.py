@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from lrtui.plotting.decimate import minmax_indices
-from lrtui.plotting.raster import cell_centres, rasterize, resolution
+from lrtui.plotting.raster import Cells, cell_centres, rasterize, resolution
 from lrtui.plotting.ticks import TickSet, format_si, linear_ticks, log_decade_ticks
 
 __all__ = [
@@ -278,29 +278,53 @@ def _place_marker_labels(
     canvas_width: int,
     canvas_rows: int,
     reserved: list[tuple[int, int, int]],
+    occupied: np.ndarray | None = None,
 ) -> list[tuple[Marker, int, int, str]]:
     """Choose (row, column, alignment) for marker labels so that none overlap; drop what does not fit.
 
     Rows count down from the top canvas row (0). `reserved` holds (row, start, stop) column spans already
-    taken (the legend). A label sits just right of its line, or just left of it near the right edge.
+    taken (the legend). A label sits just right of its line, or just left of it (always near the right
+    edge). With `occupied` (rows top-down x columns: where the curves are drawn) the first row where the
+    label hides no curve wins, searched down the whole canvas; only when every row would hide one does it
+    go to the first free row near the top, as without curves.
     """
     taken = list(reserved)
     placed = []
+    top_rows = min(_MARKER_LABEL_ROWS + len(reserved), canvas_rows)
+
+    def free(row: int, start: int, stop: int) -> bool:
+        return all(r != row or stop + 1 <= a or b + 1 <= start for r, a, b in taken)
+
     for marker, column in sorted(markers, key=lambda mc: mc[1]):
         text = marker.label
         if not text or canvas_rows < 1:
             continue
+        sides = []
         if column + 1 + len(text) <= canvas_width:
-            start, stop, alignment = column + 1, column + 1 + len(text), "left"
-        elif column - len(text) >= 0:
-            start, stop, alignment = column - len(text), column, "right"
-        else:
+            sides.append((column + 1, column + 1 + len(text), "left"))
+        if column - len(text) >= 0:
+            sides.append((column - len(text), column, "right"))
+        if not sides:
             continue
-        for row in range(min(_MARKER_LABEL_ROWS + len(reserved), canvas_rows)):
-            if all(r != row or stop + 1 <= a or b + 1 <= start for r, a, b in taken):
-                taken.append((row, start, stop))
-                placed.append((marker, row, start if alignment == "left" else stop - 1, alignment))
-                break
+        choice = None
+        if occupied is not None:
+            choice = next(
+                (
+                    (row, start, stop, alignment)
+                    for row in range(canvas_rows)
+                    for start, stop, alignment in sides
+                    if free(row, start, stop) and not occupied[row, start:stop].any()
+                ),
+                None,
+            )
+        if choice is None:
+            start, stop, alignment = sides[0]
+            row = next((row for row in range(top_rows) if free(row, start, stop)), None)
+            choice = None if row is None else (row, start, stop, alignment)
+        if choice is not None:
+            row, start, stop, alignment = choice
+            taken.append((row, start, stop))
+            placed.append((marker, row, start if alignment == "left" else stop - 1, alignment))
     return placed
 
 
@@ -368,6 +392,8 @@ def render(
     legend_fits = canvas_width >= 3 + max(labels, default=0) and canvas_rows >= len(labels)
     decimated = False
     points_drawn = 0
+    # Where the curves are (rows top-down), so marker labels can be put where they hide none.
+    occupied = np.zeros((max(canvas_rows, 0), max(canvas_width, 0)), dtype=bool)
     for index, series, prep, idx in drawable:
         decimated |= idx.size < int(np.count_nonzero(prep.usable))
         xs = prep.x[idx]
@@ -379,11 +405,22 @@ def render(
             label=(series.label or None) if (legend_fits or native_lines) else None,
             lines=series.style == "line",
         )
+        cells = rasterize(
+            xs,
+            ys,
+            xlim=xlim,
+            ylim=ylim,
+            cols=canvas_width,
+            rows=canvas_rows,
+            marker=style.marker,
+            lines=style.lines,
+        )
+        occupied[canvas_rows - 1 - cells.rows, cells.cols] = True
         if native_lines:
             draw = plt.plot if style.lines else plt.scatter
             draw(xs.tolist(), ys.tolist(), marker=style.marker, color=style.color, label=style.label)
         else:
-            _draw_cells(plt, xs, ys, style, xlim, ylim, canvas_width, canvas_rows)
+            _draw_cells(plt, cells, style, xlim, ylim, canvas_width, canvas_rows)
 
     plt.xlim(*xlim)
     plt.ylim(*ylim)
@@ -413,7 +450,7 @@ def render(
         xticks=xticks,
         yticks=yticks,
     )
-    _draw_markers(plt, fig, info, monochrome)
+    _draw_markers(plt, fig, info, monochrome, occupied)
     return info
 
 
@@ -427,8 +464,7 @@ class _SeriesDraw:
 
 def _draw_cells(
     plt: Any,
-    xs: np.ndarray,
-    ys: np.ndarray,
+    cells: Cells,
     style: _SeriesDraw,
     xlim: tuple[float, float],
     ylim: tuple[float, float],
@@ -436,9 +472,6 @@ def _draw_cells(
     rows: int,
 ) -> None:
     """Draw one series as finished cells: plotext only places characters (see `lrtui.plotting.raster`)."""
-    cells = rasterize(
-        xs, ys, xlim=xlim, ylim=ylim, cols=cols, rows=rows, marker=style.marker, lines=style.lines
-    )
     cx, cy = cell_centres(cells, xlim=xlim, ylim=ylim, cols=cols, rows=rows)
     # plotext's legend shows a series' first three markers (and fails on a labelled series with no
     # point): a labelled series whose characters vary gets a one-dot series of the plain marker for its
@@ -455,7 +488,7 @@ def _draw_cells(
         plt.scatter(cx, cy, marker=cells.chars or style.marker, color=style.color)
 
 
-def _draw_markers(plt: Any, fig: Figure, info: RenderInfo, monochrome: bool) -> None:
+def _draw_markers(plt: Any, fig: Figure, info: RenderInfo, monochrome: bool, occupied: np.ndarray) -> None:
     visible: list[tuple[Marker, int]] = []
     for marker in fig.markers:
         column = info.x_to_column(marker.x)
@@ -478,7 +511,7 @@ def _draw_markers(plt: Any, fig: Figure, info: RenderInfo, monochrome: bool) -> 
     y0, y1 = info.ylim
     row_step = (y1 - y0) / max(info.canvas_rows - 1, 1)
     for marker, row, column, alignment in _place_marker_labels(
-        visible, info.canvas_width, info.canvas_rows, reserved
+        visible, info.canvas_width, info.canvas_rows, reserved, occupied
     ):
         x = info.column_to_x(info.canvas_left + column)
         color = "default" if monochrome else (MARKER_COLORS[marker.kind] or "default")

@@ -147,3 +147,24 @@ def test_short_charts_get_our_tick_labels_so_the_canvas_is_where_render_info_say
     plain = uncolorize(plt.build())
     rows = [line for line in plain.splitlines() if "┤" in line]
     assert rows and all(line.index("┤") == info.canvas_left - 1 for line in rows)
+
+
+def test_marker_labels_go_where_they_hide_no_curve():
+    # Warmup then decay: the warmup-end line is at the curve's peak, in the top row, where a label used to
+    # cover the curve. Every dot of the curve drawn without the marker must still be there with it.
+    x = np.arange(1000.0)
+    y = np.where(x < 300, x / 300, 1 - (x - 300) / 700)
+    plain = Figure(series=[Series(x, y)])
+    marked = plain.replace(markers=[Marker(300, "warmup end", "warmup_end"), Marker(999, "end", "end")])
+
+    def grid(fig):
+        plt = _figure_class()
+        render(plt, fig, width_cols=80, height_rows=16, monochrome=True)
+        return uncolorize(plt.build()).splitlines()
+
+    without, with_labels = grid(plain), grid(marked)
+    curve = [
+        (r, c) for r, line in enumerate(without) for c, ch in enumerate(line) if 0x2800 < ord(ch) <= 0x28FF
+    ]
+    assert curve and all(with_labels[r][c] == without[r][c] for r, c in curve)
+    assert any("warmup end" in line for line in with_labels) and any("end" in line for line in with_labels)
