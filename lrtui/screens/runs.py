@@ -516,9 +516,25 @@ class CompareScreen(Screen):
                 ylabel="acc %",
             )
         )
+        self._fill_table()
+        best = max((r.best_acc for r in runs if r.best_acc is not None), default=None)
+        self.query_one("#compare-title", Static).update(
+            f"compare {len(runs)} runs · LR, loss EMA, test accuracy · best test acc {format_acc(best)}"
+        )
+
+    def on_resize(self) -> None:
+        if self.runs is not None:
+            self._fill_table()
+
+    def _fill_table(self) -> None:
+        runs = self.runs or []
         table = self.query_one(DataTable)
+        cursor = table.cursor_row
         table.clear()
         best = max((r.best_acc for r in runs if r.best_acc is not None), default=None)
+        # The schedule takes what the other columns leave (they need ~62 cells before the run id), so at
+        # 80 columns the accuracies and state stay in view and on wide terminals more of the spec shows.
+        schedule_width = max(16, min(70, self.size.width - 62))
         for number, r in enumerate(runs, start=1):
             color = _rich_color(SERIES_COLORS[(number - 1) % len(SERIES_COLORS)])
             best_cell = Text(
@@ -527,7 +543,7 @@ class CompareScreen(Screen):
             epochs = f"{r.epochs_done}" + (f"/{r.epochs_total}" if r.epochs_total else "")
             table.add_row(
                 Text(f"━━ #{number}", style=color),
-                short_schedule(r.schedule, 30),
+                short_schedule(r.schedule, schedule_width),
                 format_acc(r.final_acc),
                 best_cell,
                 epochs,
@@ -535,10 +551,9 @@ class CompareScreen(Screen):
                 r.state,
                 r.run_id,
             )
+        if runs:
+            table.move_cursor(row=min(cursor, len(runs) - 1))
         self.call_after_refresh(_redraw, table)
-        self.query_one("#compare-title", Static).update(
-            f"compare {len(runs)} runs · LR, loss EMA, test accuracy · best test acc {format_acc(best)}"
-        )
 
 
 class RunsApp(App):
