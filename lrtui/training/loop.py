@@ -131,6 +131,7 @@ class Trainer:
         self.out = out or sys.stdout
         self.run_dir = Path(logger.run_dir)
         self.checkpoint_path = self.run_dir / ckpt.CHECKPOINT_NAME
+        self._warm = False  # has this process run a training step yet (see _train_epoch_part)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -243,7 +244,8 @@ class Trainer:
 
     def _new_epoch_acc(self) -> dict[str, Any]:
         zero = torch.zeros((), device=self.device)
-        return {"loss_sum": zero.clone(), "correct": zero.clone(), "seen": 0, "train_time": 0.0}
+        # "untimed": images of steps kept out of images/s (the first step of a process compiles/autotunes)
+        return {"loss_sum": zero.clone(), "correct": zero.clone(), "seen": 0, "untimed": 0, "train_time": 0.0}
 
     # ----------------------------------------------------------------------------------------- loop
     def _run(self) -> tuple[str, str]:
@@ -296,6 +298,14 @@ class Trainer:
                 stopped = True
                 break
             self._train_step(c, self.optimizer)
+            if not self._warm:
+                # The first step of this process pays for torch.compile, cuDNN autotuning and lazy CUDA
+                # init (seconds): keep it out of the epoch's images/s, or the monitor's rate and ETA lie.
+                self._warm = True
+                if self.device.type == "cuda":
+                    torch.cuda.synchronize(self.device)
+                self.acc["untimed"] += self.config.batch_size
+                t0 = time.perf_counter()
             if c.stop_at_step is not None and self.pos.step - 1 == c.stop_at_step and not self.stop:
                 self.stop.reason = f"stop_at_step={c.stop_at_step}"
             stopped = bool(self.stop)
@@ -360,7 +370,8 @@ class Trainer:
         seen = max(acc["seen"], 1)
         train_loss = float(acc["loss_sum"]) / max(self.data.steps_per_epoch, 1)
         train_acc = float(acc["correct"]) / seen
-        images_per_s = acc["seen"] / acc["train_time"] if acc["train_time"] > 0 else None
+        timed = acc["seen"] - acc["untimed"]
+        images_per_s = timed / acc["train_time"] if acc["train_time"] > 0 and timed > 0 else None
         if self.stepper is not None:
             self.stepper.on_metric(test_loss)  # ReduceLROnPlateau steps on the epoch's test loss
         lrs = [float(g["lr"]) for g in self.optimizer.param_groups]
@@ -418,6 +429,7 @@ class Trainer:
                 "loss_sum": float(acc["loss_sum"]),
                 "correct": int(acc["correct"]),
                 "seen": acc["seen"],
+                "untimed": acc["untimed"],
                 "train_time": acc["train_time"],
             },
             "seed": self.config.seed,
@@ -449,6 +461,7 @@ class Trainer:
         self.acc["loss_sum"] += a.get("loss_sum", 0.0)
         self.acc["correct"] += a.get("correct", 0)
         self.acc["seen"] = a.get("seen", 0)
+        self.acc["untimed"] = a.get("untimed", 0)
         self.acc["train_time"] = a.get("train_time", 0.0)
         ckpt.restore_rng_states(state.get("rng", {}))
 
