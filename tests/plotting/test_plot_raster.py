@@ -65,7 +65,7 @@ def figures(draw):
     )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(figures(), st.integers(3, 220), st.integers(3, 70), st.booleans())
 def test_cells_match_plotext_character_for_character(fig, width, height, monochrome):
     ours = _build(fig, width, height, monochrome, native=False)  # must never fail
