@@ -61,6 +61,9 @@ class AppCommands(ListedCommands):
             for b in bindings:
                 if not isinstance(b, Binding) or not b.description or b.action in seen:
                     continue
+                name = b.action.split("(", 1)[0]
+                if name == "command_palette" or owner.check_action(name, ()) is False:
+                    continue  # the palette itself, and actions this screen does not offer (e.g. Train)
                 seen.add(b.action)
                 key = app.get_key_display(Binding(b.key.split(",")[0], b.action))
                 out.append((b.description, _runner(owner, b.action), f"{b.tooltip or b.description} [{key}]"))
@@ -89,7 +92,8 @@ class LrtuiApp(App):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit_ctrl", priority=True),
-        Binding("ctrl+p", "command_palette", "Commands", id="app.command_palette", priority=True),
+        # show=False: the footer already shows the palette key on its right edge (no duplicate entry)
+        Binding("ctrl+p", "command_palette", "Commands", id="app.command_palette", priority=True, show=False),
         Binding("t", "launch", "Train", id="app.launch", tooltip="Launch a training run with this schedule"),
     ]
 
@@ -138,6 +142,12 @@ class LrtuiApp(App):
             from lrtui.screens.monitor import open_run_monitor
 
             open_run_monitor(self, self.watch_dir)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `t` trains the schedule being previewed: only offered (and shown in the footer) on the preview.
+        if action == "launch" and self.preview is None:
+            return False
+        return super().check_action(action, parameters)
 
     def action_launch(self) -> None:
         """Open the launch form prefilled with the preview's current (last valid) schedule."""

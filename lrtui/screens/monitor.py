@@ -52,7 +52,9 @@ class RunMonitorScreen(Screen):
 
     DEFAULT_CSS = """
     RunMonitorScreen { layout: vertical; }
-    RunMonitorScreen > #monitor-title { height: 1; width: 1fr; background: $boost; text-style: bold; }
+    RunMonitorScreen > #monitor-title {
+        height: 1; width: 1fr; background: $boost; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     RunMonitorScreen > #charts {
         grid-size: 2 2; grid-columns: 1fr 1fr; grid-rows: 1fr 1fr; height: 1fr; grid-gutter: 0 1;
     }

@@ -444,10 +444,12 @@ class CompareScreen(Screen):
 
     DEFAULT_CSS = """
     CompareScreen { layout: vertical; }
-    CompareScreen > #compare-title { height: 1; background: $boost; text-style: bold; }
+    CompareScreen > #compare-title {
+        height: 1; background: $boost; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     CompareScreen > #compare-charts { height: 1fr; }
     CompareScreen .compare-chart { width: 1fr; height: 1fr; }
-    CompareScreen .compare-caption { height: 1; color: $text-muted; }
+    CompareScreen .compare-caption { height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     CompareScreen > DataTable { height: auto; max-height: 40%; }
     """
 

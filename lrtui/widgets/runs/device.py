@@ -105,8 +105,10 @@ class DeviceProbe:
 
             pynvml.nvmlInit()
             self._nvml = pynvml
-        except Exception as exc:  # not installed, no driver, no GPU: fall back to the CPU view
-            self._nvml_failed = type(exc).__name__
+        except ModuleNotFoundError:  # fall back to the CPU view, saying how to get the GPU one
+            self._nvml_failed = "nvidia-ml-py is not installed: pip install 'lrtui[gpu]'"
+        except Exception as exc:  # no driver, no GPU
+            self._nvml_failed = f"NVML unavailable: {type(exc).__name__}"
 
     def close(self) -> None:
         if self._nvml is not None:
@@ -162,7 +164,7 @@ class DeviceProbe:
                 self._last_proc = (pid, now, cpu)
         notes = ()
         if not gpus:
-            notes = ("no GPU visible (NVML " + (self._nvml_failed or "found no device") + ")",)
+            notes = ("no GPU visible (" + (self._nvml_failed or "NVML found no device") + ")",)
         return DeviceSample(
             kind="gpu" if gpus else "cpu",
             gpus=gpus,

@@ -44,7 +44,7 @@ class ChartPanel(Vertical):
 
     DEFAULT_CSS = """
     ChartPanel { height: 1fr; width: 1fr; }
-    ChartPanel > .caption { height: 1; width: 1fr; color: $text-muted; }
+    ChartPanel > .caption { height: 1; width: 1fr; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     ChartPanel > CurvePlot { height: 1fr; }
     """
 
@@ -88,28 +88,36 @@ class ChartPanel(Vertical):
         self.build(snap)
         self.refresh_caption()
 
-    def decimation_text(self) -> str:
+    def decimation_text(self, short: bool = False) -> str:
         info = self.plot.render_info
         if info is None:
             return ""
         raw = max(self.raw_points, info.points_in)
         if not info.decimated and raw <= info.points_in:
             return ""
+        if short:
+            return f"{format_si(raw)} pts→{info.canvas_width} cols"
         return f"decimated: {format_si(raw)} points → {info.canvas_width} columns"
 
-    def caption_text(self) -> str:
+    def caption_text(self, width: int | None = None) -> str:
+        """The caption; where `width` is too narrow the decimation note shortens, then goes."""
         parts = [self.title]
         if self._extra:
             parts.append(self._extra)
         if self.log_y:
             parts.append("log y")
-        decimation = self.decimation_text()
-        if decimation:
-            parts.append(decimation)
-        return " · ".join(parts)
+        text = ""
+        for decimation in (self.decimation_text(), self.decimation_text(short=True), ""):
+            text = " · ".join([*parts, decimation] if decimation else parts)
+            if not width or len(text) <= width:
+                break
+        return text
+
+    def on_resize(self) -> None:
+        self.refresh_caption()
 
     def refresh_caption(self) -> None:
-        text = self.caption_text()
+        text = self.caption_text(self.caption.size.width)
         if text != self._caption_text:  # an update re-lays out the screen: skip when nothing changed
             self._caption_text = text
             self.caption.update(text, layout=False)  # one fixed line: no re-layout needed
