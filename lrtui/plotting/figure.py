@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from lrtui.plotting.decimate import minmax_indices
+from lrtui.plotting.labels import place_marker_labels
 from lrtui.plotting.raster import Cells, cell_centres, rasterize, resolution
 from lrtui.plotting.ticks import TickSet, format_si, linear_ticks, log_decade_ticks
 
@@ -65,7 +66,6 @@ SCATTER_MARKER = "dot"
 # each for the title and for the axis labels when present.
 _FRAME_ROWS = 2
 _XTICK_ROWS = 1
-_MARKER_LABEL_ROWS = 2  # marker labels go in the top canvas rows: this many, plus the legend's rows
 
 
 def no_color_requested() -> bool:
@@ -273,61 +273,6 @@ def _series_marker(index: int, series: Series, monochrome: bool) -> str:
     return LINE_MARKER if series.style == "line" else SCATTER_MARKER
 
 
-def _place_marker_labels(
-    markers: list[tuple[Marker, int]],
-    canvas_width: int,
-    canvas_rows: int,
-    reserved: list[tuple[int, int, int]],
-    occupied: np.ndarray | None = None,
-) -> list[tuple[Marker, int, int, str]]:
-    """Choose (row, column, alignment) for marker labels so that none overlap; drop what does not fit.
-
-    Rows count down from the top canvas row (0). `reserved` holds (row, start, stop) column spans already
-    taken (the legend). A label sits just right of its line, or just left of it (always near the right
-    edge). With `occupied` (rows top-down x columns: where the curves are drawn) the first row where the
-    label hides no curve wins, searched down the whole canvas; only when every row would hide one does it
-    go to the first free row near the top, as without curves.
-    """
-    taken = list(reserved)
-    placed = []
-    top_rows = min(_MARKER_LABEL_ROWS + len(reserved), canvas_rows)
-
-    def free(row: int, start: int, stop: int) -> bool:
-        return all(r != row or stop + 1 <= a or b + 1 <= start for r, a, b in taken)
-
-    for marker, column in sorted(markers, key=lambda mc: mc[1]):
-        text = marker.label
-        if not text or canvas_rows < 1:
-            continue
-        sides = []
-        if column + 1 + len(text) <= canvas_width:
-            sides.append((column + 1, column + 1 + len(text), "left"))
-        if column - len(text) >= 0:
-            sides.append((column - len(text), column, "right"))
-        if not sides:
-            continue
-        choice = None
-        if occupied is not None:
-            choice = next(
-                (
-                    (row, start, stop, alignment)
-                    for row in range(canvas_rows)
-                    for start, stop, alignment in sides
-                    if free(row, start, stop) and not occupied[row, start:stop].any()
-                ),
-                None,
-            )
-        if choice is None:
-            start, stop, alignment = sides[0]
-            row = next((row for row in range(top_rows) if free(row, start, stop)), None)
-            choice = None if row is None else (row, start, stop, alignment)
-        if choice is not None:
-            row, start, stop, alignment = choice
-            taken.append((row, start, stop))
-            placed.append((marker, row, start if alignment == "left" else stop - 1, alignment))
-    return placed
-
-
 def render(
     plt: Any,
     fig: Figure,
@@ -510,7 +455,7 @@ def _draw_markers(plt: Any, fig: Figure, info: RenderInfo, monochrome: bool, occ
     reserved = [(row, 0, legend_width) for row in range(len(labelled))]
     y0, y1 = info.ylim
     row_step = (y1 - y0) / max(info.canvas_rows - 1, 1)
-    for marker, row, column, alignment in _place_marker_labels(
+    for marker, row, column, alignment in place_marker_labels(
         visible, info.canvas_width, info.canvas_rows, reserved, occupied
     ):
         x = info.column_to_x(info.canvas_left + column)
