@@ -62,9 +62,14 @@ def _unicode_braille(key: tuple[int, ...]) -> str:
     return chr(0x2800 + value)
 
 
-def _to_bins(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
-    """plotext's `get_matrix_data`, vectorised (exact: values next to a boundary use Python's round)."""
-    scaled = 0.5 + (bins - 1) * (values - lo) / (hi - lo)
+def _scaled(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    """plotext's sub-cell coordinate before flooring (float; ±inf or nan where it overflows)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return 0.5 + (bins - 1) * (values - lo) / (hi - lo)
+
+
+def _floor8(scaled: np.ndarray) -> np.ndarray:
+    """floor(round(v, 8)) as plotext's `get_matrix_data` does (finite input; exact, see below)."""
     out = np.floor(np.round(scaled, 8))
     # np.round and Python's round may disagree within ~1e-16 of a half-way point at the 8th decimal;
     # only values that round to within 1e-7 of an integer can change their floor: redo those exactly.
@@ -74,21 +79,57 @@ def _to_bins(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
     return out.astype(np.int64)
 
 
-def _join_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """plotext's `get_lines` on integer sub-cell coordinates: every point of every segment, in order."""
-    if x.size < 2:
-        return x, y
-    x0, x1, y0, y1 = x[:-1], x[1:], y[:-1], y[1:]
-    counts = np.maximum(np.abs(x1 - x0), np.abs(y1 - y0)) + 1  # points per segment, both ends included
-    kept = counts - 1  # each segment drops its last point (the next segment starts there)
-    seg = np.repeat(np.arange(counts.size), kept)
-    starts = np.cumsum(kept) - kept
-    i = np.arange(seg.size) - np.repeat(starts, kept)  # index of the point within its segment
+def _segment_points(
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    box: tuple[float, float, float, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """plotext's `get_line` for many integer segments at once, each without its last point: point i of
+    max(|dx|, |dy|) + 1 is linspace's x0 + i * ((x1 - x0) / (n - 1)), truncated toward zero.
+
+    Only the points inside `box` (xmin, xmax, ymin, ymax) are generated: the index range of each segment's
+    visible part is solved for first (widened by one each side against rounding), so a segment towards
+    a point far off the canvas costs what its visible part costs, and the points are exactly plotext's.
+    """
+    counts = np.maximum(np.abs(x1 - x0), np.abs(y1 - y0)) + 1  # both ends included
     denom = np.where(counts > 1, counts - 1, 1).astype(np.float64)
-    # linspace(lower, upper, n)[i] = lower + i * ((upper - lower) / (n - 1)), truncated like int()
-    xs = np.trunc(x0[seg] + i * ((x1 - x0)[seg] / denom[seg])).astype(np.int64)
-    ys = np.trunc(y0[seg] + i * ((y1 - y0)[seg] / denom[seg])).astype(np.int64)
-    return np.append(xs, x[-1]), np.append(ys, y[-1])
+    slope_x, slope_y = (x1 - x0) / denom, (y1 - y0) / denom
+    lo = np.zeros(counts.shape)
+    hi = (counts - 2).astype(np.float64)  # the last point is the next segment's first
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for slope, start, low, high in ((slope_x, x0, box[0], box[1]), (slope_y, y0, box[2], box[3])):
+            i_low, i_high = (low - start) / slope, (high - start) / slope
+            i_first, i_last = np.minimum(i_low, i_high), np.maximum(i_low, i_high)
+            moving = slope != 0
+            inside = (start >= low) & (start <= high)
+            lo = np.where(moving, np.maximum(lo, np.floor(i_first) - 1), np.where(inside, lo, hi + 1))
+            hi = np.where(moving, np.minimum(hi, np.ceil(i_last) + 1), hi)
+    n = np.maximum(hi - lo + 1, 0).astype(np.int64)
+    lo = np.maximum(lo, 0).astype(np.int64)
+    seg = np.repeat(np.arange(counts.size), n)
+    starts = np.cumsum(n) - n
+    i = lo[seg] + (np.arange(seg.size) - np.repeat(starts, n))
+    xs = np.trunc(x0[seg] + i * slope_x[seg]).astype(np.int64)
+    ys = np.trunc(y0[seg] + i * slope_y[seg]).astype(np.int64)
+    return xs, ys
+
+
+def _line_points(fx: np.ndarray, fy: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """plotext's `get_lines` on sub-cell coordinates `fx`, `fy` (float, before flooring): the points of
+    every segment that fall on (or just around) the `width` × `height` canvas, exactly as plotext lists
+    them, whatever the length of the segment. Points whose coordinate overflowed (±inf, or beyond 2**52
+    where floats stop being whole numbers) are not drawn, nor are their segments.
+    """
+    with np.errstate(invalid="ignore"):
+        ok = (np.abs(fx) < 2.0**52) & (np.abs(fy) < 2.0**52)
+    ix, iy = _floor8(np.where(ok, fx, 0.0)), _floor8(np.where(ok, fy, 0.0))
+    both = ok[:-1] & ok[1:]
+    box = (-2.0, width + 1.0, -2.0, height + 1.0)
+    xs, ys = _segment_points(ix[:-1][both], iy[:-1][both], ix[1:][both], iy[1:][both], box)
+    # Every data point is drawn too (plotext: as its segment's first point, the last as itself).
+    return np.concatenate([xs, ix[ok]]), np.concatenate([ys, iy[ok]])
 
 
 @dataclass(frozen=True)
@@ -123,10 +164,14 @@ def rasterize(
     empty = Cells(np.empty(0, np.int64), np.empty(0, np.int64), [])
     if x.size == 0 or cols <= 0 or rows <= 0:
         return empty
-    sx = _to_bins(np.asarray(x, np.float64), xlim[0], xlim[1], cols * across)
-    sy = _to_bins(np.asarray(y, np.float64), ylim[0], ylim[1], rows * up)
-    if lines:
-        sx, sy = _join_points(sx, sy)
+    fx = _scaled(np.asarray(x, np.float64), xlim[0], xlim[1], cols * across)
+    fy = _scaled(np.asarray(y, np.float64), ylim[0], ylim[1], rows * up)
+    if lines and fx.size > 1:
+        sx, sy = _line_points(fx, fy, cols * across, rows * up)
+    else:  # points only: one that overflowed is not drawn (it is off the canvas anyway)
+        with np.errstate(invalid="ignore"):
+            shown = (np.abs(fx) < 2.0**52) & (np.abs(fy) < 2.0**52)
+        sx, sy = _floor8(fx[shown]), _floor8(fy[shown])
     cx, cy = sx // across, sy // up
     inside = (cx >= 0) & (cx < cols) & (cy >= 0) & (cy < rows)
     if not inside.any():

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from plotext._figure import _figure_class
 from plotext._utility import uncolorize
@@ -65,9 +65,36 @@ def figures(draw):
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _native_cost(fig: Figure, width: int, height: int) -> float:
+    """A bound on the points plotext's own line drawing lists (one per sub-cell along every segment)."""
+    total = 0.0
+    for series in fig.series:
+        x, y = series.x[np.isfinite(series.x)], series.y[np.isfinite(series.y)]
+        if not x.size or not y.size:
+            continue
+        spans = []
+        for values, view, cells in ((x, fig.x_range, 2 * width), (y, fig.y_range, 4 * height)):
+            lo, hi = view if view is not None else (values.min(), values.max())
+            if fig.log_y and values is y:
+                values = np.log10(np.abs(values) + 1e-300)
+                lo, hi = (
+                    (np.log10(max(lo, 1e-300)), np.log10(max(hi, 1e-300)))
+                    if view
+                    else (values.min(), values.max())
+                )
+            spans.append((values.max() - values.min()) / max(hi - lo, 1e-12) * cells)
+        total += max(spans) * min(series.x.size, 2 * width + 2)
+    return total
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 @given(figures(), st.integers(3, 220), st.integers(3, 70), st.booleans())
 def test_cells_match_plotext_character_for_character(fig, width, height, monochrome):
+    # The oracle is slow where segments run far off the canvas (it lists every sub-cell on the way):
+    # such figures are kept small enough for it; the raster's own cost does not depend on it.
+    assume(_native_cost(fig, width, height) < 300_000)
     ours = _build(fig, width, height, monochrome, native=False)  # must never fail
     try:
         reference = _build(fig, width, height, monochrome, native=True)
@@ -85,6 +112,23 @@ def test_labelled_series_outside_the_view_does_not_break_the_legend():
         _build(fig, 80, 20, False, native=True)
     text = _build(fig, 80, 20, False, native=False)
     assert "planned" in text and "actual" in text
+
+
+def test_segments_towards_far_points_are_exact_and_cost_only_their_visible_part():
+    # ~4e4 sub-cells off the canvas: plotext lists every one of them; the raster solves for the visible
+    # part and still draws exactly plotext's characters.
+    x = np.array([0.0, 0.5, 1.0])
+    fig = Figure(series=[Series(x, np.array([0.2, 1e3, 0.4]), "spike")], y_range=(0.0, 1.0))
+    assert _build(fig, 60, 14, False, native=False) == _build(fig, 60, 14, False, native=True)
+
+
+@pytest.mark.parametrize(
+    "y", [[0.0, 1e300, 0.5], [0.0, 1e308, -1e308], [0.0, 1e300, -1e300]], ids=["1e300", "overflow", "both"]
+)
+def test_absurd_values_draw_without_error(y):
+    with np.errstate(all="raise"):  # not even a floating-point warning escapes
+        text = _build(Figure(series=[Series([0.0, 0.5, 1.0], y)], y_range=(-1.0, 1.0)), 60, 12, False, False)
+    assert "┌" in text
 
 
 def test_braille_cells_combine_dots_per_cell_and_map_back_onto_their_cells():
