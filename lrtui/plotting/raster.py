@@ -14,6 +14,10 @@ plotext's rules, read from plotext 5.3 (`_utility.get_matrix_data`, `get_line(s)
   (the last point of each segment is dropped, the series' last point is added once);
 - the dots falling in one cell combine into one character, looked up in plotext's own code tables;
 - cells outside the canvas are dropped.
+
+Unlike plotext, only the part of a segment that can reach the canvas is computed (its index range is
+solved for first), so a line towards a point far off the canvas — a spike under a y zoom, a neighbour
+kept for an x zoom — costs what its visible part costs instead of one Python step per sub-cell.
 """
 
 from __future__ import annotations
