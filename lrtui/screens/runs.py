@@ -519,10 +519,14 @@ class CompareScreen(Screen):
             )
         )
         self._fill_table()
-        best = max((r.best_acc for r in runs if r.best_acc is not None), default=None)
         self.query_one("#compare-title", Static).update(
-            f"compare {len(runs)} runs · LR, loss EMA, test accuracy · best test acc {format_acc(best)}"
+            f"compare {len(runs)} runs · LR, loss EMA, test accuracy · best test acc {format_acc(self.best_acc)}"
         )
+
+    @property
+    def best_acc(self) -> float | None:
+        """The best test accuracy among the compared runs (None before they load, or if none has one)."""
+        return max((r.best_acc for r in self.runs or [] if r.best_acc is not None), default=None)
 
     def on_resize(self) -> None:
         if self.runs is not None:
@@ -533,7 +537,7 @@ class CompareScreen(Screen):
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
-        best = max((r.best_acc for r in runs if r.best_acc is not None), default=None)
+        best = self.best_acc
         # The schedule takes what the other columns leave (they need ~62 cells before the run id), so at
         # 80 columns the accuracies and state stay in view and on wide terminals more of the spec shows.
         schedule_width = max(16, min(70, self.size.width - 62))
