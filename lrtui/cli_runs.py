@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from lrtui.runs.text import clean_name, clean_text
+
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser(
@@ -183,8 +185,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         return train_main(["--run-dir", str(run_dir)])
     pid = launch(run_dir)
-    print(f"started run {run_dir.name} (pid {pid}) in {run_dir}")
-    print(f"  watch: lrtui watch {run_dir.name}    stop: lrtui stop {run_dir.name}")
+    print(f"started run {clean_name(run_dir.name)} (pid {pid}) in {clean_text(run_dir)}")
+    print(f"  watch: lrtui watch {clean_name(run_dir.name)}    stop: lrtui stop {clean_name(run_dir.name)}")
     if args.watch:
         return _watch(run_dir, args)
     return 0
@@ -273,11 +275,13 @@ def cmd_stop(args: argparse.Namespace) -> int:
     except LookupError as exc:
         return _fail(str(exc))
     if not stop(run_dir):
-        return _fail(f"run {run_dir.name} is not running on this host (nothing to stop)")
-    print(f"sent SIGTERM to run {run_dir.name}: it finishes the step, writes a checkpoint and stops")
+        return _fail(f"run {clean_name(run_dir.name)} is not running on this host (nothing to stop)")
+    print(
+        f"sent SIGTERM to run {clean_name(run_dir.name)}: it finishes the step, writes a checkpoint and stops"
+    )
     if args.wait:
         state = wait_state(run_dir, ("stopped", "finished", "failed", "diverged", "lost"), args.wait)
-        print(f"run {run_dir.name} is {state}")
+        print(f"run {clean_name(run_dir.name)} is {state}")
     return 0
 
 
@@ -287,11 +291,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
     try:
         run_dir = _resolve(args)
         if not (run_dir / "checkpoint.pt").is_file():
-            return _fail(f"run {run_dir.name} has no checkpoint.pt to resume from")
+            return _fail(f"run {clean_name(run_dir.name)} has no checkpoint.pt to resume from")
         pid = launch(run_dir, resume=True)
     except (LookupError, RuntimeError, FileNotFoundError) as exc:
         return _fail(str(exc))
-    print(f"resumed run {run_dir.name} (pid {pid})")
+    print(f"resumed run {clean_name(run_dir.name)} (pid {pid})")
     return 0
 
 
@@ -305,14 +309,17 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             return _fail("refusing to delete without --yes when not interactive")
-        if input(f"delete run {run_dir.name} and all its files? [y/N] ").strip().lower() not in ("y", "yes"):
+        if input(f"delete run {clean_name(run_dir.name)} and all its files? [y/N] ").strip().lower() not in (
+            "y",
+            "yes",
+        ):
             print("kept")
             return 1
     try:
         delete_run(run_dir)
     except (RuntimeError, OSError) as exc:
         return _fail(str(exc))
-    print(f"deleted run {run_dir.name}")
+    print(f"deleted run {clean_name(run_dir.name)}")
     return 0
 
 

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lrtui.runs.text import clean_json, clean_text
+
 _LITTLE_ENDIAN = sys.byteorder == "little"
 
 
@@ -90,17 +92,23 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 
 def read_json_file(path: Path) -> tuple[Any, str | None]:
-    """(parsed object, None) or (None, problem text). Never raises for missing/malformed files."""
+    """(parsed object, None) or (None, problem text). Never raises for missing/malformed files.
+
+    Every string comes back cleaned (text.clean_json); JSON nested deeper than text.MAX_DEPTH is refused.
+    """
+    name = Path(path).name
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
-        return None, f"{Path(path).name} is missing"
+        return None, f"{name} is missing"
     except OSError as exc:
-        return None, f"{Path(path).name} cannot be read: {exc.strerror or exc}"
+        return None, f"{name} cannot be read: {exc.strerror or exc}"
     try:
-        return json.loads(raw), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"{Path(path).name} is not valid JSON: {exc}"
+        return clean_json(json.loads(raw)), None
+    except (ValueError, UnicodeDecodeError) as exc:  # TooDeep is a ValueError
+        return None, f"{name} is not valid JSON: {clean_text(exc)[:120]}"
+    except RecursionError:
+        return None, f"{name} is not valid JSON: nested too deeply"
 
 
 # ---- packed numeric columns -------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 from lrtui.runs.paths import CONFIG, METRICS, STATUS, default_runs_dir
 from lrtui.runs.reader import read_config
 from lrtui.runs.status import effective_state, read_status
+from lrtui.runs.text import clean_json, clean_name
 
 TAIL_BYTES = 64 * 1024
 
@@ -101,8 +102,8 @@ def tail_epoch_records(path: Path, max_bytes: int = TAIL_BYTES) -> list[dict]:
         if b'"epoch"' not in line or b'"kind":"epoch"' not in line.replace(b" ", b""):
             continue
         try:
-            rec = json.loads(line)
-        except (ValueError, UnicodeDecodeError):
+            rec = clean_json(json.loads(line))
+        except (ValueError, UnicodeDecodeError, RecursionError):
             continue
         if isinstance(rec, dict) and rec.get("kind") == "epoch":
             out.append(rec)
@@ -138,7 +139,7 @@ def summarize_run(run_dir: Path, now: float | None = None) -> RunSummary | None:
             created = None
     updated = _num(status.get("updated"))
     return RunSummary(
-        id=run_dir.name,
+        id=clean_name(run_dir.name),
         dir=run_dir,
         state=effective_state(status, now) if status else "unknown",
         name=_text(config.get("name")),
@@ -204,13 +205,13 @@ def find_run(run: str, runs_dir: str | Path | None = None) -> Path:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        some = ", ".join(d.name for d in runs[-5:]) or "none"
+        some = ", ".join(clean_name(d.name) for d in runs[-5:]) or "none"
         raise ValueError(
             f"RUN={run!r} is not a run directory or a run id in {root} (runs there: {some}; "
             "or 'last' for the newest)"
         )
     raise ValueError(
         f"RUN={run!r} matches {len(matches)} runs in {root}: "
-        + ", ".join(d.name for d in matches[:5])
+        + ", ".join(clean_name(d.name) for d in matches[:5])
         + "; give more of the id"
     )

@@ -32,6 +32,7 @@ from lrtui.runs.jsonio import dumps_line, pack_floats, pack_ints, read_json_file
 from lrtui.runs.paths import CONFIG, FORMAT_VERSION, METRICS, STATUS, default_runs_dir, new_run_id
 from lrtui.runs.process import has_live_process
 from lrtui.runs.status import HEARTBEAT_S, LIVE_STATES, TERMINAL_STATES, read_status, this_host
+from lrtui.runs.text import clean_name
 
 WRITABLE_STATES = ("starting", "running", *TERMINAL_STATES)
 _STATE_EVENT = {"finished": "finish", "stopped": "stop", "failed": "error", "diverged": "diverged"}
@@ -200,7 +201,7 @@ class RunLogger:
         ours = status.get("pid") == os.getpid() and status.get("host") == this_host()  # launch() wrote it
         if not force and has_live_process(status) and not ours:
             raise RuntimeError(
-                f"run {run_dir.name} is {status.get('state')} with pid {status.get('pid')} on "
+                f"run {clean_name(run_dir.name)} is {status.get('state')} with pid {status.get('pid')} on "
                 f"{status.get('host')}: it has a live writer (stop it first, or pass force=True)"
             )
         self = cls.__new__(cls)

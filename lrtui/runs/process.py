@@ -19,6 +19,7 @@ from pathlib import Path
 from lrtui.runs.jsonio import write_json_atomic
 from lrtui.runs.paths import CONFIG, STATUS, STDOUT
 from lrtui.runs.status import LIVE_STATES, effective_state, pid_alive, read_status, this_host
+from lrtui.runs.text import clean_name
 
 TRAINER_MODULE = "lrtui.training"
 
@@ -49,7 +50,9 @@ def launch(
         raise FileNotFoundError(f"run_dir={str(run_dir)!r} is not allowed: it has no {CONFIG}")
     status = read_status(run_dir)
     if has_live_process(status):
-        raise RuntimeError(f"run {run_dir.name} is already {status.get('state')} (pid {status.get('pid')})")
+        raise RuntimeError(
+            f"run {clean_name(run_dir.name)} is already {status.get('state')} (pid {status.get('pid')})"
+        )
     cmd = [python, "-m", module, "--run-dir", str(run_dir)]
     if resume:
         cmd.append("--resume")
@@ -118,7 +121,7 @@ def wait_state(run_dir: str | Path, states: Iterable[str] | str, timeout: float)
             return state
         if time.monotonic() >= deadline:
             raise TimeoutError(
-                f"run {Path(run_dir).name} is {state!r}, not one of {sorted(wanted)} after {timeout}s"
+                f"run {clean_name(Path(run_dir).name)} is {state!r}, not one of {sorted(wanted)} after {timeout}s"
             )
         time.sleep(0.02)
 
@@ -135,6 +138,6 @@ def delete_run(run_dir: str | Path) -> None:
     status = read_status(run_dir)
     if has_live_process(status):
         raise RuntimeError(
-            f"run {run_dir.name} is {status.get('state')} (pid {status.get('pid')}); stop it before deleting"
+            f"run {clean_name(run_dir.name)} is {status.get('state')} (pid {status.get('pid')}); stop it before deleting"
         )
     shutil.rmtree(run_dir)

@@ -24,6 +24,7 @@ from typing import Any
 from lrtui.runs.jsonio import read_json_file, unpack
 from lrtui.runs.paths import CONFIG, METRICS
 from lrtui.runs.status import effective_state, read_status
+from lrtui.runs.text import clean_json, clean_name, clean_text
 
 NAN = math.nan
 _CHUNK_LINES = 4096  # lines parsed together (one json.loads) on the fast path
@@ -258,8 +259,7 @@ class RunData:
             elif kind == "epoch":
                 self._guard(self._ingest_epoch, rec)
             elif kind == "event":
-                self.events.append(rec)
-                self.version += 1
+                self._guard(self._ingest_event, rec)
             t = rec.get("t")
             if isinstance(t, (int, float)):
                 self.last_t = t
@@ -341,7 +341,7 @@ class RunData:
         for key, col in rec.items():
             if key not in self._KNOWN and isinstance(col, (list, dict)):
                 with contextlib.suppress(ValueError, TypeError):  # non-numeric: not plottable, ignore
-                    extra[key] = _floats_column(col, n)
+                    extra[clean_text(key)] = _floats_column(col, n)
         if len(self.steps) and steps[0] <= self.steps[-1]:
             # A resumed run re-logs steps after its checkpoint: the newest values win.
             self._truncate(bisect_left(self.steps, steps[0]))
@@ -381,7 +381,12 @@ class RunData:
         ):
             del col[keep:]
 
+    def _ingest_event(self, rec: dict) -> None:
+        self.events.append(clean_json(rec))  # strings reach the screen: control characters go here
+        self.version += 1
+
     def _ingest_epoch(self, rec: dict) -> None:
+        rec = clean_json(rec)
         ep = rec.get("epoch")
         if isinstance(ep, (int, float)) and self.epochs:
             last = self.epochs[-1].get("epoch")
@@ -424,7 +429,7 @@ class Run:
 
     @property
     def id(self) -> str:
-        return self.dir.name
+        return clean_name(self.dir.name)
 
     def refresh(self, max_bytes: int | None = None) -> int:
         """Read new records and status; return how many records were read."""

@@ -27,6 +27,7 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from lrtui.runs.listing import find_run
+from lrtui.runs.text import clean_name
 from lrtui.widgets.runs.confirm import ConfirmScreen
 from lrtui.widgets.runs.follow import MonitorSnapshot, RunFollower
 from lrtui.widgets.runs.model import DEFAULT_EMA_BETA, EMA_BETAS
@@ -108,7 +109,7 @@ class RunMonitorScreen(Screen):
 
     # -- layout ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(f"run {self.run_dir.name}", id="monitor-title", markup=False)
+        yield Static(f"run {clean_name(self.run_dir.name)}", id="monitor-title", markup=False)
         yield StateLine()
         yield ProgressLine()
         yield LrAlarm()
@@ -174,7 +175,9 @@ class RunMonitorScreen(Screen):
         self._pending = False
         if self.worker_error and self.worker_error != self._shown_error:
             self._shown_error = self.worker_error  # the tail keeps retrying; say what went wrong once
-            self.notify(f"reading {self.run_dir.name}: {self.worker_error}", severity="error", timeout=10)
+            self.notify(
+                f"reading {clean_name(self.run_dir.name)}: {self.worker_error}", severity="error", timeout=10
+            )
         if self.drawn is None:
             self._redraw()  # first data: draw at once (reattach time), later updates wait for the timer
 
@@ -261,7 +264,8 @@ class RunMonitorScreen(Screen):
                 self._stop_worker_run()
 
         self.app.push_screen(
-            ConfirmScreen(f"Stop run {self.run_dir.name}? (SIGTERM; it saves a checkpoint)"), answered
+            ConfirmScreen(f"Stop run {clean_name(self.run_dir.name)}? (SIGTERM; it saves a checkpoint)"),
+            answered,
         )
 
     @work(thread=True, exit_on_error=False, group="run-control")

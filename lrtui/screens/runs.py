@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from lrtui.plotting.figure import SERIES_COLORS, Figure, Series
+from lrtui.runs.text import clean_name
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.confirm import ConfirmScreen
 from lrtui.widgets.runs.model import debiased_ema, epoch_series, format_acc, format_age
@@ -339,16 +340,16 @@ class RunsScreen(Screen):
             if what == "stop":
                 signalled = process.stop(run_dir)
                 message = (
-                    f"stop requested for {run_dir.name}"
+                    f"stop requested for {clean_name(run_dir.name)}"
                     if signalled
-                    else f"{run_dir.name}: no live process here"
+                    else f"{clean_name(run_dir.name)}: no live process here"
                 )
             elif what == "resume":
                 pid = process.launch(run_dir, resume=True)
-                message = f"resumed {run_dir.name} (pid {pid})"
+                message = f"resumed {clean_name(run_dir.name)} (pid {pid})"
             else:
                 process.delete_run(run_dir)
-                message = f"deleted {run_dir.name}"
+                message = f"deleted {clean_name(run_dir.name)}"
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"{what} failed: {exc}", severity="error")
             return

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from lrtui.runs import MetricsTail, RunData, RunLogger, read_run
 from lrtui.runs.jsonio import pack_floats, pack_ints, unpack
 from lrtui.runs.reader import parse_lines
+from lrtui.runs.text import clean_text
 
 
 def append(path: Path, data: bytes) -> None:
@@ -233,9 +234,8 @@ def test_logger_calls_read_back_exactly(tmp_path_factory, calls, packed: bool) -
     assert [repr(v) for v in data.loss] == [repr(v) for v in expected_loss]
     assert [e["epoch"] for e in data.epochs] == list(range(epochs))
     assert [e["event"] for e in data.events] == [*expected_events, "finish"]
-    assert [e["message"] for e in data.events if e["event"] == "note"] == [
-        c[1] for c in calls if c[0] == "event"
-    ]
+    notes = [clean_text(c[1], newlines=True) for c in calls if c[0] == "event"]  # control chars stripped
+    assert [e["message"] for e in data.events if e["event"] == "note"] == notes
 
 
 def test_single_step_records_that_go_back_keep_the_newest() -> None:

@@ -22,6 +22,7 @@ from lrtui.runs.jsonio import unpack
 from lrtui.runs.paths import METRICS
 from lrtui.runs.reader import MetricsTail, RunData, read_config
 from lrtui.runs.status import LIVE_STATES, effective_state, read_status
+from lrtui.runs.text import clean_name
 from lrtui.widgets.runs.device import DeviceProbe, DeviceSample
 from lrtui.widgets.runs.model import (
     DEFAULT_EMA_BETA,
@@ -114,7 +115,7 @@ class MonitorSnapshot:
 
     @property
     def run_id(self) -> str:
-        return self.run_dir.name
+        return clean_name(self.run_dir.name)
 
     @property
     def n(self) -> int:
