@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # CIFAR-10 with batch size 128 and drop_last=True (seed 001): 50000 // 128 optimizer steps per epoch.
-CIFAR10_STEPS_PER_EPOCH = 50_000 // 128
+SEED001_BATCH_SIZE = 128
+CIFAR10_STEPS_PER_EPOCH = 50_000 // SEED001_BATCH_SIZE
 
 
 @dataclass(frozen=True)
@@ -372,8 +373,59 @@ COMPARISONS: tuple[Comparison, ...] = (
     ),
 )
 
+
+@dataclass(frozen=True)
+class Experiment:
+    """A comparison an article trained, as `lrtui sweep --preset NAME`: schedules, recipe, reported results.
+
+    The schedules are `baseline` (trained, but not pinned in the preview, which pins at most 6) followed by
+    the comparison's members, each with its own base LR and stepping from its preset. `recipe` holds the
+    training settings the article used, as run-config keys (docs/run-format.md); the horizon (epochs) comes
+    from the presets. `reported` quotes what the article says each schedule reached.
+    """
+
+    name: str
+    title: str
+    comparison: str
+    baseline: str | None
+    recipe: tuple[tuple[str, object], ...]  # (config key, value) pairs: hashable, read with recipe_dict()
+    reported: tuple[tuple[str, str], ...] = ()  # (preset name, what the article reports)
+
+    def recipe_dict(self) -> dict:
+        import copy
+
+        return copy.deepcopy(dict(self.recipe))
+
+    def preset_names(self) -> tuple[str, ...]:
+        members = _COMPARISONS_BY_NAME[self.comparison].members
+        return ((self.baseline,) if self.baseline else ()) + tuple(members)
+
+
+EXPERIMENTS: tuple[Experiment, ...] = (
+    Experiment(
+        "seed001",
+        "Seed 001: VGG on CIFAR-10, 30 epochs: constant LR vs StepLR, MultiStepLR, ExponentialLR, ± warmup",
+        comparison="seed001",
+        baseline="seed001-constant",
+        recipe=(
+            ("model", "vgg"),
+            ("dataset", "cifar10"),
+            ("epochs", 30),
+            ("batch_size", SEED001_BATCH_SIZE),
+            ("optimizer", {"name": "sgd", "momentum": 0.9, "weight_decay": 5e-4}),
+        ),
+        reported=(
+            ("seed001-constant", "83.3% test (86.1% train)"),
+            ("seed001-steplr", "77% → 81% at the epoch-16 drop, then slowly higher"),
+            ("seed001-multisteplr", "+2% jumps at epochs 10 and 20"),
+            ("seed001-exponentiallr", "85% final"),
+        ),
+    ),
+)
+
 _BY_NAME = {p.name: p for p in PRESETS}
 _COMPARISONS_BY_NAME = {c.name: c for c in COMPARISONS}
+_EXPERIMENTS_BY_NAME = {e.name: e for e in EXPERIMENTS}
 DEFAULT_PRESET = "warmup-cosine-torch"
 
 
@@ -397,6 +449,18 @@ def comparison_presets(comparison: Comparison) -> list[Preset]:
     return [_BY_NAME[n] for n in comparison.members]
 
 
+def experiments() -> tuple[Experiment, ...]:
+    return EXPERIMENTS
+
+
+def get_experiment(name: str) -> Experiment | None:
+    return _EXPERIMENTS_BY_NAME.get(name)
+
+
+def experiment_presets(experiment: Experiment) -> list[Preset]:
+    return [_BY_NAME[n] for n in experiment.preset_names()]
+
+
 def check_tables() -> list[str]:
     """Problems in the tables: duplicate names, unknown members, more members than the 6 pins."""
     problems = []
@@ -407,4 +471,10 @@ def check_tables() -> list[str]:
         problems += [f"{c.name}: unknown preset {m}" for m in c.members if m not in _BY_NAME]
         if len(c.members) > 6:
             problems.append(f"{c.name}: more than 6 members")
+    for e in EXPERIMENTS:
+        if e.comparison not in _COMPARISONS_BY_NAME:
+            problems.append(f"experiment {e.name}: unknown comparison {e.comparison}")
+        elif e.baseline is not None and e.baseline not in _BY_NAME:
+            problems.append(f"experiment {e.name}: unknown baseline {e.baseline}")
+        problems += [f"experiment {e.name}: unknown preset {n}" for n, _ in e.reported if n not in _BY_NAME]
     return problems
