@@ -2,7 +2,7 @@
 
 Subcommand groups live next to the layer they drive and register themselves here through
 `add_subcommands(subparsers)`: lrtui/cli_schedules.py (plot, lint, export) and lrtui/cli_runs.py
-(train, runs, stop, resume, watch). Heavy imports (textual, torch) happen only inside the handlers.
+(train, runs, stop, resume, watch), lrtui/cli_sweep.py (sweep). Heavy imports (textual, torch) happen only inside the handlers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from lrtui import __version__
 
 # Modules that contribute subcommands; a module that is absent simply adds nothing.
-SUBCOMMAND_MODULES = ("lrtui.cli_schedules", "lrtui.cli_runs")
+SUBCOMMAND_MODULES = ("lrtui.cli_schedules", "lrtui.cli_runs", "lrtui.cli_sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +58,12 @@ def _open_app(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for name in SUBCOMMAND_MODULES:  # a module may name its default sub-action (`lrtui sweep ...` = start)
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "normalize_argv"):
+            argv = module.normalize_argv(argv)
+    args = parser.parse_args(argv)
     return int(args.handler(args) or 0)
 
 

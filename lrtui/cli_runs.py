@@ -7,6 +7,7 @@ only write and read run directories (lrtui.runs), so they start instantly and ne
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -23,31 +24,13 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
         "Settings come from CONFIG (a .json/.toml run config) and/or the options below; defaults are "
         "the seed 001 recipe: VGG on CIFAR-10, SGD lr 0.01 momentum 0.9 wd 5e-4, batch 128, 30 epochs.",
     )
-    train.add_argument("config", nargs="?", metavar="CONFIG", help="a run config file (.json or .toml)")
-    train.add_argument("--model", help="vgg | lenet | resnet18")
-    train.add_argument("--dataset", help="cifar10 | mnist | fashion_mnist | synthetic (offline, built in)")
-    train.add_argument("--data-dir", help="an existing dataset copy (torchvision layout) or download target")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--optimizer", help="sgd | adam | adamw")
-    train.add_argument("--lr", type=float, help="base learning rate")
-    train.add_argument("--momentum", type=float)
-    train.add_argument("--nesterov", action="store_true", default=None)
-    train.add_argument("--weight-decay", type=float)
+    add_recipe_options(train)
     train.add_argument(
-        "--schedule", metavar="SPEC", help='schedule spec, e.g. "StepLR(step_size=16, gamma=0.2)"'
+        "--group",
+        metavar="GROUP",
+        help="train one member of a sweep group (its config comes from the group; with --member)",
     )
-    train.add_argument("--stepping", help="step | epoch: call scheduler.step() per batch or per epoch")
-    train.add_argument("--device", help="auto | cpu | cuda | cuda:N")
-    train.add_argument("--seed", type=int)
-    train.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (CUDA)")
-    train.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=JSON",
-        help="any other config key, e.g. --set synthetic_train_size=2000 (repeatable)",
-    )
+    train.add_argument("--member", type=int, metavar="N", help="the member index in --group (0-based)")
     train.add_argument("--foreground", action="store_true", help="train in this process instead of detaching")
     train.add_argument("--watch", action="store_true", help="open the live monitor after starting")
     train.set_defaults(handler=cmd_train)
@@ -84,6 +67,81 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
         _runs_dir_option(p)
 
 
+def add_recipe_options(p: argparse.ArgumentParser, *, many_schedules: bool = False) -> None:
+    """The run-config options of `lrtui train`, shared with `lrtui sweep` (one config contract)."""
+    p.add_argument("config", nargs="?", metavar="CONFIG", help="a run config file (.json or .toml)")
+    p.add_argument("--model", help="vgg | lenet | resnet18")
+    p.add_argument("--dataset", help="cifar10 | mnist | fashion_mnist | synthetic (offline, built in)")
+    p.add_argument("--data-dir", help="an existing dataset copy (torchvision layout) or download target")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--optimizer", help="sgd | adam | adamw")
+    p.add_argument("--lr", type=float, help="base learning rate")
+    p.add_argument("--momentum", type=float)
+    p.add_argument("--nesterov", action="store_true", default=None)
+    p.add_argument("--weight-decay", type=float)
+    if many_schedules:
+        p.add_argument(
+            "--schedule",
+            action="append",
+            default=[],
+            metavar="SPEC",
+            help="a schedule to compare (repeatable): a spec, or a preset name such as seed001-steplr "
+            "(brings its own LR and stepping)",
+        )
+    else:
+        p.add_argument(
+            "--schedule", metavar="SPEC", help='schedule spec, e.g. "StepLR(step_size=16, gamma=0.2)"'
+        )
+    p.add_argument("--stepping", help="step | epoch: call scheduler.step() per batch or per epoch")
+    p.add_argument("--device", help="auto | cpu | cuda | cuda:N")
+    p.add_argument(
+        "--seed",
+        type=int,
+        help="random seed" + (" of the first repeat (repeat r uses seed + r)" if many_schedules else ""),
+    )
+    p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (CUDA)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="any other config key, e.g. --set synthetic_train_size=2000 (repeatable)",
+    )
+
+
+RECIPE_OPTIONS = (
+    "model",
+    "dataset",
+    "data_dir",
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "momentum",
+    "nesterov",
+    "weight_decay",
+    "stepping",
+    "device",
+    "seed",
+    "compile",
+)
+
+
+def recipe_options_given(args: argparse.Namespace) -> list[str]:
+    """The recipe options present on the command line (for commands that take their config elsewhere)."""
+    given = [
+        f"--{name.replace('_', '-')}" for name in RECIPE_OPTIONS if getattr(args, name, None) is not None
+    ]
+    if getattr(args, "config", None):
+        given.insert(0, "CONFIG")
+    if getattr(args, "schedule", None):
+        given.append("--schedule")
+    if getattr(args, "set", None):
+        given.append("--set")
+    return given
+
+
 def _runs_dir_option(p: argparse.ArgumentParser) -> None:
     # Also accepted after the subcommand; SUPPRESS keeps `lrtui --runs-dir D runs` working too.
     p.add_argument("--runs-dir", metavar="DIR", default=argparse.SUPPRESS, help="where runs live")
@@ -112,18 +170,39 @@ def _load_config_file(path: str) -> dict:
     return json.loads(raw)
 
 
+def merge_config(base: dict, over: dict) -> dict:
+    """`over` on top of `base`; the optimizer and schedule tables merge key by key."""
+    out = dict(base)
+    for key, value in over.items():
+        if key in ("optimizer", "schedule") and isinstance(out.get(key), dict) and isinstance(value, dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
 def build_train_config(args: argparse.Namespace) -> dict:
     """Merge CONFIG file, options and --set pairs into one config dict, validated by TrainConfig."""
     from lrtui.training.config import TrainConfig
 
-    data: dict = {}
+    config = TrainConfig.from_dict(config_data(args)).resolve()
+    return config.to_dict()
+
+
+def config_data(args: argparse.Namespace, base: dict | None = None, *, schedule: bool = True) -> dict:
+    """CONFIG file, then options, then --set pairs, on top of `base` (unvalidated: TrainConfig checks it).
+
+    `schedule=False` leaves --schedule out (`lrtui sweep` takes several and places them itself).
+    """
+    data: dict = copy.deepcopy(base or {})
     if args.config:
         try:
-            data = _load_config_file(args.config)
+            file_data = _load_config_file(args.config)
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise ValueError(f"CONFIG={args.config!r} cannot be read: {exc}") from None
-        if not isinstance(data, dict):
+        if not isinstance(file_data, dict):
             raise ValueError(f"CONFIG={args.config!r} must hold a table of config keys")
+        data = merge_config(data, file_data)
     top = {
         "model": args.model,
         "dataset": args.dataset,
@@ -148,7 +227,7 @@ def build_train_config(args: argparse.Namespace) -> dict:
     if opt:
         data["optimizer"] = opt
     sched = dict(data.get("schedule") or {})
-    if args.schedule is not None:
+    if schedule and args.schedule is not None:
         sched["spec"] = args.schedule
     if args.stepping is not None:
         sched["stepping"] = args.stepping
@@ -167,14 +246,17 @@ def build_train_config(args: argparse.Namespace) -> dict:
         for part in parents:
             target = target.setdefault(part, {})
         target[leaf] = value
-    config = TrainConfig.from_dict(data).resolve()
-    return config.to_dict()
+    return data
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from lrtui.runs import create_run_dir, launch
     from lrtui.training.config import ConfigError
 
+    if args.group is not None or args.member is not None:
+        from lrtui.cli_sweep import train_member
+
+        return train_member(args)
     try:
         config = build_train_config(args)
     except (ConfigError, ValueError) as exc:
@@ -206,6 +288,7 @@ def _pct(x: float | None) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
+    from lrtui.cli_sweep import group_table_lines, groups_json
     from lrtui.runs import list_runs
 
     runs = list_runs(_runs_dir(args))
@@ -228,34 +311,57 @@ def cmd_runs(args: argparse.Namespace) -> int:
                         "updated": r.updated,
                     }
                     for r in runs
-                ],
+                ]
+                + groups_json(_runs_dir(args)),
                 indent=2,
             )
         )
         return 0
-    if not runs:
+    groups = group_table_lines(_runs_dir(args))
+    if not runs and not groups:
         print(f"no runs in {_runs_dir(args)} (start one with `lrtui train` or from the app)")
         return 0
     now = time.time()
-    rows = [("ID", "STATE", "MODEL/DATA", "EPOCH", "LAST", "BEST", "AGE", "SCHEDULE")]
+    # (created, row, lines under it): runs and sweep groups interleaved, newest first
+    entries = []
     for r in runs:
         epochs = f"{r.epochs_done if r.epochs_done is not None else '-'}/{r.epochs_total or '-'}"
-        rows.append(
-            (
-                r.id,
-                r.state,
-                f"{r.model or '?'}/{r.dataset or '?'}",
-                epochs,
-                _pct(r.last_test_acc),
-                _pct(r.best_test_acc),
-                _age(None if r.created is None else now - r.created),
-                (r.schedule or "constant")[:60],
-            )
+        row = (
+            r.id,
+            r.state,
+            f"{r.model or '?'}/{r.dataset or '?'}",
+            epochs,
+            _pct(r.last_test_acc),
+            _pct(r.best_test_acc),
+            _age(None if r.created is None else now - r.created),
+            (r.schedule or "constant")[:60],
         )
+        entries.append((r.created or 0.0, row, []))
+    for cells, lines in groups:
+        created = cells[6]
+        row = (*cells[:6], _age(None if created is None else now - created), cells[7])
+        entries.append((created or 0.0, row, lines))
+    entries.sort(key=lambda e: e[0], reverse=True)
+    rows = [("ID", "STATE", "MODEL/DATA", "EPOCH", "LAST", "BEST", "AGE", "SCHEDULE")] + [
+        e[1] for e in entries
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths)) + "  " + row[-1])
+
+    def line(row: tuple) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths)) + "  " + row[-1]
+
+    print(line(rows[0]))
+    for _created, row, lines in entries:
+        print(line(row))
+        for text in lines:
+            print("    " + text)
     return 0
+
+
+def _group_or_none(run_dir: Path) -> Path | None:
+    from lrtui.sweep.group import is_group_dir
+
+    return run_dir if is_group_dir(run_dir) else None
 
 
 def _resolve(args: argparse.Namespace) -> Path:
@@ -274,6 +380,10 @@ def cmd_stop(args: argparse.Namespace) -> int:
         run_dir = _resolve(args)
     except LookupError as exc:
         return _fail(str(exc))
+    if _group_or_none(run_dir):
+        from lrtui.cli_sweep import stop_group_dir
+
+        return stop_group_dir(run_dir, args.wait)
     if not stop(run_dir):
         return _fail(f"run {clean_name(run_dir.name)} is not running on this host (nothing to stop)")
     print(
@@ -290,6 +400,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     try:
         run_dir = _resolve(args)
+        if _group_or_none(run_dir):
+            from lrtui.cli_sweep import resume_group_dir
+
+            return resume_group_dir(run_dir)
         if not (run_dir / "checkpoint.pt").is_file():
             return _fail(f"run {clean_name(run_dir.name)} has no checkpoint.pt to resume from")
         pid = launch(run_dir, resume=True)
@@ -306,20 +420,26 @@ def cmd_delete(args: argparse.Namespace) -> int:
         run_dir = _resolve(args)
     except LookupError as exc:
         return _fail(str(exc))
+    what = "sweep group" if _group_or_none(run_dir) else "run"
     if not args.yes:
         if not sys.stdin.isatty():
             return _fail("refusing to delete without --yes when not interactive")
-        if input(f"delete run {clean_name(run_dir.name)} and all its files? [y/N] ").strip().lower() not in (
+        if input(f"delete {what} {clean_name(run_dir.name)} and all its files? [y/N] ").strip().lower() not in (
             "y",
             "yes",
         ):
             print("kept")
             return 1
     try:
-        delete_run(run_dir)
-    except (RuntimeError, OSError) as exc:
+        if what == "run":
+            delete_run(run_dir)
+        else:
+            from lrtui.sweep.queue import delete_group
+
+            delete_group(run_dir)
+    except (RuntimeError, OSError, ValueError) as exc:
         return _fail(str(exc))
-    print(f"deleted run {clean_name(run_dir.name)}")
+    print(f"deleted {what} {clean_name(run_dir.name)}")
     return 0
 
 

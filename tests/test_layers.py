@@ -25,7 +25,23 @@ def _heavy_after_import(*modules: str) -> list[str]:
     return line.split(",") if line else []
 
 
-@pytest.mark.parametrize("module", ["lrtui.schedules", "lrtui.runs", "lrtui"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "lrtui.schedules",
+        "lrtui.runs",
+        "lrtui",
+        "lrtui.sweep.stats",
+        "lrtui.sweep.plan",
+        "lrtui.sweep.group",
+        "lrtui.sweep.queue",
+        "lrtui.sweep.results",
+        "lrtui.sweep.curves",
+        "lrtui.sweep.listing",
+        "lrtui.sweep.slurm",
+        "lrtui.cli_sweep",
+    ],
+)
 def test_pure_layers_import_neither_textual_nor_torch(module):
     assert _heavy_after_import(module) == []
 

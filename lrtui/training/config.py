@@ -108,7 +108,7 @@ AMPS = ("auto", "bf16", "off")
 # Keys the run-directory format puts in config.json besides the trainer's own: accepted and ignored, as are
 # keys starting with "x_" or "_" (room for other tools). Any other unknown key is an error: a typo such as
 # "epoch" must not silently train the default 30 epochs.
-RUN_FORMAT_KEYS = frozenset({"format", "id", "created", "source", "name", "notes", "tags"})
+RUN_FORMAT_KEYS = frozenset({"format", "id", "created", "source", "name", "notes", "tags", "group"})
 
 
 def _ignored_key(key: object) -> bool:

@@ -56,13 +56,14 @@ def _write_run(
     error: str | None = None,
     nan_from: int | None = None,
     momentum: float | None = 0.9,
+    runs_dir: Path = FIXTURE_RUNS,
 ) -> None:
     from lrtui.runs import RunLogger
 
     clock.t = T0 + seed * 600.0
     log = RunLogger(
         config,
-        runs_dir=FIXTURE_RUNS,
+        runs_dir=runs_dir,
         run_id=run_id,
         flush_interval=3600.0,
         handle_sigterm=False,

@@ -4,7 +4,8 @@
 
 config.json "fake": {"steps": total steps (default: until stopped), "sleep": seconds per step,
 "fail_at": step that raises, "flush_interval": s, "checkpoint_every": steps, "steps_per_epoch": n,
-"sleep_before_logger": seconds to wait before RunLogger.open}.
+"sleep_before_logger": seconds to wait before RunLogger.open}; "x_fake" is read the same way (a sweep's
+run configs keep x_ keys through TrainConfig validation).
 A "checkpoint" (checkpoint.json, atomic) every checkpoint_every steps; --resume restarts from it,
 re-logging the steps after it, like a real trainer restored from its last checkpoint.
 """
@@ -35,14 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
     run_dir = Path(args.run_dir)
-    fake = json.loads((run_dir / "config.json").read_text()).get("fake", {})
+    config = json.loads((run_dir / "config.json").read_text())
+    fake = config.get("fake") or config.get("x_fake") or {}  # x_fake: inside a validated run config (sweeps)
     total = fake.get("steps", 10**12)
     sleep = fake.get("sleep", 0.0)
     fail_at = fake.get("fail_at")
     every = fake.get("checkpoint_every", 50)
     per_epoch = fake.get("steps_per_epoch", 100)
     ckpt = run_dir / "checkpoint.json"
-    print(f"fake trainer pid {os.getpid()} sid {os.getsid(0)}", flush=True)
+    print(f"fake trainer pid {os.getpid()} sid {os.getsid(0)} resume {args.resume} "
+          f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r}", flush=True)  # fmt: skip
     time.sleep(fake.get("sleep_before_logger", 0))  # like importing torch: SIGTERM now kills outright
     with RunLogger.open(run_dir, flush_interval=fake.get("flush_interval", 0.05)) as log:
         start = 0
