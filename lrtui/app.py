@@ -139,6 +139,13 @@ class LrtuiApp(App):
 
     def on_mount(self) -> None:
         if self.watch_dir:
+            from lrtui.sweep.group import is_group_dir
+
+            if is_group_dir(self.watch_dir):  # `lrtui watch GROUP`: the sweep's compare view
+                from lrtui.screens.sweep import GroupCompareScreen
+
+                self.push_screen(GroupCompareScreen(self.watch_dir))
+                return
             from lrtui.screens.monitor import open_run_monitor
 
             open_run_monitor(self, self.watch_dir)

@@ -1,8 +1,10 @@
-"""The runs screen (every run in the runs dir) and the compare screen (selected runs overlaid).
+"""The runs screen (every run and sweep group in the runs dir) and the compare screen (selected runs overlaid).
 
-The list is re-read every ~2 s in a thread worker (`list_runs` reads config/status files); the table is
-updated in place so the cursor and the selection stay put. Keys: enter open, space select, c compare,
-s stop (confirm), r resume, d delete (confirm). Ages use an injectable clock (snapshot tests).
+The list is re-read every ~2 s in a thread worker (`list_runs` and `list_groups` read config/status files);
+the table is updated in place so the cursor and the selection stay put. Keys: enter open, space select,
+c compare, s stop (confirm), r resume, d delete (confirm), x expand a sweep group. A sweep group is one row
+with its progress (done/running/queued/failed); enter opens its compare view (lrtui/screens/sweep.py), s/r/d
+act on the whole group, x lists its runs under it. Ages use an injectable clock (snapshot tests).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from lrtui.plotting.figure import SERIES_COLORS, Figure, Series
+from lrtui.runs.listing import RunSummary
 from lrtui.runs.text import clean_name
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.confirm import ConfirmScreen
@@ -40,12 +43,19 @@ COLUMNS = (
     ("schedule", "schedule"),
     ("best", "best acc"),
     ("last", "last acc"),
-    ("epochs", "epochs"),
+    ("epochs", "progress"),
     ("age", "updated"),
     ("model", "model"),
     ("dataset", "data"),
 )
 _ID_STAMP = re.compile(r"^\d{8}-\d{6}-")
+# Group states (lrtui.sweep.queue.group_status) and queued members, next to the run states.
+GROUP_STATE_STYLE = {
+    **STATE_STYLE,
+    "queued": ("◌", "yellow"),
+    "stopping": ("◌", "yellow"),
+    "interrupted": ("?", "magenta"),
+}
 
 
 def _redraw(table: DataTable) -> None:
@@ -88,11 +98,55 @@ def schedule_kind(spec: str | None) -> str:
 
 
 def _state_cell(state: str) -> Text:
-    symbol, color = STATE_STYLE.get(state, ("?", "magenta"))
+    symbol, color = GROUP_STATE_STYLE.get(state, ("?", "magenta"))
     return Text(f"{symbol} {state}", style=color)
 
 
-def _row(summary, now: float, selected: bool) -> tuple:
+def _group_row(group, now: float, expanded: bool) -> tuple:
+    """A sweep group's row: its state, name, shape, best accuracy and progress (done/running/queued/...)."""
+    age = format_age(now - group.updated) if group.updated is not None else "—"
+    return (
+        " ",
+        _state_cell(group.state),
+        ("▾ " if expanded else "▸ ") + f"sweep {group.name}",
+        # shape and progress in the schedule column too: it stays in view at 80 columns
+        f"{len(group.group.schedules)} sched × {group.group.repeats} · {group.progress.compact()}"
+        if group.group is not None
+        else (group.problem or "unreadable"),
+        format_acc(group.best_test_acc),
+        "—",
+        group.progress.compact() if group.group is not None else "—",
+        age,
+        group.recipe("model") or "—",
+        group.recipe("dataset") or "—",
+    )
+
+
+def _queued_member_summary(group, state) -> RunSummary:
+    """A placeholder summary for a member whose run has not started (no directory yet)."""
+    g = group.group
+    spec = g.schedules[state.member.schedule].get("spec")
+    return RunSummary(
+        id=state.member.run,
+        dir=g.run_dir(state.member),
+        state="queued",
+        name=None,
+        model=group.recipe("model"),
+        dataset=group.recipe("dataset"),
+        schedule=spec if isinstance(spec, str) else None,
+        epochs_done=None,
+        epochs_total=None,
+        last_test_acc=None,
+        best_test_acc=None,
+        created=None,
+        updated=None,
+        age=None,
+        error=None,
+        problem=None,
+    )
+
+
+def _row(summary, now: float, selected: bool, member: bool = False) -> tuple:
     epochs = "—"
     if summary.epochs_done is not None or summary.epochs_total is not None:
         done = "—" if summary.epochs_done is None else str(summary.epochs_done)
@@ -101,7 +155,7 @@ def _row(summary, now: float, selected: bool) -> tuple:
     return (
         "✓" if selected else " ",
         _state_cell(summary.state),
-        summary.name or short_id(summary.id),
+        ("  └ " if member else "") + (summary.name or short_id(summary.id)),
         short_schedule(summary.schedule),
         format_acc(summary.best_test_acc),
         format_acc(summary.last_test_acc),
@@ -132,13 +186,15 @@ class RunsScreen(Screen):
         Binding("s", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
         Binding("d", "delete", "Delete"),
+        Binding("x", "expand", "Expand", tooltip="Show or hide the runs of a sweep group"),
     ]
 
     class Listed(Message):
-        def __init__(self, summaries: list, now: float) -> None:
+        def __init__(self, summaries: list, now: float, groups: list | None = None) -> None:
             super().__init__()
             self.summaries = summaries
             self.now = now
+            self.groups = groups or []
 
     def __init__(
         self,
@@ -156,9 +212,11 @@ class RunsScreen(Screen):
         self.clock = clock
         self.refresh_s = refresh_s
         self.sample_device = sample_device
-        self.summaries: dict[str, object] = {}
+        self.summaries: dict[str, object] = {}  # row key -> RunSummary (runs, group members) or GroupSummary
         self.order: list[str] = []
         self.selected: set[str] = set()
+        self.expanded: set[str] = set()  # ids of the sweep groups whose runs are listed under them
+        self._listed_message: RunsScreen.Listed | None = None
         self.listings = 0  # completed listings (tests wait on it)
 
     def compose(self) -> ComposeResult:
@@ -186,33 +244,59 @@ class RunsScreen(Screen):
     @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
     def refresh_list(self) -> None:
         from lrtui.runs.listing import list_runs
+        from lrtui.sweep.listing import list_groups
 
         now = self.clock()
         summaries = list_runs(self.runs_dir, now=now)
-        self.post_message(self.Listed(summaries, now))
+        groups = list_groups(self.runs_dir, now=now)
+        self.post_message(self.Listed(summaries, now, groups))
+
+    def _rows(self, message: Listed) -> list[tuple[str, object, tuple]]:
+        """(row key, summary, cells): runs and groups newest first, an expanded group's runs under it."""
+        now = message.now
+        top = [(s.created or 0.0, s.id, s) for s in message.summaries]
+        top += [(g.created or 0.0, g.id, g) for g in message.groups]
+        top.sort(key=lambda e: (e[0], e[1]), reverse=True)
+        rows = []
+        for _created, key, item in top:
+            if isinstance(item, RunSummary):
+                rows.append((key, item, _row(item, now, key in self.selected)))
+                continue
+            expanded = key in self.expanded
+            rows.append((key, item, _group_row(item, now, expanded)))
+            if expanded:
+                for state in item.states:
+                    # no directory yet, or made but never launched: a "queued" placeholder row
+                    member = state.summary if state.state != "queued" else _queued_member_summary(item, state)
+                    mkey = f"{key}/{state.member.run}"
+                    rows.append((mkey, member, _row(member, now, mkey in self.selected, member=True)))
+        return rows
 
     @on(Listed)
     def _listed(self, message: Listed) -> None:
+        self._listed_message = message
         table = self.query_one(DataTable)
-        summaries = message.summaries
-        ids = [s.id for s in summaries]
-        self.summaries = {s.id: s for s in summaries}
-        self.selected &= set(ids)
+        rows = self._rows(message)
+        ids = [key for key, _item, _cells in rows]
+        self.summaries = {key: item for key, item, _cells in rows}
+        self.selected &= {
+            key for key, item, _cells in rows if isinstance(item, RunSummary) and item.state != "queued"
+        }
         cursor_key = (
             self.order[table.cursor_row] if self.order and 0 <= table.cursor_row < len(self.order) else None
         )
         if ids != self.order:
             table.clear()
-            for s in summaries:
-                table.add_row(*_row(s, message.now, s.id in self.selected), key=s.id)
+            for key, _item, cells in rows:
+                table.add_row(*cells, key=key)
             self.order = ids
             if cursor_key in ids:
                 table.move_cursor(row=ids.index(cursor_key))
             self.call_after_refresh(_redraw, table)
         else:
-            for s in summaries:
-                for (key, _label), value in zip(COLUMNS, _row(s, message.now, s.id in self.selected)):
-                    table.update_cell(s.id, key, value)
+            for key, _item, cells in rows:
+                for (column, _label), value in zip(COLUMNS, cells):
+                    table.update_cell(key, column, value)
         self.query_one("#runs-empty").set_class(not ids, "shown")
         self.listings += 1
         self._show_detail()
@@ -230,6 +314,19 @@ class RunsScreen(Screen):
         if s is None:
             detail.update("")
             return
+        if not isinstance(s, RunSummary):  # a sweep group
+            parts = [s.id]
+            if s.status is not None:
+                parts += [f"{s.progress.total} runs: {s.progress.words()}", s.status.message]
+            elif s.problem:
+                parts.append(s.problem)
+            parts.append(
+                "enter compares its schedules · x "
+                + ("hides" if s.id in self.expanded else "lists")
+                + " its runs"
+            )
+            detail.update(" · ".join(parts))
+            return
         parts = [s.id, s.schedule if s.schedule is not None else "no schedule spec"]
         if s.error:
             parts.append(s.error.strip().splitlines()[-1])
@@ -246,6 +343,9 @@ class RunsScreen(Screen):
             return None
         return self.summaries.get(self.order[table.cursor_row])
 
+    def _is_group(self, item) -> bool:
+        return item is not None and not isinstance(item, RunSummary)
+
     def _refresh_row(self, run_id: str) -> None:
         s = self.summaries.get(run_id)
         if s is not None:
@@ -258,17 +358,58 @@ class RunsScreen(Screen):
 
     def action_open(self) -> None:
         s = self.current()
+        if self._is_group(s):
+            self._open_group(s)
+            return
+        if s is not None and s.state == "queued":
+            self.notify(f"{s.id} has not started yet", severity="warning")
+            return
         if s is not None:
             from lrtui.screens.monitor import open_run_monitor
 
             open_run_monitor(self.app, s.dir, clock=self.clock, sample_device=self.sample_device)
 
+    def _open_group(self, group) -> None:
+        if group.group is None:
+            self.notify(f"{group.id}: {group.problem}", severity="error")
+            return
+        from lrtui.screens.sweep import GroupCompareScreen
+
+        self.app.push_screen(GroupCompareScreen(group.dir, clock=self.clock))
+
+    def action_expand(self) -> None:
+        key = self._current_key()
+        if key is None:
+            return
+        group_id = key.split("/", 1)[0]  # on a member row: its group
+        if not self._is_group(self.summaries.get(group_id)):
+            self.notify("x lists the runs of a sweep group (this is a single run)", severity="warning")
+            return
+        self.expanded ^= {group_id}
+        if self._listed_message is not None:
+            self._listed(self._listed_message)
+            self.query_one(DataTable).move_cursor(row=self.order.index(group_id))
+
+    def _current_key(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not self.order or not 0 <= table.cursor_row < len(self.order):
+            return None
+        return self.order[table.cursor_row]
+
     def action_toggle_select(self) -> None:
         s = self.current()
-        if s is None:
+        key = self._current_key()
+        if s is None or key is None:
             return
-        self.selected ^= {s.id}
-        self._refresh_row(s.id)
+        if self._is_group(s):
+            self.notify(
+                "enter compares a sweep's schedules; x lists its runs to select them", severity="warning"
+            )
+            return
+        if s.state == "queued":
+            return
+        self.selected ^= {key}
+        self._refresh_row(key)
         table = self.query_one(DataTable)
         if table.cursor_row < len(self.order) - 1:
             table.move_cursor(row=table.cursor_row + 1)
@@ -278,7 +419,10 @@ class RunsScreen(Screen):
         chosen = [self.summaries[i].dir for i in reversed(self.order) if i in self.selected]
         if not chosen:
             s = self.current()
-            chosen = [s.dir] if s is not None else []
+            if self._is_group(s):
+                self._open_group(s)
+                return
+            chosen = [s.dir] if s is not None and s.state != "queued" else []
         if not chosen:
             self.notify("select runs with space, then c", severity="warning")
             return
@@ -287,6 +431,9 @@ class RunsScreen(Screen):
     def action_stop(self) -> None:
         s = self.current()
         if s is None:
+            return
+        if self._is_group(s):
+            self._stop_group(s)
             return
         if s.state not in ("starting", "running"):
             self.notify(f"{s.id} is {s.state}: nothing to stop", severity="warning")
@@ -304,9 +451,34 @@ class RunsScreen(Screen):
             answered,
         )
 
+    def _stop_group(self, g) -> None:
+        if g.state not in ("running", "stopping"):
+            self.notify(f"sweep {g.name} is {g.state}: nothing to stop", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._control("stop_group", g.dir)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Stop sweep {g.name}?\nIts queue stops starting runs; its {g.progress.running} running run(s) get "
+                "SIGTERM, save a checkpoint and end 'stopped'. Resume the whole group later with r."
+            ),
+            answered,
+        )
+
     def action_resume(self) -> None:
         s = self.current()
         if s is None:
+            return
+        if self._is_group(s):
+            if s.state in ("running", "stopping") and s.status.queue_pid is not None:
+                self.notify(f"sweep {s.name} is already {s.state}", severity="warning")
+            elif s.progress.pending == 0:
+                self.notify(f"sweep {s.name}: every run ended, nothing to resume", severity="warning")
+            else:
+                self._control("resume_group", s.dir)
             return
         if s.state in ("starting", "running"):
             self.notify(f"{s.id} is already {s.state}", severity="warning")
@@ -320,8 +492,21 @@ class RunsScreen(Screen):
         s = self.current()
         if s is None:
             return
-        if s.state in ("starting", "running"):
+        if s.state in ("starting", "running", "stopping"):
             self.notify(f"{s.id} is {s.state}: stop it before deleting", severity="warning")
+            return
+        if self._is_group(s):
+
+            def answered_group(yes: bool | None) -> None:
+                if yes:
+                    self._control("delete_group", s.dir)
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Delete sweep {s.name} and all its {s.progress.total} runs?\n{s.dir}", yes="Delete"
+                ),
+                answered_group,
+            )
             return
 
         def answered(yes: bool | None) -> None:
@@ -335,9 +520,18 @@ class RunsScreen(Screen):
     @work(thread=True, group="runs-control", exit_on_error=False)
     def _control(self, what: str, run_dir: Path) -> None:
         from lrtui.runs import process
+        from lrtui.sweep import queue
 
         try:
-            if what == "stop":
+            if what == "stop_group":
+                message = queue.stop_group(run_dir)
+            elif what == "resume_group":
+                pid = queue.resume_group(run_dir)
+                message = f"resumed sweep {clean_name(run_dir.name)}: queue pid {pid}"
+            elif what == "delete_group":
+                queue.delete_group(run_dir)
+                message = f"deleted sweep {clean_name(run_dir.name)}"
+            elif what == "stop":
                 signalled = process.stop(run_dir)
                 message = (
                     f"stop requested for {clean_name(run_dir.name)}"
