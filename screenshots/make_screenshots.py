@@ -33,7 +33,10 @@ from lrtui.screens.preview import PreviewScreen  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 SIZES = ((80, 24), (200, 60))
-EXTRA_MODULES = ("monitor_scenarios",)  # modules next to this file with SCENARIOS + shoot(scenario, out_dir)
+EXTRA_MODULES = (
+    "monitor_scenarios",
+    "sweep_scenarios",
+)  # modules next to this file with SCENARIOS + shoot(scenario, out_dir)
 
 
 async def settle(pilot) -> PreviewScreen | None:
