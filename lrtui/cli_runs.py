@@ -424,7 +424,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             return _fail("refusing to delete without --yes when not interactive")
-        if input(f"delete {what} {clean_name(run_dir.name)} and all its files? [y/N] ").strip().lower() not in (
+        if input(
+            f"delete {what} {clean_name(run_dir.name)} and all its files? [y/N] "
+        ).strip().lower() not in (
             "y",
             "yes",
         ):

@@ -25,6 +25,7 @@ from typing import Any
 from lrtui.runs.jsonio import read_json_file, write_json_atomic
 from lrtui.runs.listing import RunSummary, summarize_run
 from lrtui.runs.paths import CONFIG, FORMAT_VERSION, default_runs_dir, new_run_id, slug
+from lrtui.runs.text import clean_name, clean_text
 
 GROUP_FILE = "group.json"
 QUEUE_FILE = "queue.json"
@@ -184,6 +185,11 @@ def _parse(group_dir: Path, data: Any) -> Group:
     schedules = data["schedules"]
     if not isinstance(schedules, list) or not schedules or not all(isinstance(s, dict) for s in schedules):
         raise ValueError("schedules must be a non-empty list of tables")
+    # shown on one line in tables and scripts: no newline survives (read_json_file removed the rest)
+    schedules = [
+        {k: clean_text(v) if k in ("label", "spec") and v is not None else v for k, v in s.items()}
+        for s in schedules
+    ]
     members = []
     seen = set()
     for m in data["members"]:
@@ -207,8 +213,8 @@ def _parse(group_dir: Path, data: Any) -> Group:
         raise ValueError("recipe must be a table")
     return Group(
         dir=group_dir,
-        id=group_dir.name,
-        name=str(data.get("name") or group_dir.name),
+        id=clean_name(group_dir.name),
+        name=clean_text(data.get("name") or group_dir.name),
         created=_parse_iso(data.get("created")),
         preset=data.get("preset") if isinstance(data.get("preset"), str) else None,
         launcher=launcher,

@@ -208,6 +208,16 @@ def test_hostile_group_files_are_refused(tmp_path, change):
         read_group(group.dir)
 
 
+def test_group_text_reaches_the_terminal_without_control_characters(tmp_path):
+    group = make_group(tmp_path, ["StepLR(step_size=1)"], 1)
+    doc = json.loads((group.dir / "group.json").read_text())
+    doc["name"] = "\x1b]52;c;aGk=\x07evil\nname"
+    doc["schedules"][0]["label"] = "\x1b[2Jwipe\r\nlabel"
+    (group.dir / "group.json").write_text(json.dumps(doc))
+    again = read_group(group.dir)
+    assert again.name == "]52;c;aGk=evil name" and again.schedule_label(0) == "[2Jwipe label"
+
+
 def test_unreadable_group_json_is_a_one_line_error(tmp_path):
     (tmp_path / "g").mkdir()
     (tmp_path / "g" / "group.json").write_text("{nope")
