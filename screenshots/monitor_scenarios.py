@@ -152,12 +152,13 @@ def shoot(scenario: Scenario, out_dir: Path) -> tuple[Path, Path | None]:
     return svg, to_png(svg)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], scenarios: list[Scenario] | None = None) -> int:
+    """Shoot `scenarios` (default: this module's) into argv[1] or screenshots/; sweep_scenarios.py reuses it."""
     out_dir = Path(argv[1]) if len(argv) > 1 else ROOT / "screenshots"  # next to make_screenshots.py's files
     import os
 
     os.chdir(ROOT)  # the runs scenario shows a relative runs dir
-    for scenario in SCENARIOS:
+    for scenario in SCENARIOS if scenarios is None else scenarios:
         svg, png = shoot(scenario, out_dir)
         print(f"{scenario.name}: {png or svg}")
     return 0

@@ -16,7 +16,8 @@ for _path in (ROOT, Path(__file__).resolve().parent):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from monitor_scenarios import Scenario, fixed_clock, shoot  # noqa: E402  (one shooter for every scenario)
+from monitor_scenarios import Scenario, fixed_clock, shoot  # noqa: E402, F401  (one shooter for every scenario)
+from monitor_scenarios import main as shoot_all  # noqa: E402
 from textual.app import App  # noqa: E402
 
 from lrtui.screens.runs import RunsScreen  # noqa: E402
@@ -60,16 +61,5 @@ def _scenarios() -> list[Scenario]:
 SCENARIOS: list[Scenario] = _scenarios()
 
 
-def main(argv: list[str]) -> int:
-    import os
-
-    out_dir = Path(argv[1]) if len(argv) > 1 else ROOT / "screenshots"
-    os.chdir(ROOT)
-    for scenario in SCENARIOS:
-        svg, png = shoot(scenario, out_dir)
-        print(f"{scenario.name}: {png or svg}")
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
+    raise SystemExit(shoot_all(sys.argv, SCENARIOS))

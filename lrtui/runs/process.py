@@ -56,12 +56,28 @@ def launch(
     cmd = [python, "-m", module, "--run-dir", str(run_dir)]
     if resume:
         cmd.append("--resume")
+    proc = start_detached(cmd, cwd=run_dir, log=run_dir / STDOUT, env=env)
+    now = time.time()
+    current = read_status(run_dir)
+    if current.get("pid") != proc.pid:  # the child has not written yet (it takes tens of ms to start)
+        current = {k: v for k, v in current.items() if k != "problem"}
+        current.update(state="starting", pid=proc.pid, host=this_host(), started=now, updated=now, error=None)
+        write_json_atomic(run_dir / STATUS, current)
+    return proc.pid
+
+
+def start_detached(
+    cmd: list[str], *, cwd: Path, log: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen:
+    """Start `cmd` in its own session (no controlling terminal: an SSH hangup does not reach it), stdin
+    /dev/null, stdout+stderr appended to `log`, no inherited descriptors. Used for trainers and sweep queues.
+    """
     child_env = dict(os.environ if env is None else env)
     child_env.setdefault("PYTHONUNBUFFERED", "1")
-    with open(run_dir / STDOUT, "ab") as out:
+    with open(log, "ab") as out:
         proc = subprocess.Popen(
             cmd,
-            cwd=run_dir,
+            cwd=cwd,
             env=child_env,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -69,15 +85,9 @@ def launch(
             close_fds=True,
             start_new_session=True,
         )
-    now = time.time()
-    current = read_status(run_dir)
-    if current.get("pid") != proc.pid:  # the child has not written yet (it takes tens of ms to start)
-        current = {k: v for k, v in current.items() if k != "problem"}
-        current.update(state="starting", pid=proc.pid, host=this_host(), started=now, updated=now, error=None)
-        write_json_atomic(run_dir / STATUS, current)
     # Reap the child when it exits so it does not linger as a zombie (which would look alive).
     threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
-    return proc.pid
+    return proc
 
 
 def stop(run_dir: str | Path, timeout: float | None = None) -> bool:

@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -197,20 +196,7 @@ def spawn_queue(
     """Start the group's queue detached; return its pid once it has taken the lock (RuntimeError if not)."""
     group_dir = Path(group_dir).resolve()
     cmd = [python, "-m", MODULE, str(group_dir)] + (["--retry-failed"] if retry_failed else [])
-    env = dict(os.environ)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    with open(group_dir / QUEUE_LOG, "ab") as out:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=group_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            close_fds=True,
-            start_new_session=True,
-        )
-    threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
+    proc = process.start_detached(cmd, cwd=group_dir, log=group_dir / QUEUE_LOG)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         state = read_queue_state(group_dir)
