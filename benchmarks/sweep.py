@@ -9,7 +9,8 @@
 
 Every sweep goes through the real CLI (`python -m lrtui sweep ...`): the launcher exits, the detached queue
 spreads the runs over the devices it finds, and this script polls the group until every run ended. Printed:
-device(s), wall time per --per-device value and the ratio to the first, the mean run time, then the results
+device(s), wall time per --per-device value and the ratio to the first, the mean time a run trains (its
+start event to its end event; the process also pays the torch import), then the results
 table (mean ± std over repeats, ranking, Welch verdicts) with what the article reports per schedule. Data is
 the built-in synthetic dataset unless --data-dir holds CIFAR-10: its accuracies are not comparable with the
 article's numbers, only the method is.
@@ -103,7 +104,7 @@ def main() -> int:
         rows.append((per_device, wall, mean_run, len(group.members), group_status(group).progress.words()))
         last_group = data
     print()
-    print(f"{'per device':>10}  {'runs':>4}  {'wall s':>8}  {'vs first':>8}  {'mean run s':>10}  outcome")
+    print(f"{'per device':>10}  {'runs':>4}  {'wall s':>8}  {'vs first':>8}  {'train s':>10}  outcome")
     for per_device, wall, mean_run, n, words in rows:
         print(
             f"{per_device:>10}  {n:>4}  {wall:>8.1f}  {rows[0][1] / wall:>7.2f}x  {mean_run:>10.1f}  {words}"

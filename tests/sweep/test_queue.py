@@ -115,8 +115,8 @@ def test_one_queue_per_group_stop_and_resume_the_whole_group(tmp_path):
         assert events[0] == "start" and "stop" in events and events[-1] == "finish"
 
 
-def test_runs_outlive_a_killed_queue_and_resume_finishes_the_group(tmp_path):
-    group = make_group(tmp_path, SPECS, 1, fake={"steps": 40, "sleep": 0.04, "steps_per_epoch": 10},
+def test_runs_outlive_a_killed_queue_and_resume_recovers_from_a_lost_run(tmp_path):
+    group = make_group(tmp_path, SPECS, 1, fake={"steps": 100, "sleep": 0.03, "steps_per_epoch": 10},
                        devices="cpu", per_device=1)  # fmt: skip
     try:
         pid = spawn_queue(group.dir)
@@ -125,14 +125,19 @@ def test_runs_outlive_a_killed_queue_and_resume_finishes_the_group(tmp_path):
         wait_until(lambda: queue_pid(group.dir) is None, 10, "the queue to die")
         status = group_status(group)
         assert status.state == "running" and "queue not running" in status.message  # its run goes on
-        wait_until(lambda: group_status(group).progress.running == 0, 60, "the orphaned run to end")
+        # then the run dies too, as in a reboot: it is "lost", and the group "interrupted"
+        run_status = json.loads((group.run_dir(group.members[0]) / "status.json").read_text())
+        os.kill(run_status["pid"], signal.SIGKILL)
+        wait_until(lambda: group_status(group).progress.lost == 1, 10, "the run to be lost")
         status = group_status(group)
-        assert status.state == "interrupted" and status.progress.done == 1 and status.progress.queued == 2
+        assert status.state == "interrupted" and status.progress.queued == 2
         resume_group(group.dir)
         wait_until(lambda: group_status(group).state == "finished", 90, "the resumed sweep")
     finally:
         stop_everything(group)
     assert group_status(group).progress.done == 3
+    events = [e.get("event") for e in read_run(group.run_dir(group.members[0])).data.events]
+    assert events[0] == "start" and events[-2:] == ["resume", "finish"]  # the lost run was started again
 
 
 def test_only_a_verified_queue_is_ever_signalled(tmp_path):
