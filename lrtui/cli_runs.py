@@ -365,8 +365,15 @@ def _group_or_none(run_dir: Path) -> Path | None:
 
 
 def _resolve(args: argparse.Namespace) -> Path:
-    from lrtui.runs.listing import find_run
+    """A run directory, or a sweep group directory (commands that take RUN also act on a whole group)."""
+    from lrtui.runs.listing import find_run, list_runs
+    from lrtui.sweep.listing import list_groups
 
+    if args.run in ("last", "latest"):  # the newest run or group
+        newest = [(r.created or 0.0, r.dir) for r in list_runs(_runs_dir(args))[:1]]
+        newest += [(g.created or 0.0, g.dir) for g in list_groups(_runs_dir(args))[:1]]
+        if newest:
+            return max(newest, key=lambda e: e[0])[1]
     try:
         return find_run(args.run, _runs_dir(args))
     except ValueError as exc:

@@ -193,9 +193,9 @@ def format_summary(metric: str, s: Summary) -> str:
 
 
 def format_diff(metric: str, ranked: Ranked) -> str:
-    if ranked.vs_best is None:
+    d = ranked.diff
+    if d is None or ranked.verdict == "best":
         return "—"
-    d = ranked.vs_best.diff
     return f"{100 * d:+.2f} pp" if is_accuracy(metric) else f"{d:+.4g}"
 
 
@@ -374,7 +374,7 @@ def to_csv(res: Results) -> str:
                 res.metric,
                 _num(ranked_summary.ci_low),
                 _num(ranked_summary.ci_high),
-                _num(test.diff if test else None),
+                _num(ranked.diff if ranked.verdict != "best" else None),
                 _num(test.t if test else None),
                 _num(test.df if test else None),
                 _num(test.p if test else None),

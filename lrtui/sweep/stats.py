@@ -167,6 +167,7 @@ class Ranked:
     summary: Summary
     vs_best: Welch | None
     verdict: str  # "best" | "within noise" | "worse" | "untested" | "no data"
+    diff: float | None = None  # mean(this) - mean(best): known whenever both have a mean, tested or not
 
     @property
     def within_noise(self) -> bool | None:
@@ -201,7 +202,8 @@ def rank(
             verdict = "untested"
         else:
             verdict = "within noise" if test.p >= alpha else "worse"
-        out.append(Ranked(position, i, s, test, verdict))
+        diff = s.mean - best.mean if best is not None and best.mean is not None else None
+        out.append(Ranked(position, i, s, test, verdict, diff))
     return out
 
 

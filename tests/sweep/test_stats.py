@@ -121,6 +121,7 @@ def test_rank_marks_gaps_within_noise():
     assert by_key[0].vs_best.df == pytest.approx(0.000125**2 / ((0.0001**2) + (0.000025**2)))
     assert by_key[0].vs_best.p < 0.05 < by_key[2].vs_best.p
     assert by_key[2].within_noise is True and by_key[0].within_noise is False
+    assert by_key[3].diff == pytest.approx(0.5 - 0.905) and by_key[4].diff is None  # the gap, even untested
 
 
 def test_rank_lower_is_better_for_losses():
