@@ -25,6 +25,7 @@ def probe(module: str, extra: str = "") -> dict:
 
 def test_runs_package_imports_no_heavy_modules() -> None:
     assert probe("lrtui.runs")["heavy"] == []
+    assert probe("lrtui.runs.lr_sweep")["heavy"] == []  # the LR range test's run contract: stdlib too
 
 
 def test_lrtui_import_is_light_and_runlogger_is_lazy() -> None:
