@@ -5,7 +5,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 # Importing `lrtui` stays light: public names from subpackages load on first use.
-_LAZY = {"RunLogger": "lrtui.runs.logger", "optimizer_lrs": "lrtui.runs.logger"}
+_LAZY = {
+    "RunLogger": "lrtui.runs.logger",
+    "optimizer_lrs": "lrtui.runs.logger",
+    "find_lr": "lrtui.training.lr_find",  # imports torch (on first use only)
+}
 
 
 def __getattr__(name: str) -> Any:

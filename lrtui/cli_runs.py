@@ -1,4 +1,4 @@
-"""`lrtui train | runs | stop | resume | watch | delete`: the run lifecycle from the shell.
+"""`lrtui train | find-lr | runs | stop | resume | watch | delete`: the run lifecycle from the shell.
 
 Training itself happens in a detached `python -m lrtui.training --run-dir DIR` process; these commands
 only write and read run directories (lrtui.runs), so they start instantly and never import torch.
@@ -36,6 +36,21 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     train.set_defaults(handler=cmd_train)
     _runs_dir_option(train)
 
+    find_lr = sub.add_parser(
+        "find-lr",
+        help="start a detached LR range test (suggests the peak LR of a schedule)",
+        description="Start a detached LR range test: one batch per step at an LR swept from --start-lr to "
+        "--end-lr, stopping early when the loss diverges; suggestions (steepest descent, valley, min/10) come "
+        "with their band, the measured noise and whether the curve supports them. Same settings as `lrtui "
+        "train` (CONFIG and the options below); the sweep is the config's lr_find block. Watch it live with "
+        "`lrtui watch RUN`, then press enter there to preview a schedule peaking at the chosen LR.",
+    )
+    add_recipe_options(find_lr, lr_find=True)
+    find_lr.add_argument("--foreground", action="store_true", help="run the sweep in this process")
+    find_lr.add_argument("--watch", action="store_true", help="open the live monitor after starting")
+    find_lr.set_defaults(handler=cmd_train, group=None, member=None)
+    _runs_dir_option(find_lr)
+
     runs = sub.add_parser("runs", help="list runs with state, schedule and accuracy")
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(handler=cmd_runs)
@@ -67,20 +82,35 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
         _runs_dir_option(p)
 
 
-def add_recipe_options(p: argparse.ArgumentParser, *, many_schedules: bool = False) -> None:
-    """The run-config options of `lrtui train`, shared with `lrtui sweep` (one config contract)."""
+def add_recipe_options(
+    p: argparse.ArgumentParser, *, many_schedules: bool = False, lr_find: bool = False
+) -> None:
+    """The run-config options of `lrtui train`, shared with `lrtui sweep` and `lrtui find-lr` (one config
+    contract). `lr_find`: the LR range test's options instead of --lr/--schedule/--stepping (the sweep sets
+    the LR of every step; its config's epochs size the schedule it hands to the preview)."""
     p.add_argument("config", nargs="?", metavar="CONFIG", help="a run config file (.json or .toml)")
     p.add_argument("--model", help="vgg | lenet | resnet18")
     p.add_argument("--dataset", help="cifar10 | mnist | fashion_mnist | synthetic (offline, built in)")
     p.add_argument("--data-dir", help="an existing dataset copy (torchvision layout) or download target")
-    p.add_argument("--epochs", type=int)
+    p.add_argument(
+        "--epochs",
+        type=int,
+        help="length of the training the sweep prepares (sizes the schedule it hands to the preview)"
+        if lr_find
+        else None,
+    )
     p.add_argument("--batch-size", type=int)
     p.add_argument("--optimizer", help="sgd | adam | adamw")
-    p.add_argument("--lr", type=float, help="base learning rate")
+    if lr_find:
+        _lr_find_options(p)
+    else:
+        p.add_argument("--lr", type=float, help="base learning rate")
     p.add_argument("--momentum", type=float)
     p.add_argument("--nesterov", action="store_true", default=None)
     p.add_argument("--weight-decay", type=float)
-    if many_schedules:
+    if lr_find:
+        pass
+    elif many_schedules:
         p.add_argument(
             "--schedule",
             action="append",
@@ -93,7 +123,8 @@ def add_recipe_options(p: argparse.ArgumentParser, *, many_schedules: bool = Fal
         p.add_argument(
             "--schedule", metavar="SPEC", help='schedule spec, e.g. "StepLR(step_size=16, gamma=0.2)"'
         )
-    p.add_argument("--stepping", help="step | epoch: call scheduler.step() per batch or per epoch")
+    if not lr_find:
+        p.add_argument("--stepping", help="step | epoch: call scheduler.step() per batch or per epoch")
     p.add_argument("--device", help="auto | cpu | cuda | cuda:N")
     p.add_argument(
         "--seed",
@@ -108,6 +139,29 @@ def add_recipe_options(p: argparse.ArgumentParser, *, many_schedules: bool = Fal
         metavar="KEY=JSON",
         help="any other config key, e.g. --set synthetic_train_size=2000 (repeatable)",
     )
+
+
+LR_FIND_OPTIONS = ("start_lr", "end_lr", "steps", "mode", "diverge", "smooth")
+
+
+def _lr_find_options(p: argparse.ArgumentParser) -> None:
+    from lrtui.runs.lr_sweep import MODES, Sweep
+
+    d = Sweep()
+    p.add_argument("--start-lr", type=float, help=f"first LR of the sweep (default {d.start_lr:g})")
+    p.add_argument("--end-lr", type=float, help=f"last LR of the sweep (default {d.end_lr:g})")
+    p.add_argument("--steps", type=int, help=f"sweep length in optimizer steps (default {d.steps})")
+    p.add_argument("--mode", help=f"{' | '.join(MODES)}: LR spacing (default {d.mode})")
+    p.add_argument(
+        "--diverge",
+        type=float,
+        metavar="K",
+        help=f"stop when the smoothed loss exceeds K x the best (default {d.diverge:g})",
+    )
+    p.add_argument(
+        "--smooth", type=float, metavar="BETA", help=f"EMA beta of that check (default {d.smooth:g})"
+    )
+    p.set_defaults(lr_find=True)
 
 
 RECIPE_OPTIONS = (
@@ -217,7 +271,7 @@ def config_data(args: argparse.Namespace, base: dict | None = None, *, schedule:
     opt = dict(data.get("optimizer") or {})
     for key, value in (
         ("name", args.optimizer),
-        ("lr", args.lr),
+        ("lr", getattr(args, "lr", None)),
         ("momentum", args.momentum),
         ("nesterov", args.nesterov),
         ("weight_decay", args.weight_decay),
@@ -226,13 +280,21 @@ def config_data(args: argparse.Namespace, base: dict | None = None, *, schedule:
             opt[key] = value
     if opt:
         data["optimizer"] = opt
-    sched = dict(data.get("schedule") or {})
-    if schedule and args.schedule is not None:
+    sched = data.get("schedule") or {}
+    sched = dict(sched) if isinstance(sched, dict) else {"spec": sched}
+    if schedule and getattr(args, "schedule", None) is not None:
         sched["spec"] = args.schedule
-    if args.stepping is not None:
+    if getattr(args, "stepping", None) is not None:
         sched["stepping"] = args.stepping
     if sched:
         data["schedule"] = sched
+    if getattr(args, "lr_find", False):  # `lrtui find-lr`: an LR range test of this recipe
+        data["kind"] = "lr_find"
+        block = data.get("lr_find")
+        block = dict(block) if isinstance(block, dict) else ({} if block is None else block)
+        if isinstance(block, dict):
+            block.update({k: getattr(args, k) for k in LR_FIND_OPTIONS if getattr(args, k, None) is not None})
+        data["lr_find"] = block
     for pair in args.set:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
@@ -267,7 +329,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         return train_main(["--run-dir", str(run_dir)])
     pid = launch(run_dir)
-    print(f"started run {clean_name(run_dir.name)} (pid {pid}) in {clean_text(run_dir)}")
+    what = "LR range test" if config.get("kind") == "lr_find" else "run"
+    print(f"started {what} {clean_name(run_dir.name)} (pid {pid}) in {clean_text(run_dir)}")
     print(f"  watch: lrtui watch {clean_name(run_dir.name)}    stop: lrtui stop {clean_name(run_dir.name)}")
     if args.watch:
         return _watch(run_dir, args)
@@ -303,6 +366,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
                         "model": r.model,
                         "dataset": r.dataset,
                         "schedule": r.schedule,
+                        "kind": r.kind,
+                        "lr_suggestion": r.lr_suggestion,
                         "epochs_done": r.epochs_done,
                         "epochs_total": r.epochs_total,
                         "last_test_acc": r.last_test_acc,
@@ -326,6 +391,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     entries = []
     for r in runs:
         epochs = f"{r.epochs_done if r.epochs_done is not None else '-'}/{r.epochs_total or '-'}"
+        if r.kind == "lr_find":
+            epochs = "-"  # a sweep has steps, not epochs (its config's epochs size the training it prepares)
         row = (
             r.id,
             r.state,
@@ -334,7 +401,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             _pct(r.last_test_acc),
             _pct(r.best_test_acc),
             _age(None if r.created is None else now - r.created),
-            (r.schedule or "constant")[:60],
+            (r.lr_find_label or r.schedule or "constant")[:60],
         )
         entries.append((r.created or 0.0, row, []))
     for cells, lines in groups:

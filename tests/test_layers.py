@@ -40,6 +40,8 @@ def _heavy_after_import(*modules: str) -> list[str]:
         "lrtui.sweep.listing",
         "lrtui.sweep.slurm",
         "lrtui.cli_sweep",
+        "lrtui.schedules.lr_suggest",
+        "lrtui.schedules.smoothing",
     ],
 )
 def test_pure_layers_import_neither_textual_nor_torch(module):
@@ -58,6 +60,14 @@ def test_cli_help_does_not_import_the_app_or_torch():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_lr_find_widgets_and_screen_never_import_training_or_torch():
+    heavy = _heavy_after_import("lrtui.screens.lr_find_monitor")
+    assert not any(m.split(".")[0] == "torch" for m in heavy)
+    probe = "import sys, lrtui.screens.lr_find_monitor; print(any(m.startswith('lrtui.training.') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_training_never_imports_textual():

@@ -42,6 +42,17 @@ class RunSummary:
     age: float | None  # seconds since `updated`
     error: str | None  # status error text (failed runs)
     problem: str | None  # why config/status could not be read, if so
+    kind: str = "train"  # config "kind": "train", or "lr_find" (an LR range test)
+    lr_suggestion: float | None = None  # lr_find runs: the suggested LR kept in status.json
+
+    @property
+    def lr_find_label(self) -> str | None:
+        """What an LR range test found, for the schedule column of run lists (None for other runs)."""
+        if self.kind != "lr_find":
+            return None
+        if self.lr_suggestion is not None:
+            return f"LR find → {self.lr_suggestion:.3g}"
+        return "LR find" + (" (running)" if self.state in ("starting", "running") else "")
 
 
 def _parse_iso(text: Any) -> float | None:
@@ -155,6 +166,8 @@ def summarize_run(run_dir: Path, now: float | None = None) -> RunSummary | None:
         age=(now - updated) if updated is not None else None,
         error=_text(status.get("error")),
         problem="; ".join(problems) or None,
+        kind=config.get("kind") if isinstance(config.get("kind"), str) else "train",
+        lr_suggestion=_num(status.get("lr_suggestion")),
     )
 
 

@@ -5,6 +5,7 @@
         lrtui.runs.process.launch starts, detached. --resume continues from DIR/checkpoint.pt.
     python -m lrtui.training CONFIG.json|CONFIG.toml [--runs-dir D] [--compile]
         create a new run directory from the config file and train in the foreground.
+    A config with "kind": "lr_find" runs an LR range test instead (lrtui/training/lr_find_trainer.py).
 
 Exit status: 0 finished or stopped, 1 failed, 2 bad config or arguments, 3 diverged.
 """
@@ -95,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         logger.close("failed", error=message)
         return 1
 
-    from lrtui.training.loop import Trainer
+    if config.kind == "lr_find":
+        from lrtui.training.lr_find_trainer import LrFindTrainer as Trainer
+    else:
+        from lrtui.training.loop import Trainer
 
     state = Trainer(config, logger, resume=args.resume, stop=stop).run()
     return EXIT_CODES.get(state, 1)

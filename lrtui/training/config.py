@@ -5,6 +5,10 @@ rejects every bad value with a message naming the field, the value and what is a
 seed 001 recipe: VGG on CIFAR-10, SGD lr 0.01 momentum 0.9 weight decay 5e-4, batch 128, 30 epochs, no
 schedule (constant LR).
 
+`kind` says what the trainer does: "train" (the default), or "lr_find" — an LR range test whose sweep is the
+`lr_find` block (`lrtui.runs.lr_sweep.Sweep`: one contract for `lrtui find-lr`, the launch form and the
+trainer; the other keys still describe the model, data, optimizer and the training the sweep prepares).
+
 `resolve()` fills in `schedule.steps_per_epoch` / `schedule.total_steps` from the dataset size and the
 batch size (drop_last, as the seed's DataLoader), so the preview and the trainer agree on the step counts.
 """
@@ -15,6 +19,9 @@ import difflib
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+
+from lrtui.runs.lr_sweep import KIND as LR_FIND
+from lrtui.runs.lr_sweep import Sweep, SweepError
 
 
 class ConfigError(ValueError):
@@ -101,6 +108,7 @@ MODEL_INFO: dict[str, ModelInfo] = {
     ),
 }
 
+KINDS = ("train", LR_FIND)  # what the trainer does with the config: train, or an LR range test
 OPTIMIZERS = ("sgd", "adam", "adamw")
 STEPPINGS = ("step", "epoch")
 AUGMENTS = ("auto", "none", "crop", "flip", "crop_flip")
@@ -137,6 +145,9 @@ class ScheduleConfig:
 
 @dataclass
 class TrainConfig:
+    kind: str = "train"  # "train" | "lr_find" (an LR range test with the `lr_find` sweep; epochs etc. then
+    # describe the training the sweep prepares, which the hand-off to the preview uses)
+    lr_find: Sweep | None = None  # the sweep of kind "lr_find" (None: Sweep() defaults)
     model: str = "vgg"
     dataset: str = "cifar10"
     data_dir: str | None = None  # an existing copy (torchvision layout) or where to download; None = cache
@@ -184,9 +195,16 @@ class TrainConfig:
                 kwargs[key] = _sub(OptimizerConfig, "optimizer", value, errors)
             elif key == "schedule":
                 kwargs[key] = _schedule(value, errors)
+            elif key == "lr_find":
+                try:
+                    kwargs[key] = None if value is None else Sweep.from_dict(value)
+                except SweepError as err:
+                    errors.extend(err.errors)
             else:
                 kwargs[key] = value
         config = cls(**kwargs)
+        if config.kind == LR_FIND and config.lr_find is None:
+            config.lr_find = Sweep()
         try:
             config.validate()
         except ConfigError as err:
@@ -197,6 +215,8 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        if d["lr_find"] is None:
+            del d["lr_find"]  # only LR range tests have a sweep
         d["optimizer"]["betas"] = list(self.optimizer.betas)
         return d
 
@@ -258,6 +278,16 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ConfigError naming every bad field (types, ranges, model/dataset fit, schedule spec)."""
         e: list[tuple[str, Any, str]] = []
+        _choice(e, "kind", self.kind, KINDS)
+        if self.lr_find is not None:
+            if self.kind != LR_FIND:
+                e.append(
+                    ("lr_find", asdict(self.lr_find), f"only for kind '{LR_FIND}' (kind is {self.kind!r})")
+                )
+            elif isinstance(self.lr_find, Sweep):
+                e.extend(self.lr_find.problems())
+            else:
+                e.append(("lr_find", self.lr_find, "a mapping of " + ", ".join(Sweep.field_names())))
         _choice(e, "model", self.model, MODEL_INFO)
         _choice(e, "dataset", self.dataset, DATASETS)
         _opt_str(e, "data_dir", self.data_dir)

@@ -132,6 +132,7 @@ class Trainer:
         self.run_dir = Path(logger.run_dir)
         self.checkpoint_path = self.run_dir / ckpt.CHECKPOINT_NAME
         self._warm = False  # has this process run a training step yet (see _train_epoch_part)
+        self.close_extra: dict[str, Any] = {}  # more status.json fields for the final state (subclasses)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -162,7 +163,7 @@ class Trainer:
             self._save_pending_records()
             self.logger.close("failed", error=tail.rstrip(), message=f"{type(err).__name__}: {err}"[:500])
             return "failed"
-        self.logger.close(state, message=message)
+        self.logger.close(state, message=message, **self.close_extra)
         return state
 
     def _save_pending_records(self) -> None:
@@ -234,13 +235,16 @@ class Trainer:
         self.model = model
         self.optimizer = build_optimizer(c, model.parameters())
         # The scheduler is built before the optimizer state is loaded (torch's order; see _load_checkpoint).
-        self.stepper = build_schedule_stepper(c, self.optimizer)
+        self.stepper = self._build_stepper()
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.pos = Position()
         self.acc = self._new_epoch_acc()
         if self.resume:
             self._load_checkpoint()
         self.forward = torch.compile(model) if c.compile else model
+
+    def _build_stepper(self):
+        return build_schedule_stepper(self.config, self.optimizer)
 
     def _new_epoch_acc(self) -> dict[str, Any]:
         zero = torch.zeros((), device=self.device)

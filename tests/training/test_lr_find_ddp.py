@@ -1,0 +1,50 @@
+"""The LR range test under torch.distributed: 2 processes started by the real torchrun, Gloo on CPU, DDP.
+
+Every rank must run the same sweep in lock step: the same (all-reduced, mean) loss at every step, the stop at
+the same step (the sweep is made to diverge), the same suggestions; only rank 0 writes the run directory;
+every rank gets its model back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lrtui.runs import read_run
+
+WORKER = Path(__file__).with_name("ddp_lr_find_worker.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_two_ranks_sweep_in_lock_step_with_the_loss_all_reduced(tmp_path):
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        str(WORKER),
+        str(tmp_path),
+        str(runs),
+    ]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    r0, r1 = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1))
+    assert (
+        r0["losses"] == r1["losses"] and r0["reason"] == r1["reason"] and r0["suggested"] == r1["suggested"]
+    )
+    assert r0["reason"].startswith("diverged") and len(r0["losses"]) < 120  # both stopped at the same step
+    assert r0["local"] != r1["local"]  # the shards really differ ...
+    for mean, a, b in zip(r0["losses"], r0["local"], r1["local"]):  # ... and the sweep saw their mean
+        assert mean == pytest.approx((a + b) / 2, rel=1e-6)
+    assert r0["restored"] and r1["restored"]
+    assert r1["run_dir"] is None and [p.name for p in runs.iterdir()] == [Path(r0["run_dir"]).name]
+    run = read_run(r0["run_dir"])
+    assert list(run.data.loss) == r0["losses"] and run.config["world_size"] == 2
