@@ -166,10 +166,34 @@ class LrtuiApp(App):
             )
             return
         from lrtui.screens.launch import LaunchScreen
+        from lrtui.screens.launch_choices import launch_prefill
 
+        # After an LR range test's hand-off the form starts from that run's model, data and optimizer.
+        defaults, extra = launch_prefill(preview.launch_from)
         self.push_screen(
-            LaunchScreen(str(plan.spec), plan.base_lrs, plan.steps_per_epoch, plan.stepping, self.runs_dir)
+            LaunchScreen(
+                str(plan.spec),
+                plan.base_lrs,
+                plan.steps_per_epoch,
+                plan.stepping,
+                self.runs_dir,
+                defaults=defaults,
+                extra_config=extra,
+            )
         )
+
+    async def show_in_preview(self, plan, *, label: str, launch_from: dict | None = None) -> None:
+        """Bring the preview forward showing `plan` (an LR range test's hand-off); `t` then launches it,
+        with the launch form prefilled from `launch_from` (a run config)."""
+        if self.current_mode != "preview":
+            await self.switch_mode("preview")
+        while not isinstance(self.screen, PreviewScreen) and len(self.screen_stack) > 1:
+            await self.pop_screen()
+        preview = self.preview
+        if preview is None:  # pragma: no cover - the preview is always the preview mode's base screen
+            return
+        preview.launch_from = launch_from
+        await preview.load_plan(plan, label=label)
 
     @property
     def preview(self) -> PreviewScreen | None:

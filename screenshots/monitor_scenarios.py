@@ -27,10 +27,12 @@ from textual.app import App  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 
 from lrtui.screens.launch import LaunchScreen  # noqa: E402
+from lrtui.screens.lr_find_monitor import LrFindMonitorScreen  # noqa: E402
 from lrtui.screens.monitor import RunMonitorScreen  # noqa: E402
 from lrtui.screens.runs import CompareScreen, RunsScreen  # noqa: E402
 
 FIXTURE_RUNS = ROOT / "tests" / "monitor" / "fixtures" / "runs"
+FIXTURE_LR_FIND = ROOT / "tests" / "monitor" / "fixtures" / "lr_find" / "20251121-110000-lenet-f001"
 FIXED_NOW = 1_763_719_200.0 + 3 * 3600.0  # tests/monitor/make_fixture.py FIXED_NOW
 A001, A002, A003, A004, A005 = (
     sorted(p.name for p in FIXTURE_RUNS.iterdir()) if FIXTURE_RUNS.is_dir() else [""] * 5
@@ -59,6 +61,7 @@ class Scenario:
     make_screen: Callable[[], Screen]
     ready: Callable[[App], bool]  # polled until true, then the screenshot is taken
     keys: tuple[str, ...] = ()  # pressed once ready (then ready is polled again)
+    settle: float = 0.0  # extra seconds once ready (the footer recomposes after late binding refreshes)
 
     def app(self) -> App:
         return ShotApp(self.make_screen)
@@ -74,6 +77,14 @@ def _monitor_ready(app: App) -> bool:
         isinstance(screen, RunMonitorScreen)
         and screen.drawn is not None
         and not any(chart.needs(screen.drawn) for chart in screen._charts())
+    )
+
+
+def _lr_find_ready(app: App) -> bool:
+    return (
+        _monitor_ready(app)
+        and isinstance(app.screen, LrFindMonitorScreen)
+        and app.screen.drawn.lr_find is not None
     )
 
 
@@ -98,6 +109,13 @@ def _scenarios() -> list[Scenario]:
             Scenario(f"monitor-lr-alarm-diverged-{tag}", size, _monitor(A003), _monitor_ready),
             Scenario(f"monitor-warmup-zoom-{tag}", size, _monitor(A001), _monitor_ready, keys=("w",)),
             Scenario(f"monitor-failed-user-run-{tag}", size, _monitor(A004), _monitor_ready),
+            Scenario(
+                f"lr-find-finished-{tag}",
+                size,
+                lambda: LrFindMonitorScreen(FIXTURE_LR_FIND, clock=fixed_clock, sample_device=False),
+                _lr_find_ready,
+                settle=1.0,
+            ),
             Scenario(
                 f"runs-{tag}",
                 size,
@@ -143,6 +161,9 @@ async def shoot_svg(scenario: Scenario, out_dir: Path) -> Path:
         if scenario.keys:
             await pilot.press(*scenario.keys)
             await pilot.pause(0.3)
+            await _wait(pilot, app, scenario.ready)
+        if scenario.settle:
+            await pilot.pause(scenario.settle)
             await _wait(pilot, app, scenario.ready)
         return Path(app.save_screenshot(filename=f"{scenario.name}.svg", path=str(out_dir)))
 

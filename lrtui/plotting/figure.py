@@ -120,7 +120,11 @@ class Marker:
 
 @dataclass(frozen=True)
 class Figure:
-    """What to plot. `x_range`/`y_range` zoom (data units, y in real units even with `log_y`)."""
+    """What to plot. `x_range`/`y_range` zoom (data units, y in real units even with `log_y`).
+
+    `log_x`: a log10 x axis (an LR axis): x, marker positions and `x_range` stay in data units here; the
+    renderer plots log10(x) with decade ticks, and `RenderInfo.xlim` / `column_to_x` are in log10 units.
+    """
 
     series: Sequence[Series] = ()
     markers: Sequence[Marker] = ()
@@ -128,6 +132,7 @@ class Figure:
     xlabel: str = "step"
     ylabel: str = "lr"
     log_y: bool = False
+    log_x: bool = False
     x_range: tuple[float, float] | None = None
     y_range: tuple[float, float] | None = None
     width: int | None = None
@@ -146,7 +151,7 @@ class RenderInfo:
     points_in: int = 0  # usable points inside the x range, all series together
     points_drawn: int = 0  # points handed to plotext after decimation
     dropped_nonpositive: int = 0  # points a log axis could not show (y <= 0)
-    xlim: tuple[float, float] = (0.0, 1.0)
+    xlim: tuple[float, float] = (0.0, 1.0)  # plot coordinates: log10 values when log_x
     ylim: tuple[float, float] = (0.0, 1.0)  # plot coordinates: log10 values when log_y
     canvas_left: int = 0  # first terminal column of the data canvas, relative to the plot's left edge
     canvas_width: int = 0
@@ -305,6 +310,9 @@ def render(
     if theme is not None:
         plt.theme(theme)
 
+    log_x = fig.log_x
+    if log_x:
+        fig = _log_x_figure(fig)
     prepared = [_prepare(s, fig.x_range, fig.log_y) for s in fig.series]
     xlim = _x_limits(prepared, fig)
     ylim = _y_limits(prepared, fig)
@@ -320,7 +328,10 @@ def render(
     ylabel_width = max((len(label) for label in yticks.labels), default=0)
     canvas_left = ylabel_width + 1
     canvas_width = max(width - ylabel_width - 2, 0)
-    xticks = linear_ticks(*xlim, max_ticks=max(2, min(8, canvas_width // 10)), si=True)
+    if log_x:
+        xticks = log_decade_ticks(10 ** xlim[0], 10 ** xlim[1], max_ticks=max(2, min(8, canvas_width // 8)))
+    else:
+        xticks = linear_ticks(*xlim, max_ticks=max(2, min(8, canvas_width // 10)), si=True)
 
     n_buckets = max(canvas_width, 1)
     points_in = dropped = 0
@@ -376,7 +387,7 @@ def render(
     if fig.title:
         plt.title(fig.title)
     if fig.xlabel:
-        plt.xlabel(fig.xlabel)
+        plt.xlabel(f"{fig.xlabel} (log)" if log_x else fig.xlabel)
     if fig.ylabel:
         plt.ylabel(f"{fig.ylabel} (log)" if fig.log_y else fig.ylabel)
 
@@ -397,6 +408,25 @@ def render(
     )
     _draw_markers(plt, fig, info, monochrome, occupied)
     return info
+
+
+def _log_x_figure(fig: Figure) -> Figure:
+    """The figure in log10(x) coordinates: points, markers and zoom with x <= 0 (or non-finite) dropped."""
+
+    def log10(values: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), np.nan)
+
+    series = []
+    for s in fig.series:
+        lx = log10(s.x)
+        keep = np.isfinite(lx)
+        series.append(replace(s, x=lx[keep], y=s.y[keep]))
+    markers = [replace(m, x=math.log10(m.x)) for m in fig.markers if math.isfinite(m.x) and m.x > 0]
+    x_range = None
+    if fig.x_range is not None and min(fig.x_range) > 0:
+        x_range = (math.log10(fig.x_range[0]), math.log10(fig.x_range[1]))
+    return fig.replace(series=series, markers=markers, x_range=x_range, log_x=False)
 
 
 @dataclass(frozen=True)

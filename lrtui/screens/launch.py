@@ -267,7 +267,7 @@ class LaunchScreen(Screen):
             self.query_one("#launch-status", Static).update(f"launch failed: {message.error}")
             self.notify(f"launch failed: {message.error}", severity="error")
             return
-        from lrtui.screens.monitor import RunMonitorScreen
+        from lrtui.screens.monitor import monitor_screen
 
         self.launched_run = message.run_dir
-        self.app.switch_screen(RunMonitorScreen(message.run_dir, **self.monitor_options))
+        self.app.switch_screen(monitor_screen(message.run_dir, **self.monitor_options))

@@ -261,3 +261,56 @@ def _spec_problem(
     except Exception as err:  # the engine must not take the form down
         return f"a schedule the engine can evaluate ({type(err).__name__}: {err})"
     return None
+
+
+# Trainer keys the form does not show that a launch prepared by another run (an LR range test handing its
+# result to the preview) carries over. Test aids (stop_at_step, inject_nan_at_step, step_delay_s) never do.
+CARRIED_KEYS = (
+    "synthetic_test_size",
+    "synthetic_seed",
+    "eval_batch_size",
+    "augment",
+    "amp",
+    "channels_last",
+    "compile",
+    "num_threads",
+    "download",
+    "verify_checksums",
+    "log_every_steps",
+)
+
+
+def _plain_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def launch_prefill(config: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """(form values, extra config keys) to launch a training like the run whose config.json is `config`.
+
+    Only the model / data / optimizer / length fields are taken (the schedule and its LR come from the
+    preview); values of the wrong type are left at the form's defaults, where validation explains them.
+    """
+    if not isinstance(config, dict):
+        return {}, {}
+    values: dict[str, str] = {}
+    for key in ("model", "dataset", "device"):
+        if isinstance(config.get(key), str):
+            values[key] = config[key]
+    if isinstance(config.get("data_dir"), str):
+        values["data_dir"] = config["data_dir"]
+    for key in ("synthetic_train_size", "epochs", "batch_size", "seed"):
+        if isinstance(config.get(key), int) and not isinstance(config.get(key), bool):
+            values[key] = str(config[key])
+    opt = config.get("optimizer") if isinstance(config.get("optimizer"), dict) else {}
+    if opt.get("name") in OPTIMIZERS:
+        values["optimizer"] = opt["name"]
+    for key in ("momentum", "weight_decay"):
+        if _plain_number(opt.get(key)):
+            values[key] = f"{opt[key]:g}"
+    if isinstance(opt.get("nesterov"), bool):
+        values["nesterov"] = "yes" if opt["nesterov"] else "no"
+    betas = opt.get("betas")
+    if isinstance(betas, (list, tuple)) and len(betas) == 2 and all(_plain_number(b) for b in betas):
+        values["betas"] = f"{betas[0]:g}, {betas[1]:g}"
+    extra = {k: config[k] for k in CARRIED_KEYS if k in config and config[k] is not None}
+    return values, extra

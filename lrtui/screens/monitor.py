@@ -146,7 +146,7 @@ class RunMonitorScreen(Screen):
         busy = False
         try:
             while not worker.is_cancelled and not self._stop.is_set():
-                follower.ema_beta = self.ema_beta
+                self.configure_follower(follower)
                 try:
                     snap = follower.poll()
                 except Exception as exc:  # a bug or an odd file must not kill the tail; retry later
@@ -163,6 +163,10 @@ class RunMonitorScreen(Screen):
                 self._wake.clear()
         finally:
             follower.close()
+
+    def configure_follower(self, follower: RunFollower) -> None:
+        """Hand the UI's settings to the worker's follower (called from the worker before each poll)."""
+        follower.ema_beta = self.ema_beta
 
     def _post_snapshot(self) -> None:
         # Called from the worker thread: one message in flight at most; the handler picks up the newest.
@@ -199,10 +203,8 @@ class RunMonitorScreen(Screen):
             if title != self._title_text:  # Static.update re-lays out: only when the text changed
                 self._title_text = title
                 self.query_one("#monitor-title", Static).update(title, layout=False)
-            self.query_one(StateLine).show(snap)
-            self.query_one(ProgressLine).show(snap)
-            self.query_one(LrAlarm).show(snap)
-            self.query_one(DevicePanel).show(snap)
+            for panel in self.text_panels():
+                panel.show(snap)
         charts = self._charts()
         dirty = [charts[(self._next_chart + i) % len(charts)] for i in range(len(charts))]
         dirty = [chart for chart in dirty if chart.needs(snap)]
@@ -216,6 +218,15 @@ class RunMonitorScreen(Screen):
         self.redraws += 1
         if self.on_redraw is not None:
             self.on_redraw(snap)
+
+    def text_panels(self) -> list:
+        """The panels redrawn whenever a new snapshot arrives (each skips work when its part is unchanged)."""
+        return [
+            self.query_one(StateLine),
+            self.query_one(ProgressLine),
+            self.query_one(LrAlarm),
+            self.query_one(DevicePanel),
+        ]
 
     def _charts(self) -> list:
         if self._chart_panels is None:
@@ -281,9 +292,21 @@ class RunMonitorScreen(Screen):
         self.app.call_from_thread(self.notify, message)
 
 
+def monitor_screen(run_dir: str | Path, **options: object) -> RunMonitorScreen:
+    """The monitor for `run_dir`: the LR range test's (loss vs LR, suggestions) for runs of kind lr_find."""
+    from lrtui.runs.lr_sweep import is_lr_find
+    from lrtui.runs.reader import read_config
+
+    if is_lr_find(read_config(run_dir)[0]):  # config.json is small and size-capped: fine to read here
+        from lrtui.screens.lr_find_monitor import LrFindMonitorScreen
+
+        return LrFindMonitorScreen(run_dir, **options)  # type: ignore[arg-type]
+    return RunMonitorScreen(run_dir, **options)  # type: ignore[arg-type]
+
+
 def open_run_monitor(app: App, run_dir: str | Path, **options: object) -> RunMonitorScreen:
     """Push the monitor for `run_dir` onto `app` (escape pops it). Returns the screen."""
-    screen = RunMonitorScreen(run_dir, **options)  # type: ignore[arg-type]
+    screen = monitor_screen(run_dir, **options)
     app.push_screen(screen)
     return screen
 
@@ -305,7 +328,7 @@ class WatchApp(App):
         self.options = options
 
     def on_mount(self) -> None:
-        self.push_screen(RunMonitorScreen(self.run_dir, quit_on_back=True, **self.options))  # type: ignore[arg-type]
+        self.push_screen(monitor_screen(self.run_dir, quit_on_back=True, **self.options))
 
 
 def watch_main(run: str, runs_dir: str | Path | None = None) -> int:

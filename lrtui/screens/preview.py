@@ -257,6 +257,8 @@ class PreviewScreen(Screen):
         self._error_shown = False
         self._status = ""
         self._spec_text = text  # what the spec field showed last (edits are changes to it)
+        # A run config the launch form starts from (set by an LR range test's hand-off; None: form defaults)
+        self.launch_from: dict | None = None
 
     # -- layout -----------------------------------------------------------------------------------------
 

@@ -148,7 +148,7 @@ def _queued_member_summary(group, state) -> RunSummary:
 
 def _row(summary, now: float, selected: bool, member: bool = False) -> tuple:
     epochs = "—"
-    if summary.epochs_done is not None or summary.epochs_total is not None:
+    if summary.kind != "lr_find" and (summary.epochs_done is not None or summary.epochs_total is not None):
         done = "—" if summary.epochs_done is None else str(summary.epochs_done)
         epochs = done + (f"/{summary.epochs_total}" if summary.epochs_total is not None else "")
     age = format_age(now - summary.updated) if summary.updated is not None else "—"
@@ -156,7 +156,7 @@ def _row(summary, now: float, selected: bool, member: bool = False) -> tuple:
         "✓" if selected else " ",
         _state_cell(summary.state),
         ("  └ " if member else "") + (summary.name or short_id(summary.id)),
-        short_schedule(summary.schedule),
+        summary.lr_find_label or short_schedule(summary.schedule),
         format_acc(summary.best_test_acc),
         format_acc(summary.last_test_acc),
         epochs,

@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 
 from lrtui.runs.jsonio import unpack
+from lrtui.runs.lr_sweep import is_lr_find, sweep_of
 from lrtui.runs.paths import METRICS
 from lrtui.runs.reader import MetricsTail, RunData, read_config
 from lrtui.runs.status import LIVE_STATES, effective_state, read_status
 from lrtui.runs.text import clean_name
+from lrtui.schedules.lr_suggest import analyze
 from lrtui.widgets.runs.device import DeviceProbe, DeviceSample
 from lrtui.widgets.runs.model import (
     DEFAULT_EMA_BETA,
@@ -111,6 +113,8 @@ class MonitorSnapshot:
     ema_plot: XY | None = None
     ema_beta: float = DEFAULT_EMA_BETA
     loss_version: int = 0  # bumps when the loss chart's data (points or smoothing) changed
+    lr_find: Any = None  # runs of kind lr_find: the suggestions (lrtui.schedules.lr_suggest.Analysis)
+    lr_find_version: int = 0  # bumps when that analysis was recomputed
     extra: dict = field(default_factory=dict)
 
     @property
@@ -193,6 +197,12 @@ class RunFollower:
         self._env_ema = Envelope()
         self._env_lr: list[Envelope] = []
         self._planned_plot: tuple = ()
+        # LR range tests: suggestions recomputed whenever steps arrive or the smoothing changes.
+        self.sweep = sweep_of(self.config)[0]
+        self.lr_find_beta: float | None = None  # set by the UI thread; None = auto (lr_suggest.auto_beta)
+        self._lr_find: Any = None
+        self._lr_find_key: Any = None
+        self._lr_find_version = 0
         self._reset_columns()
 
     # -- columns --------------------------------------------------------------------------------------
@@ -239,8 +249,13 @@ class RunFollower:
         groups = max(self._groups, 1)
         last = int(steps[-1]) + 1 if steps.size else 0
         schedule = self.config.get("schedule") if isinstance(self.config.get("schedule"), dict) else {}
-        has_total = isinstance(schedule.get("total_steps"), int) or (
-            isinstance(schedule.get("steps_per_epoch"), int) and isinstance(self.config.get("epochs"), int)
+        has_total = (
+            is_lr_find(self.config)  # the plan is the sweep: its length is known
+            or isinstance(schedule.get("total_steps"), int)
+            or (
+                isinstance(schedule.get("steps_per_epoch"), int)
+                and isinstance(self.config.get("epochs"), int)
+            )
         )
         horizon = 0
         if not has_total:  # a user's run without a horizon: plan past the data, re-planned when outgrown
@@ -359,9 +374,11 @@ class RunFollower:
             pid = raw.get("pid") if state in LIVE_STATES else None
             self._device_sample = self._device.sample(pid if isinstance(pid, int) else None)
             device_changed = True
+        lr_find_changed = self._update_lr_find(steps_changed)
         prev = self._snapshot
         if (
             prev is not None
+            and not lr_find_changed
             and not records
             and not device_changed
             and not steps_changed
@@ -410,9 +427,26 @@ class RunFollower:
             ema_plot=ema_plot,
             ema_beta=beta,
             loss_version=self._loss_version,
+            lr_find=self._lr_find,
+            lr_find_version=self._lr_find_version,
         )
         self._snapshot = snap
         return snap
+
+    def _update_lr_find(self, steps_changed: bool) -> bool:
+        """Recompute an LR range test's suggestions when its points or the smoothing changed."""
+        if self.sweep is None:
+            return False
+        key = (self._source, self._cols["steps"].n, self.lr_find_beta)
+        if key == self._lr_find_key and not steps_changed:
+            return False
+        self._lr_find_key = key
+        lrs = self._cols["lr"][0].view() if self._cols["lr"] else np.empty(0)
+        self._lr_find = analyze(
+            lrs, self._cols["loss"].view(), steps=self.sweep.steps, beta=self.lr_find_beta
+        )
+        self._lr_find_version += 1
+        return True
 
     def close(self) -> None:
         if self._device is not None:

@@ -16,6 +16,7 @@ from textual.widgets import Static
 from lrtui.plotting.figure import Figure, Marker, Series
 from lrtui.plotting.ticks import format_si
 from lrtui.runs.listing import schedule_spec
+from lrtui.runs.lr_sweep import is_lr_find, sweep_of
 from lrtui.runs.status import this_host
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.device import describe
@@ -87,6 +88,9 @@ class ChartPanel(Vertical):
         self._key = key
         self.build(snap)
         self.refresh_caption()
+        # The decimation note depends on the render of the figure just set, which comes with the next
+        # refresh; the plot's `decimation` watcher misses it when that text does not change.
+        self.call_after_refresh(self.refresh_caption)
 
     def decimation_text(self, short: bool = False) -> str:
         info = self.plot.render_info
@@ -437,6 +441,11 @@ def info_lines(snap: MonitorSnapshot) -> str:
             parts.append(value)
     schedule = config.get("schedule")
     spec = schedule_spec(config)
+    if is_lr_find(config):  # an LR range test: its sweep, not the schedule of the training it prepares
+        sweep, _ = sweep_of(config)
+        parts.append(f"LR range test {sweep.describe()}" if sweep else "LR range test")
+        parts.append(snap.run_id)
+        return " · ".join(parts)
     if isinstance(spec, str):
         parts.append(spec or "constant LR")
     if isinstance(schedule, dict) and schedule.get("stepping") in ("step", "epoch"):
