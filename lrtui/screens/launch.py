@@ -5,7 +5,8 @@ value shows a message under its field naming the value and what is allowed. Laun
 button) writes the run's config.json (schedule block with spec, stepping, steps_per_epoch, total_steps
 computed from the dataset size and batch size with drop_last), starts the trainer detached through
 lrtui.runs.process.launch (in a thread: never blocks the UI), and replaces this screen with the run's
-monitor.
+monitor. ctrl+f starts an LR range test of the same settings instead (kind "lr_find"); its monitor hands the
+chosen LR back to the preview as the schedule's peak.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
+from lrtui.runs.lr_sweep import Sweep
 from lrtui.screens.launch_choices import DATASETS, DEFAULTS, MODELS, OPTIMIZERS, STEPPINGS, validate_form
 from lrtui.widgets.runs.navigation import app_runs_dir, go_back
 
@@ -84,6 +86,13 @@ class LaunchScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "launch", "Launch", priority=True),
+        Binding(
+            "ctrl+f",
+            "launch('lr_find')",
+            "Find LR first",
+            priority=True,
+            tooltip="An LR range test with these settings; its monitor hands the LR back to the preview",
+        ),
     ]
 
     class Launched(Message):
@@ -153,6 +162,7 @@ class LaunchScreen(Screen):
         yield Static("", id="launch-derived", markup=False)
         with Horizontal(id="launch-actions"):
             yield Button("Launch (ctrl+s)", variant="success", id="launch-go", compact=True)
+            yield Button("Find LR first (ctrl+f)", id="launch-find-lr", compact=True)
             yield Button("Cancel (esc)", id="launch-cancel", compact=True)
         yield Static("", id="launch-status", markup=False)
         yield Footer()
@@ -226,13 +236,17 @@ class LaunchScreen(Screen):
         event.stop()
         if event.button.id == "launch-go":
             self.action_launch()
+        elif event.button.id == "launch-find-lr":
+            self.action_launch("lr_find")
         else:
             self.action_cancel()
 
     def action_cancel(self) -> None:
         go_back(self)
 
-    def action_launch(self) -> None:
+    def action_launch(self, kind: str = "train") -> None:
+        """Start the run — or, with kind "lr_find", an LR range test of the same settings (the sweep's
+        defaults; `lrtui find-lr` takes the same config with other bounds)."""
         if self._launching:
             return
         config, errors, _ = validate_form(self.values())
@@ -243,8 +257,12 @@ class LaunchScreen(Screen):
             self.notify(f"{len(errors)} field(s) need fixing: {errors[first]}", severity="error")
             return
         config = {**self.extra_config, **config}
+        if kind == "lr_find":
+            config.update(kind="lr_find", lr_find=Sweep().to_dict())
         self._launching = True
-        self.query_one("#launch-status", Static).update("starting the trainer…")
+        self.query_one("#launch-status", Static).update(
+            "starting the LR range test…" if kind == "lr_find" else "starting the trainer…"
+        )
         self._start(config)
 
     @work(thread=True, exit_on_error=False, group="launch")

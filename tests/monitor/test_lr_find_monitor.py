@@ -166,3 +166,57 @@ def test_handoff_plan_without_a_training_length_says_so():
     assert plan.total_steps == 10_000 and "10,000 steps assumed" in note
     assert plan.optimizer == "adamw" and plan.momentum == 0.9
     assert str(plan.spec) == "OneCycleLR(max_lr=0.0003, total_steps=10000)"
+
+
+async def test_find_lr_from_the_launch_form_runs_a_real_sweep_and_hands_its_lr_back(tmp_path):
+    # preview -> t -> launch form -> ctrl+f: a real detached sweep with the form's settings; its monitor
+    # fills in live, and enter brings the chosen LR back to the preview as OneCycleLR's max_lr.
+    from lrtui.runs import read_run, wait_state
+
+    app = LrtuiApp(spec="OneCycleLR(max_lr=0.1, total_steps=128)", runs_dir=str(tmp_path / "runs"))
+    async with app.run_test(size=(110, 34)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, PreviewScreen) and app.screen.plan is not None,
+            what="preview",
+        )
+        await app.run_action("launch")
+        await wait_for(pilot, lambda: isinstance(app.screen, LaunchScreen), what="the launch form")
+        form = app.screen
+        for field, value in (("model", "lenet"), ("dataset", "synthetic"), ("synthetic_train_size", "512"),
+                             ("batch_size", "32"), ("epochs", "8"), ("device", "cpu")):  # fmt: skip
+            form.set_value(field, value)
+        form.extra_config.update(num_threads=1, synthetic_test_size=32)
+        await pilot.pause(0.2)
+        assert not form.errors
+        await pilot.press("ctrl+f")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, LrFindMonitorScreen), timeout=20, what="the monitor"
+        )
+        monitor = app.screen
+        await wait_for(
+            pilot,
+            lambda: (
+                monitor.drawn is not None
+                and monitor.drawn.state == "finished"
+                and monitor.drawn.lr_find.suggestions
+            ),
+            timeout=120,
+            what="the sweep to finish with suggestions",
+        )
+        run = read_run(monitor.run_dir)
+        assert run.config["kind"] == "lr_find" and run.config["model"] == "lenet"
+        assert run.config["schedule"]["total_steps"] == 8 * (512 // 32)
+        chosen = monitor.query_one(SuggestionsPanel).current(monitor.drawn)
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, PreviewScreen)
+                and "OneCycleLR" in str(app.screen.plan.spec)
+                and app.screen.plan.total_steps == 128
+                and app.screen.plan.base_lrs[0] == float(f"{chosen.lr:.3g}")
+            ),
+            what="the preview with the sweep's LR",
+        )
+        assert wait_state(monitor.run_dir, ("finished",), 5) == "finished"
