@@ -25,6 +25,7 @@ decade of LR) at the sweep's density, so a 100-step sweep is not smeared over fo
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,23 +202,25 @@ def steepest(lrs: Any, losses: Any, span: float = RESOLUTION_DECADES) -> int | N
 def valley(losses: Any) -> int:
     """fastai's `valley`, exactly: the point 1/3 + 1/6 into the longest decreasing run of the curve.
 
-    fastai finds the longest strictly decreasing subsequence with an O(n²) scan and takes its start as
-    `end - length` at the moment the length record was set (an estimate that assumes the run is contiguous);
-    this reproduces that arithmetic, vectorised per point (tests/schedules/test_lr_suggest.py checks it
-    against a verbatim port).
+    fastai finds the longest strictly decreasing subsequence with an O(n²) double loop and, each time a
+    point ends a longer one than any before, takes `end - length` as its start (an estimate that assumes the
+    run is contiguous). A point can only beat the record by one, so the lengths fastai reads mid-loop are
+    the final ones, and the classic O(n log n) patience sort gives them (`length` = 1 + where -loss goes in
+    the sorted tails). tests/schedules/test_lr_suggest.py checks it against a verbatim port.
     """
-    y = np.asarray(losses, dtype=np.float64)
-    n = y.size
-    lds = np.ones(n, dtype=np.int64)
-    max_start = max_end = 0
-    for i in range(1, n):
-        cand = np.where(y[:i] > y[i], lds[:i] + 1, 1)
-        run = np.maximum.accumulate(cand)
-        lds[i] = run[-1]
-        over = np.flatnonzero(run > lds[max_end])
-        if over.size:  # fastai updates the record inside its inner loop: the first j that beats it counts
-            max_start = i - int(run[over[0]])
-            max_end = i
+    z = (-np.asarray(losses, dtype=np.float64)).tolist()
+    if not z:
+        return 0
+    tails = [z[0]]
+    best, max_start, max_end = 1, 0, 0
+    for i in range(1, len(z)):
+        pos = bisect_left(tails, z[i])
+        if pos == len(tails):
+            tails.append(z[i])
+        else:
+            tails[pos] = z[i]
+        if pos + 1 > best:  # a new longest run ends here (fastai keeps the first point that reaches it)
+            best, max_end, max_start = pos + 1, i, i - (pos + 1)
     sections = (max_end - max_start) / 3
     return max_start + int(sections) + int(sections / 2)
 

@@ -47,6 +47,14 @@ def _drawn(app) -> bool:
     )
 
 
+async def _preview_showing(pilot, app, kind: str) -> None:
+    def shown() -> bool:
+        screen = app.screen
+        return isinstance(screen, PreviewScreen) and screen.plan is not None and kind in str(screen.plan.spec)
+
+    await wait_for(pilot, shown, what=f"the preview on {kind}")
+
+
 async def test_panel_shows_the_files_suggestions_and_hands_the_chosen_lr_to_the_preview(tmp_path):
     runs = _copy(tmp_path)
     expected = _expected()
@@ -79,15 +87,7 @@ async def test_panel_shows_the_files_suggestions_and_hands_the_chosen_lr_to_the_
         assert "warmup + cosine peak" in screen.query_one(SuggestionsPanel).text(screen.drawn).plain
 
         await pilot.press("enter")
-        await wait_for(
-            pilot,
-            lambda: (
-                isinstance(app.screen, PreviewScreen)
-                and app.screen.plan is not None
-                and "SequentialLR" in str(app.screen.plan.spec)
-            ),
-            what="the preview on the handed-off schedule",
-        )
+        await _preview_showing(pilot, app, "SequentialLR")
         preview = app.screen
         valley = expected.get("valley").lr
         plan = preview.plan
@@ -128,15 +128,7 @@ async def test_onecycle_hand_off_and_smoothing_keys(tmp_path):
         assert "smoothing β=" in screen.query_one(LossVsLrPanel).caption_text()
         chosen = screen.query_one(SuggestionsPanel).current(screen.drawn)
         await pilot.press("enter")
-        await wait_for(
-            pilot,
-            lambda: (
-                isinstance(app.screen, PreviewScreen)
-                and app.screen.plan is not None
-                and "OneCycleLR" in str(app.screen.plan.spec)
-            ),
-            what="the preview on OneCycleLR",
-        )
+        await _preview_showing(pilot, app, "OneCycleLR")
         assert (
             str(app.screen.plan.spec) == f"OneCycleLR(max_lr={float(f'{chosen.lr:.3g}'):g}, total_steps=960)"
         )

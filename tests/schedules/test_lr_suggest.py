@@ -33,6 +33,7 @@ from lrtui.schedules.lr_suggest import (
 )
 from lrtui.schedules.smoothing import debiased_ema
 
+pytestmark = pytest.mark.filterwarnings("ignore:__array_wrap__:DeprecationWarning")  # fastai port on tensors
 FIXTURE = (
     Path(__file__).resolve().parents[1] / "monitor" / "fixtures" / "lr_find" / "20251121-110000-lenet-f001"
 )

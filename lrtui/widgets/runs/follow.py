@@ -203,6 +203,8 @@ class RunFollower:
         self._lr_find: Any = None
         self._lr_find_key: Any = None
         self._lr_find_version = 0
+        self._lr_find_at = -math.inf  # when, and how long, the last analysis took (throttle)
+        self._lr_find_cost = 0.0
         self._reset_columns()
 
     # -- columns --------------------------------------------------------------------------------------
@@ -374,7 +376,7 @@ class RunFollower:
             pid = raw.get("pid") if state in LIVE_STATES else None
             self._device_sample = self._device.sample(pid if isinstance(pid, int) else None)
             device_changed = True
-        lr_find_changed = self._update_lr_find(steps_changed)
+        lr_find_changed = self._update_lr_find()
         prev = self._snapshot
         if (
             prev is not None
@@ -433,18 +435,24 @@ class RunFollower:
         self._snapshot = snap
         return snap
 
-    def _update_lr_find(self, steps_changed: bool) -> bool:
+    def _update_lr_find(self) -> bool:
         """Recompute an LR range test's suggestions when its points or the smoothing changed."""
         if self.sweep is None:
             return False
         key = (self._source, self._cols["steps"].n, self.lr_find_beta)
-        if key == self._lr_find_key and not steps_changed:
+        if key == self._lr_find_key:
+            return False
+        # A long live sweep: recompute at most every 4x what the last analysis cost (the next poll catches up).
+        same_beta = self._lr_find_key is not None and key[2] == self._lr_find_key[2]
+        if same_beta and time.monotonic() - self._lr_find_at < 4 * self._lr_find_cost:
             return False
         self._lr_find_key = key
+        start = time.monotonic()
         lrs = self._cols["lr"][0].view() if self._cols["lr"] else np.empty(0)
-        self._lr_find = analyze(
-            lrs, self._cols["loss"].view(), steps=self.sweep.steps, beta=self.lr_find_beta
-        )
+        loss = self._cols["loss"].view()
+        self._lr_find = analyze(lrs, loss, steps=self.sweep.steps, beta=self.lr_find_beta)
+        self._lr_find_at = time.monotonic()
+        self._lr_find_cost = self._lr_find_at - start
         self._lr_find_version += 1
         return True
 
