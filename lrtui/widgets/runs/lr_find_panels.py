@@ -165,8 +165,11 @@ class SuggestionsPanel(Static):
             for s in options:
                 mark = "▶ " if s is chosen else "  "
                 out.append(f"{mark}{choice_label(s):<17} {s.lr:9.3g}\n", style="bold" if s is chosen else "")
-        if not options and snap.live:
-            out.append("sweeping… suggestions appear once the loss falls\n", style="dim")
+        if not options and snap.live:  # the verdict on a curve still being drawn would only alarm
+            out.append(
+                f"sweeping… {a.losses.size} steps so far; suggestions appear once the loss falls", style="dim"
+            )
+            return out
         out.append(
             ("✔ " if a.reliable else "⚠ ") + a.verdict() + "\n", style="green" if a.reliable else "yellow"
         )
