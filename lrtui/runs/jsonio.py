@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lrtui.runs.text import clean_json, clean_text
+from lrtui.runs.files import describe_error, open_new, read_capped
+from lrtui.runs.text import MAX_DEPTH, clean_json, clean_text
 
 _LITTLE_ENDIAN = sys.byteorder == "little"
 
@@ -69,21 +70,21 @@ def dumps_pretty(obj: Any) -> str:
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Replace `path` atomically: temp file in the same directory, fsync, os.replace.
 
-    A reader sees either the old or the new file, never a half-written one; a crash leaves at
-    worst a stray hidden temp file.
+    A reader sees either the old or the new file, never a half-written one. A failure (a full disk, a
+    read-only directory) raises and removes the temp file; the old file is left as it was.
     """
     path = Path(path)
     data = dumps_pretty(obj).encode()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = open_new(tmp)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -92,23 +93,92 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 
 def read_json_file(path: Path) -> tuple[Any, str | None]:
-    """(parsed object, None) or (None, problem text). Never raises for missing/malformed files.
+    """(parsed object, None) or (None, problem text). Never raises for missing/malformed/hostile files.
 
-    Every string comes back cleaned (text.clean_json); JSON nested deeper than text.MAX_DEPTH is refused.
+    Refused with the reason: not a regular file, a symlink, over files.SMALL_FILE_MAX bytes, not UTF-8
+    JSON, nested deeper than text.MAX_DEPTH. Every string comes back cleaned (text.clean_json).
     """
     name = Path(path).name
     try:
-        raw = Path(path).read_bytes()
+        raw = read_capped(path)
     except FileNotFoundError:
         return None, f"{name} is missing"
     except OSError as exc:
-        return None, f"{name} cannot be read: {exc.strerror or exc}"
+        return None, describe_error(path, exc)
     try:
         return clean_json(json.loads(raw)), None
     except (ValueError, UnicodeDecodeError) as exc:  # TooDeep is a ValueError
         return None, f"{name} is not valid JSON: {clean_text(exc)[:120]}"
     except RecursionError:
         return None, f"{name} is not valid JSON: nested too deeply"
+
+
+USER_FILE_MAX = 16 << 20  # a config or plan file the user names: generous, but never gigabytes
+
+
+def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply lists/dicts nest in `value` (counted without recursion; stops past `limit`)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, depth + 1)
+            if depth + 1 <= limit:
+                stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def load_config_file(path: str | Path) -> tuple[Any, str | None]:
+    """A user's JSON or TOML file (by suffix; .toml is TOML, anything else JSON) as data, or the reason
+    it cannot be: (data, None) or (None, one-line problem). Never raises, never echoes the content.
+
+    Regular files only (a FIFO is refused, not waited on), at most USER_FILE_MAX bytes, UTF-8, nested at
+    most MAX_DEPTH levels. TOML dates and times come back as ISO strings (JSON has none).
+    """
+    toml = Path(path).suffix.lower() == ".toml"
+    try:
+        raw = read_capped(path, USER_FILE_MAX, follow=True)
+    except FileNotFoundError:
+        return None, "no such file"
+    except OSError as exc:
+        return None, describe_error(path, exc)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x}: a binary file?)"
+    try:
+        if toml:
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except RecursionError:
+        data = None
+        problem = "nested too deeply"
+    except ValueError as exc:  # JSONDecodeError, TOMLDecodeError: positions only, no content
+        return None, f"not valid {'TOML' if toml else 'JSON'}: {clean_text(exc)[:120]}"
+    else:
+        problem = None if nesting_depth(data) <= MAX_DEPTH else "nested too deeply"
+    if problem:
+        return None, f"{problem} (lists/tables at most {MAX_DEPTH} levels)"
+    return (_iso_dates(data) if toml else data), None
+
+
+def _iso_dates(value: Any) -> Any:
+    import datetime
+
+    if isinstance(value, dict):
+        return {k: _iso_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso_dates(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return value
 
 
 # ---- packed numeric columns -------------------------------------------------------------------

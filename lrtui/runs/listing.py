@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import calendar
 import json
-import math
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lrtui.runs.files import open_regular
 from lrtui.runs.paths import CONFIG, METRICS, STATUS, default_runs_dir
 from lrtui.runs.reader import read_config
-from lrtui.runs.status import effective_state, read_status
-from lrtui.runs.text import clean_json, clean_name
+from lrtui.runs.status import effective_state, finite_time, read_status
+from lrtui.runs.text import clean_json, clean_name, clean_text, shorten
 
 TAIL_BYTES = 64 * 1024
 
@@ -28,7 +28,10 @@ TAIL_BYTES = 64 * 1024
 class RunSummary:
     id: str
     dir: Path
-    state: str  # effective state: "lost" is derived, "unknown" when status.json is unusable
+    # effective state: "lost" is derived; "unreadable" when config.json or status.json is there but cannot be
+    # read (special file, symlink, too large, corrupt, not an object: `problem` says which); "unknown" when
+    # status.json is missing or names no state
+    state: str
     name: str | None
     model: str | None
     dataset: str | None
@@ -67,9 +70,7 @@ def _parse_iso(text: Any) -> float | None:
 
 
 def _num(value: Any) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
+    return finite_time(value)  # a finite float, or None (bool, nan, an int too large for a float)
 
 
 def _int(value: Any) -> int | None:
@@ -80,10 +81,14 @@ def _int(value: Any) -> int | None:
     return None
 
 
+TEXT_MAX = 500  # a listing shows a line per run: longer config values are cut
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    return value if isinstance(value, str) else json.dumps(value)
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= TEXT_MAX else text[: TEXT_MAX - 1] + "…"
 
 
 def schedule_spec(config: dict) -> str | None:
@@ -97,7 +102,7 @@ def schedule_spec(config: dict) -> str | None:
 def tail_epoch_records(path: Path, max_bytes: int = TAIL_BYTES) -> list[dict]:
     """The epoch records among the last `max_bytes` of a metrics file (complete lines only)."""
     try:
-        with open(path, "rb") as f:
+        with os.fdopen(open_regular(path), "rb") as f:  # never a FIFO or a symlink
             size = f.seek(0, os.SEEK_END)
             start = max(0, size - max_bytes)
             f.seek(start)
@@ -129,6 +134,8 @@ def summarize_run(run_dir: Path, now: float | None = None) -> RunSummary | None:
     now = time.time() if now is None else now
     config, config_problem = read_config(run_dir)
     status = read_status(run_dir)
+    if config_problem is not None and config_problem.endswith("is missing"):
+        config_problem = None  # a status-only run (an external writer) is fine
     problems = [p for p in (config_problem, status.get("problem")) if p]
     epochs_done = _int(status.get("epochs_done"))
     last_acc = _num(status.get("last_test_acc"))
@@ -152,7 +159,7 @@ def summarize_run(run_dir: Path, now: float | None = None) -> RunSummary | None:
     return RunSummary(
         id=clean_name(run_dir.name),
         dir=run_dir,
-        state=effective_state(status, now) if status else "unknown",
+        state="unreadable" if problems else effective_state(status, now) if status else "unknown",
         name=_text(config.get("name")),
         model=_text(config.get("model")),
         dataset=_text(config.get("dataset")),
@@ -175,56 +182,147 @@ def list_runs(runs_dir: str | Path | None = None, now: float | None = None) -> l
     """Summaries of every run under `runs_dir` (default: default_runs_dir()), newest first.
 
     Hidden entries, plain files and directories without config.json/status.json are skipped; a
-    missing runs dir is an empty list.
+    missing runs dir is an empty list. One bad run never hides the others: a run that cannot be read
+    (or a symlink, which is not followed out of the runs dir) is listed with state "unreadable".
     """
     root = Path(runs_dir).expanduser() if runs_dir is not None else default_runs_dir()
     now = time.time() if now is None else now
     try:
-        entries = [e for e in os.scandir(root) if not e.name.startswith(".") and e.is_dir()]
+        entries = [e for e in os.scandir(root) if not e.name.startswith(".")]
     except OSError:
         return []
     summaries = []
     for entry in entries:
         try:
+            if entry.is_symlink():
+                if entry.is_dir():
+                    summaries.append(unreadable(Path(entry.path), "a symbolic link (not followed)"))
+                continue
+            if not entry.is_dir(follow_symlinks=False):
+                continue
             summary = summarize_run(Path(entry.path), now)
-        except OSError:
-            continue
+        except (OSError, ValueError, TypeError, RecursionError, OverflowError, MemoryError) as exc:
+            # Every reader already turns bad data into a problem text; this is the last line, so that
+            # whatever a corrupt run raises, the listing of the others survives.
+            summary = unreadable(Path(entry.path), f"cannot be read ({type(exc).__name__})")
         if summary is not None:
             summaries.append(summary)
     summaries.sort(key=lambda s: (s.created or 0.0, s.id), reverse=True)
     return summaries
 
 
-def find_run(run: str, runs_dir: str | Path | None = None) -> Path:
-    """A run directory from a path, an id, a unique id prefix/substring, or "last" (the newest run).
+def unreadable(run_dir: Path, why: str) -> RunSummary:
+    """The summary of a run that cannot be read at all: state "unreadable", the reason in `problem`."""
+    return RunSummary(
+        id=clean_name(run_dir.name),
+        dir=run_dir,
+        state="unreadable",
+        name=None,
+        model=None,
+        dataset=None,
+        schedule=None,
+        epochs_done=None,
+        epochs_total=None,
+        last_test_acc=None,
+        best_test_acc=None,
+        created=None,
+        updated=None,
+        age=None,
+        error=None,
+        problem=why,
+    )
 
-    Raises ValueError naming the value and what is allowed.
+
+RUN_FORMS = "a run id, a unique prefix of one, a run directory path, or 'last'"
+
+
+def find_run(run: str, runs_dir: str | Path | None = None, *, read_only: bool = False) -> Path:
+    """The run directory `run` names. It is always a real directory (not a symlink) directly in the
+    runs dir, named by its id (the directory name, or the escaped form listings show), a unique prefix
+    of one (never a substring: `o` must not pick `goodrun`), "last"/"latest" (the newest run), or a path
+    that resolves to such a directory. `read_only` (watch) also accepts an explicit path to a directory
+    elsewhere: looking cannot change anything.
+
+    Raises ValueError naming the value (shortened) and what is allowed.
     """
-    path = Path(run).expanduser()
-    if path.is_dir():
-        return path
+    if not isinstance(run, str) or not run.strip():
+        raise ValueError(f"RUN={shorten(repr(run), 40)} is not allowed: give {RUN_FORMS}")
+    shown = shorten(repr(run), 100)
     root = Path(runs_dir).expanduser() if runs_dir else default_runs_dir()
-    if (root / run).is_dir():
-        return root / run
+    if "/" in run or run in (".", "..") or run.startswith("~"):
+        return _find_by_path(run, root, shown, read_only)
     try:
-        runs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    except OSError:
-        raise ValueError(f"RUN={run!r} is not a directory and the runs dir {root} cannot be read") from None
-    if run in ("last", "latest") and runs:
-        listed = list_runs(root)
-        if listed:
-            return listed[0].dir
-    matches = [d for d in runs if d.name.startswith(run)] or [d for d in runs if run in d.name]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        some = ", ".join(clean_name(d.name) for d in runs[-5:]) or "none"
+        entries = [e for e in os.scandir(root) if not e.name.startswith(".")]
+    except FileNotFoundError:
         raise ValueError(
-            f"RUN={run!r} is not a run directory or a run id in {root} (runs there: {some}; "
-            "or 'last' for the newest)"
+            f"RUN={shown} is not a run: the runs dir {clean_text(root)} does not exist"
+        ) from None
+    except OSError as exc:
+        raise ValueError(
+            f"RUN={shown} cannot be looked up: the runs dir {clean_text(root)} cannot be read "
+            f"({exc.strerror or type(exc).__name__})"
+        ) from None
+    if run in ("last", "latest"):
+        newest = [s for s in list_runs(root) if not s.dir.is_symlink()]
+        if newest:
+            return newest[0].dir
+    exact = [e for e in entries if run in (e.name, clean_name(e.name))]
+    if exact:
+        return _checked_entry(exact[0], shown)
+    matches = sorted(
+        (e for e in entries if e.name.startswith(run) or clean_name(e.name).startswith(run)),
+        key=lambda e: e.name,
+    )
+    if len(matches) == 1:
+        return _checked_entry(matches[0], shown)
+    if not matches:
+        names = sorted(clean_name(e.name) for e in entries if _is_real_dir(e))
+        some = ", ".join(names[-5:]) or "none"
+        raise ValueError(
+            f"RUN={shown} is not a run in {clean_text(root)} (runs there: {some}); give {RUN_FORMS}"
         )
     raise ValueError(
-        f"RUN={run!r} matches {len(matches)} runs in {root}: "
-        + ", ".join(clean_name(d.name) for d in matches[:5])
+        f"RUN={shown} is the start of {len(matches)} run ids in {clean_text(root)}: "
+        + ", ".join(clean_name(e.name) for e in matches[:5])
         + "; give more of the id"
+    )
+
+
+def _is_real_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _checked_entry(entry: os.DirEntry, shown: str) -> Path:
+    if entry.is_symlink():
+        raise ValueError(
+            f"RUN={shown} is a symbolic link in the runs dir: not followed (a run is a directory)"
+        )
+    if not _is_real_dir(entry):
+        raise ValueError(f"RUN={shown} is not a directory: not a run")
+    return Path(entry.path)
+
+
+def _find_by_path(run: str, root: Path, shown: str, read_only: bool) -> Path:
+    path = Path(run).expanduser()
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise ValueError(f"RUN={shown} does not exist; give {RUN_FORMS}") from None
+    try:
+        root_real = root.resolve(strict=True)
+    except (OSError, RuntimeError):
+        root_real = None
+    inside = root_real is not None and real.parent == root_real and not real.name.startswith(".")
+    if inside and real.is_dir():
+        return real
+    if read_only and real.is_dir():
+        return real
+    if not real.is_dir():
+        raise ValueError(f"RUN={shown} is not a directory: not a run")
+    raise ValueError(
+        f"RUN={shown} is not a run directory directly in the runs dir {clean_text(root)} (after following "
+        "links): only those can be stopped, resumed or deleted (--runs-dir names another runs dir)"
     )

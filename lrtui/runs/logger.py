@@ -20,6 +20,7 @@ import atexit
 import contextlib
 import math
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -28,8 +29,20 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from lrtui.runs import identity
+from lrtui.runs.files import open_append
 from lrtui.runs.jsonio import dumps_line, pack_floats, pack_ints, read_json_file, write_json_atomic
-from lrtui.runs.paths import CONFIG, FORMAT_VERSION, METRICS, STATUS, default_runs_dir, new_run_id
+from lrtui.runs.lock import acquire, adopt_inherited
+from lrtui.runs.lock import release as release_lock
+from lrtui.runs.paths import (
+    CONFIG,
+    FORMAT_VERSION,
+    METRICS,
+    STATUS,
+    default_runs_dir,
+    make_private_dir,
+    new_run_id,
+)
 from lrtui.runs.process import has_live_process
 from lrtui.runs.status import HEARTBEAT_S, LIVE_STATES, TERMINAL_STATES, read_status, this_host
 from lrtui.runs.text import clean_name
@@ -134,12 +147,12 @@ def create_run_dir(
         raise ValueError(f"config={config!r} is not allowed: expected a dict")
     config = dict(config or {})
     root = Path(runs_dir).expanduser() if runs_dir is not None else default_runs_dir()
-    root.mkdir(parents=True, exist_ok=True)
+    make_private_dir(root, parents=True)
     for _attempt in range(1000):
         rid = run_id or new_run_id(config.get("model"))
         run_dir = root / rid
         try:
-            run_dir.mkdir(exist_ok=False)
+            make_private_dir(run_dir, exist_ok=False)
             break
         except FileExistsError:
             if run_id is not None:
@@ -148,13 +161,23 @@ def create_run_dir(
         raise FileExistsError(f"could not find a free run id in {root}")
     now = time.time()
     config.update(format=FORMAT_VERSION, id=rid, created=_iso_utc(now), source=source)
-    write_json_atomic(run_dir / CONFIG, config)
-    write_json_atomic(
-        run_dir / STATUS,
-        {"state": "starting", "pid": None, "host": None, "started": None, "updated": now,
-         "step": None, "epoch": None, "error": None, "message": None},
-    )  # fmt: skip
+    try:
+        write_json_atomic(run_dir / CONFIG, config)
+        write_json_atomic(
+            run_dir / STATUS,
+            {"state": "starting", "pid": None, "host": None, "started": None, "updated": now,
+             "step": None, "epoch": None, "error": None, "message": None},
+        )  # fmt: skip
+    except BaseException:  # a full disk: no half-made run left behind (it would show "starting" forever)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     return run_dir
+
+
+def take_lock(run_dir: Path) -> int:
+    """The run's lock: the one a launcher handed down to this process, else a fresh one (RunLocked)."""
+    inherited = adopt_inherited(run_dir)
+    return inherited if inherited is not None else acquire(run_dir)
 
 
 class RunLogger:
@@ -172,7 +195,13 @@ class RunLogger:
         handle_sigterm: bool = True,
     ) -> None:
         run_dir = create_run_dir(config, runs_dir=runs_dir, run_id=run_id, source=source)
-        self._setup(run_dir, flush_interval=flush_interval, packed=packed, handle_sigterm=handle_sigterm)
+        self._setup(
+            run_dir,
+            flush_interval=flush_interval,
+            packed=packed,
+            handle_sigterm=handle_sigterm,
+            lock_fd=take_lock(run_dir),
+        )
         self._go_live(event="start", status={})
 
     @classmethod
@@ -197,15 +226,26 @@ class RunLogger:
         run_dir = Path(run_dir)
         if not run_dir.is_dir():
             raise FileNotFoundError(f"run_dir={str(run_dir)!r} is not allowed: no such directory")
-        status = read_status(run_dir)
-        ours = status.get("pid") == os.getpid() and status.get("host") == this_host()  # launch() wrote it
-        if not force and has_live_process(status) and not ours:
-            raise RuntimeError(
-                f"run {clean_name(run_dir.name)} is {status.get('state')} with pid {status.get('pid')} on "
-                f"{status.get('host')}: it has a live writer (stop it first, or pass force=True)"
-            )
+        lock_fd = take_lock(run_dir)  # RunLocked before anything is read or written
+        try:
+            status = read_status(run_dir)
+            ours = status.get("pid") == os.getpid() and status.get("host") == this_host()  # launch() wrote it
+            if not force and has_live_process(status) and not ours:
+                raise RuntimeError(
+                    f"run {clean_name(run_dir.name)} is {status.get('state')} with pid {status.get('pid')} "
+                    f"on {status.get('host')}: it has a live writer (stop it first, or pass force=True)"
+                )
+        except BaseException:
+            release_lock(lock_fd)
+            raise
         self = cls.__new__(cls)
-        self._setup(run_dir, flush_interval=flush_interval, packed=packed, handle_sigterm=handle_sigterm)
+        self._setup(
+            run_dir,
+            flush_interval=flush_interval,
+            packed=packed,
+            handle_sigterm=handle_sigterm,
+            lock_fd=lock_fd,
+        )
         had_records = self._terminate_partial_line()
         if "problem" in status:
             status = {}
@@ -217,9 +257,13 @@ class RunLogger:
 
     # ---- setup ---------------------------------------------------------------------------------
 
-    def _setup(self, run_dir: Path, *, flush_interval: float, packed: bool, handle_sigterm: bool) -> None:
+    def _setup(
+        self, run_dir: Path, *, flush_interval: float, packed: bool, handle_sigterm: bool, lock_fd: int
+    ) -> None:
         if not isinstance(flush_interval, (int, float)) or flush_interval < 0:
+            release_lock(lock_fd)
             raise ValueError(f"flush_interval={flush_interval!r} is not allowed: expected seconds >= 0")
+        self._lock_fd = lock_fd  # held until close(): one writer per run (lock.py)
         self.run_dir = Path(run_dir)
         self.id = self.run_dir.name
         self.metrics_path = self.run_dir / METRICS
@@ -241,7 +285,11 @@ class RunLogger:
         self._status: dict[str, Any] = {}
         self._sigterm_received = False
         self._old_sigterm: Any = None
-        self._fd = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            self._fd = open_append(self.metrics_path)
+        except BaseException:
+            release_lock(lock_fd)
+            raise
         if handle_sigterm:
             self._install_sigterm()
         atexit.register(self._atexit)
@@ -253,6 +301,7 @@ class RunLogger:
         now = time.time()
         self._status = {"state": None, **{k: v for k, v in status.items() if k != "problem"}}
         self._status.update(pid=self._pid, host=this_host(), started=now, error=None, message=message or None)
+        self._status["process"] = identity.identity()  # what `lrtui stop` checks before signalling
         self.set_state("starting")
         self.event(event, message)
         self.set_state("running")
@@ -630,6 +679,7 @@ class RunLogger:
                 self._wake.set()
                 with contextlib.suppress(OSError):
                     os.close(self._fd)
+                release_lock(self._lock_fd)
                 atexit.unregister(self._atexit)
                 self._restore_sigterm()
 

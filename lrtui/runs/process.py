@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from lrtui.runs import identity, lock
+from lrtui.runs.files import open_append
 from lrtui.runs.jsonio import write_json_atomic
 from lrtui.runs.paths import CONFIG, STATUS, STDOUT
 from lrtui.runs.status import LIVE_STATES, effective_state, pid_alive, read_status, this_host
@@ -42,39 +44,61 @@ def launch(
 ) -> int:
     """Start `python -m <module> --run-dir DIR [--resume]` detached; return its pid.
 
-    status.json gets state "starting" with the child's pid right away (unless the child already
-    wrote its own status), so a trainer that dies before it starts logging shows as "lost".
+    The run's lock is taken first (RunLocked if another process trains it: nothing is started or
+    written) and handed to the child, which holds it for its life. status.json gets state "starting"
+    with the child's pid and identity right away (unless the child already wrote its own status), so
+    a trainer that dies before it starts logging shows as "lost".
     """
     run_dir = Path(run_dir).resolve()
     if not (run_dir / CONFIG).is_file():
-        raise FileNotFoundError(f"run_dir={str(run_dir)!r} is not allowed: it has no {CONFIG}")
-    status = read_status(run_dir)
-    if has_live_process(status):
-        raise RuntimeError(
-            f"run {clean_name(run_dir.name)} is already {status.get('state')} (pid {status.get('pid')})"
-        )
-    cmd = [python, "-m", module, "--run-dir", str(run_dir)]
-    if resume:
-        cmd.append("--resume")
-    proc = start_detached(cmd, cwd=run_dir, log=run_dir / STDOUT, env=env)
-    now = time.time()
-    current = read_status(run_dir)
-    if current.get("pid") != proc.pid:  # the child has not written yet (it takes tens of ms to start)
-        current = {k: v for k, v in current.items() if k != "problem"}
-        current.update(state="starting", pid=proc.pid, host=this_host(), started=now, updated=now, error=None)
-        write_json_atomic(run_dir / STATUS, current)
+        raise FileNotFoundError(f"run {clean_name(run_dir.name)} has no {CONFIG}: not a run directory")
+    lock_fd = lock.acquire(run_dir)
+    try:
+        status = read_status(run_dir)
+        if has_live_process(status):
+            raise RuntimeError(
+                f"run {clean_name(run_dir.name)} is already {status.get('state')} (pid {status.get('pid')})"
+            )
+        cmd = [python, "-m", module, "--run-dir", str(run_dir)]
+        if resume:
+            cmd.append("--resume")
+        child_env = dict(os.environ if env is None else env)
+        child_env[lock.LOCK_FD_ENV] = str(lock_fd)
+        proc = start_detached(cmd, cwd=run_dir, log=run_dir / STDOUT, env=child_env, pass_fds=(lock_fd,))
+        try:
+            lock.write_pid(lock_fd, proc.pid)
+            now = time.time()
+            current = read_status(run_dir)
+            if current.get("pid") != proc.pid:  # the child has not written yet (it takes tens of ms)
+                current = {k: v for k, v in current.items() if k != "problem"}
+                current.update(state="starting", pid=proc.pid, host=this_host(), started=now, updated=now)
+                current.update(error=None, process=identity.identity(proc.pid))
+                write_json_atomic(run_dir / STATUS, current)
+        except BaseException:  # e.g. a full disk: no trainer left running unrecorded
+            proc.kill()
+            proc.wait()
+            raise
+    finally:
+        os.close(lock_fd)  # the child holds the lock from here on
     return proc.pid
 
 
 def start_detached(
-    cmd: list[str], *, cwd: Path, log: Path, env: Mapping[str, str] | None = None
+    cmd: list[str],
+    *,
+    cwd: Path,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> subprocess.Popen:
     """Start `cmd` in its own session (no controlling terminal: an SSH hangup does not reach it), stdin
-    /dev/null, stdout+stderr appended to `log`, no inherited descriptors. Used for trainers and sweep queues.
+    /dev/null, stdout+stderr appended to `log` (created with the run file mode, never through a symlink),
+    no inherited descriptors but `pass_fds` (the run's lock). Used for trainers and sweep queues.
     """
     child_env = dict(os.environ if env is None else env)
     child_env.setdefault("PYTHONUNBUFFERED", "1")
-    with open(log, "ab") as out:
+    out = open_append(log)
+    try:
         proc = subprocess.Popen(
             cmd,
             cwd=cwd,
@@ -83,36 +107,61 @@ def start_detached(
             stdout=out,
             stderr=subprocess.STDOUT,
             close_fds=True,
+            pass_fds=pass_fds,
             start_new_session=True,
         )
+    finally:
+        os.close(out)
     # Reap the child when it exits so it does not linger as a zombie (which would look alive).
     threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
     return proc
 
 
-def stop(run_dir: str | Path, timeout: float | None = None) -> bool:
-    """Send SIGTERM to the run's live process on this host; return whether it was signalled.
+class StopRefused(RuntimeError):
+    """The pid in status.json cannot be shown to be this run's writer: nothing was signalled."""
 
-    With `timeout`, also wait up to that many seconds for the process to exit; if it died without
-    writing a final state (killed before its RunLogger was up), status.json is set to "stopped".
+
+def stop(run_dir: str | Path, timeout: float | None = None) -> bool:
+    """Send SIGTERM to the run's writer on this host; return whether it was signalled.
+
+    False when there is nothing to stop (not live, another host, the process is gone). StopRefused
+    when a live process has the pid but is not the one status.json recorded (pid reused, or a file
+    naming an arbitrary pid), or when nothing recorded lets it be checked. With `timeout`, also wait
+    up to that many seconds for the exit; if it died without writing a final state (killed before its
+    RunLogger was up), status.json is set to "stopped".
     """
     run_dir = Path(run_dir)
     status = read_status(run_dir)
     pid = status.get("pid")
     if status.get("state") not in LIVE_STATES or status.get("host") != this_host():
         return False
-    if not pid_alive(pid, status.get("started")):
+    if not identity.valid_pid(pid) or not pid_alive(pid):
         return False
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
+    recorded = status.get("process")
+    verdict = identity.matches(pid, recorded)
+    name = clean_name(run_dir.name)
+    if verdict is None:
+        raise StopRefused(
+            f"run {name}: cannot check that pid {pid} is its trainer (status.json records no process "
+            "identity: an older lrtui, or no /proc here); not signalled. Check it and `kill` it yourself"
+        )
+    if not verdict:
+        raise StopRefused(
+            f"run {name}: pid {pid} is now another process (its command line or start time differ from "
+            "the trainer's); not signalled. The trainer is gone: the run shows as lost"
+        )
+    if not identity.signal_verified(pid, recorded, signal.SIGTERM):
         return False
     if timeout is not None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and pid_alive(pid):
+        while time.monotonic() < deadline and pid_alive(pid, process=recorded):
             time.sleep(0.02)
         after = read_status(run_dir)
-        if not pid_alive(pid) and after.get("state") in LIVE_STATES and after.get("pid") == pid:
+        if (
+            not pid_alive(pid, process=recorded)
+            and after.get("state") in LIVE_STATES
+            and after.get("pid") == pid
+        ):
             after = {k: v for k, v in after.items() if k != "problem"}
             after.update(
                 state="stopped", updated=time.time(), message="stopped before it wrote a final state"
@@ -139,15 +188,21 @@ def wait_state(run_dir: str | Path, states: Iterable[str] | str, timeout: float)
 def delete_run(run_dir: str | Path) -> None:
     """Remove a run directory. Refuses a run whose process is alive (stop it first)."""
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"run_dir={str(run_dir)!r} is not allowed: no such directory")
+    if run_dir.is_symlink() or not run_dir.is_dir():
+        raise FileNotFoundError(f"run {clean_name(run_dir.name)} is not a directory")
     if not ((run_dir / CONFIG).exists() or (run_dir / STATUS).exists()):
-        raise ValueError(
-            f"run_dir={str(run_dir)!r} is not allowed: not a run directory (no {CONFIG}/{STATUS})"
-        )
-    status = read_status(run_dir)
-    if has_live_process(status):
-        raise RuntimeError(
-            f"run {clean_name(run_dir.name)} is {status.get('state')} (pid {status.get('pid')}); stop it before deleting"
-        )
-    shutil.rmtree(run_dir)
+        raise ValueError(f"{clean_name(run_dir.name)} is not a run directory (no {CONFIG}/{STATUS})")
+    try:
+        lock_fd = lock.acquire(run_dir)
+    except lock.RunLocked as exc:
+        raise lock.RunLocked(run_dir, exc.pid, "stop it before deleting") from None
+    try:
+        status = read_status(run_dir)
+        if has_live_process(status):
+            raise RuntimeError(
+                f"run {clean_name(run_dir.name)} is {status.get('state')} (pid {status.get('pid')}); "
+                "stop it before deleting"
+            )
+        shutil.rmtree(run_dir)  # never follows symlinks inside the run
+    finally:
+        os.close(lock_fd)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lrtui.runs.files import describe_error, open_regular
 from lrtui.runs.jsonio import read_json_file, unpack
 from lrtui.runs.paths import CONFIG, METRICS
 from lrtui.runs.status import effective_state, read_status
@@ -28,10 +29,16 @@ from lrtui.runs.text import clean_json, clean_name, clean_text
 
 NAN = math.nan
 _CHUNK_LINES = 4096  # lines parsed together (one json.loads) on the fast path
-_SMALL_LINE = 2048
-READ_CHUNK = (
-    32 << 20
-)  # read_run reads big files 32 MiB at a time  # lines shorter than this on average are parsed joined into one JSON array
+_SMALL_LINE = 2048  # lines shorter than this on average are parsed joined into one JSON array
+READ_CHUNK = 32 << 20  # read_run reads big files 32 MiB at a time
+READ_MAX = 256 << 20  # one MetricsTail.read_new() reads at most this much
+MAX_LINE = 64 << 20  # a longer line is skipped unread (RunLogger's longest, 1000 steps, is ~100 KB)
+# Bounded decoding: a "steps" record may decode to at most CELLS_PER_BYTE values (steps x columns) per
+# byte of its JSON line, so a 60-byte line cannot claim a billion steps of constants. RunLogger's densest
+# honest line (1000 steps of constants) decodes to ~60 values per byte.
+CELLS_PER_BYTE = 256
+MAX_COLUMNS = 256  # lr + momentum groups + extra columns of a run (a new one is nan-filled back to step 0)
+MAX_EPOCH = 10**9
 
 
 @contextlib.contextmanager
@@ -99,6 +106,9 @@ class MetricsTail:
     Keeps the byte offset just after the last newline read; a partial last line waits for the
     next call. A missing file reads as empty; a replaced (new inode) or truncated file is read
     again from the start (`resets` counts that, so callers can drop what they accumulated).
+    Hostile files: only a regular file is read (a FIFO, a device or a symlink sets `problem` and
+    reads as empty), one call reads at most READ_MAX bytes, and a line longer than MAX_LINE is
+    skipped unread (counted in `skipped`) instead of being held in memory.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -106,37 +116,55 @@ class MetricsTail:
         self.offset = 0
         self.skipped = 0  # malformed lines seen
         self.resets = 0
+        self.problem: str | None = None  # why the file cannot be read, when it cannot
         self._ident: tuple[int, int] | None = None
+        self._skipping = False  # inside a line longer than MAX_LINE: drop bytes up to its newline
 
     def read_new(self, max_bytes: int | None = None) -> list[dict]:
         try:
-            st = os.stat(self.path)
-        except OSError:
+            fd = open_regular(self.path)
+        except FileNotFoundError:
+            self.problem = None
             if self._ident is not None:  # the file went away: start over when it returns
                 self._restart()
             return []
-        ident = (st.st_dev, st.st_ino)
-        if self._ident is not None and (ident != self._ident or st.st_size < self.offset):
-            self._restart()
-        self._ident = ident
-        want = st.st_size - self.offset
-        if want <= 0:
+        except OSError as exc:
+            self.problem = describe_error(self.path, exc)
             return []
-        if max_bytes is not None:
-            want = min(want, max_bytes)
-        try:
-            with open(self.path, "rb") as f:
-                if (os.fstat(f.fileno()).st_dev, os.fstat(f.fileno()).st_ino) != ident:
-                    return []  # replaced between stat and open: next call restarts cleanly
-                f.seek(self.offset)
-                data = f.read(want)
-        except OSError:
-            return []
-        end = data.rfind(b"\n")
-        if end < 0:
-            if max_bytes is not None and len(data) == max_bytes and st.st_size - self.offset > max_bytes:
-                return self._skip_giant_line()
-            return []
+        self.problem = None
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(fd)
+            ident = (st.st_dev, st.st_ino)
+            if self._ident is not None and (ident != self._ident or st.st_size < self.offset):
+                self._restart()
+            self._ident = ident
+            pending = st.st_size - self.offset
+            want = min(pending, READ_MAX if max_bytes is None else min(max_bytes, READ_MAX))
+            if want <= 0:
+                return []
+            f.seek(self.offset)
+            data = f.read(want)
+            if self._skipping:
+                cut = data.find(b"\n")
+                if cut < 0:
+                    self.offset += len(data)
+                    return []
+                self.offset += cut + 1
+                self.skipped += 1
+                self._skipping = False
+                pending -= cut + 1
+                data = data[cut + 1 :]
+            end = data.rfind(b"\n")
+            if end < 0:
+                if pending > MAX_LINE:  # a line no writer produces: skip it without keeping it
+                    self._skipping = True
+                    self.offset += len(data)
+                    return []
+                if len(data) < pending:  # max_bytes cut a (long but sane) line: read it whole
+                    data += f.read(pending - len(data))
+                    end = data.rfind(b"\n")
+                if end < 0:
+                    return []  # a partial last line: it waits for its newline
         self.offset += end + 1
         with _gc_paused(end > 1 << 20):
             lines = [line for line in data[:end].split(b"\n") if line.strip()]
@@ -144,13 +172,10 @@ class MetricsTail:
         self.skipped += skipped
         return records
 
-    def _skip_giant_line(self) -> list[dict]:
-        # A single line longer than max_bytes: read it whole once rather than stalling forever.
-        return self.read_new(None)
-
     def _restart(self) -> None:
         self.offset = 0
         self._ident = None
+        self._skipping = False
         self.resets += 1
 
 
@@ -195,6 +220,94 @@ def _ints_column(col: Any, n: int | None) -> array.array:
     if n is not None and len(arr) != n:
         raise ValueError(f"step column has {len(arr)} values, expected {n}")
     return arr
+
+
+# Fields of epoch records that hold one number (readers and screens compute with them).
+EPOCH_NUMBERS = (
+    "step",
+    "t",
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "images_per_s",
+    "epoch_time",
+    "train_time",
+    "eval_time",
+)
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _check_numbers(rec: dict, keys: tuple[str, ...]) -> None:
+    """Each of `keys` in rec is a number or null (ValueError otherwise); nan/inf become null."""
+    for key in keys:
+        value = rec.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{key} must be a number")
+        if _finite(value) is None:
+            rec[key] = None
+
+
+def _claimed_steps(col: Any) -> int:
+    """How many steps a step column claims, without materialising it (ValueError if it is not one)."""
+    if isinstance(col, dict) and "range" in col:
+        bounds = col["range"]
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(_is_int(b) for b in bounds)):
+            raise ValueError("range must be [int, int]")
+        if bounds[1] < bounds[0]:
+            raise ValueError("range must not go backwards")
+        return bounds[1] - bounds[0]
+    if isinstance(col, dict):
+        data = col.get("i8", col.get("f8"))
+        return len(data) * 3 // 32 if isinstance(data, str) else 0
+    if isinstance(col, list):
+        return len(col)
+    return 1
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _group_count(col: Any) -> int:
+    if col is None:
+        return 0
+    return len(col) if isinstance(col, list) else 1
+
+
+def _extra_count(rec: dict) -> int:
+    return sum(1 for k, v in rec.items() if k not in RunData._KNOWN and isinstance(v, (list, dict)))
+
+
+def _json_size(value: Any, depth: int = 0) -> int:
+    """A lower bound of the length of `value` as compact JSON, computed cheaply: long lists are counted
+    as 2 bytes per item, base64 strings by their length (the bytes a line really spends on a column)."""
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, list):
+        if depth > 0:
+            return 2 * len(value) + 1
+        return 1 + sum(_json_size(v, depth + 1) + 1 for v in value)
+    if isinstance(value, dict):
+        if depth > 1:
+            return 2 * len(value) + 1
+        return 1 + sum(len(str(k)) + 4 + _json_size(v, depth + 1) for k, v in value.items())
+    if isinstance(value, float):
+        return len(repr(value))
+    if _is_int(value):
+        return min(len(str(abs(value))), 20) + (value < 0)
+    return 4
 
 
 def _float_or_nan(value: Any) -> float:
@@ -255,13 +368,13 @@ class RunData:
                 i = j
                 continue
             if kind == "steps":
-                self._guard(self._ingest_batch, rec)
+                self._guard(self._ingest_steps_record, rec)
             elif kind == "epoch":
                 self._guard(self._ingest_epoch, rec)
             elif kind == "event":
                 self._guard(self._ingest_event, rec)
-            t = rec.get("t")
-            if isinstance(t, (int, float)):
+            t = _finite(rec.get("t"))
+            if t is not None:
                 self.last_t = t
             i += 1
 
@@ -324,6 +437,14 @@ class RunData:
             batch[key] = [r.get(key) for r in run]
         return batch
 
+    def _ingest_steps_record(self, rec: dict) -> None:
+        """A "steps" line from the file: its claimed size is checked before anything is decoded."""
+        n = _claimed_steps(rec.get("step"))
+        cells = n * (4 + _group_count(rec.get("lr")) + _group_count(rec.get("momentum")) + _extra_count(rec))
+        if cells > CELLS_PER_BYTE * _json_size(rec):
+            raise ValueError(f"a {_json_size(rec)}-byte record cannot honestly hold {n} steps")
+        self._ingest_batch(rec)
+
     def _ingest_batch(self, rec: dict, t: Any = None) -> None:
         # Decode everything first, then append: a bad column leaves the data untouched.
         steps = _ints_column(rec["step"], None)
@@ -342,6 +463,11 @@ class RunData:
             if key not in self._KNOWN and isinstance(col, (list, dict)):
                 with contextlib.suppress(ValueError, TypeError):  # non-numeric: not plottable, ignore
                     extra[clean_text(key)] = _floats_column(col, n)
+        columns = (
+            max(len(lr), len(self.lr)) + max(len(mom), len(self.momentum)) + len(set(self.extra) | set(extra))
+        )
+        if columns > MAX_COLUMNS:
+            raise ValueError(f"{columns} step columns (at most {MAX_COLUMNS})")
         if len(self.steps) and steps[0] <= self.steps[-1]:
             # A resumed run re-logs steps after its checkpoint: the newest values win.
             self._truncate(bisect_left(self.steps, steps[0]))
@@ -358,8 +484,8 @@ class RunData:
                 col = self.extra[key] = array.array("d", [NAN]) * old
             col.extend(extra[key] if key in extra else array.array("d", [NAN]) * n)
         self.version += 1
-        t = rec.get("t", t)
-        if isinstance(t, (int, float)):
+        t = _finite(rec.get("t", t))
+        if t is not None:
             self.last_t = t
 
     @staticmethod
@@ -382,20 +508,29 @@ class RunData:
             del col[keep:]
 
     def _ingest_event(self, rec: dict) -> None:
-        self.events.append(clean_json(rec))  # strings reach the screen: control characters go here
+        """An event, its fields checked: what the screens read from it has the type they expect."""
+        rec = clean_json(rec)  # strings reach the screen: control characters go here
+        if not isinstance(rec.get("event"), str):
+            raise ValueError("event name must be a string")
+        if rec.get("message") is not None and not isinstance(rec["message"], str):
+            raise ValueError("event message must be a string")
+        _check_numbers(rec, ("step", "t"))
+        self.events.append(rec)
         self.version += 1
 
     def _ingest_epoch(self, rec: dict) -> None:
+        """An epoch record: a finite epoch number in [0, MAX_EPOCH] and numbers (or null) where numbers
+        belong, else the record is skipped (one bad record costs only itself). Non-finite metrics are
+        kept as null, as RunLogger writes them."""
         rec = clean_json(rec)
         ep = rec.get("epoch")
-        if isinstance(ep, (int, float)) and self.epochs:
-            last = self.epochs[-1].get("epoch")
-            if isinstance(last, (int, float)) and ep <= last:  # re-run after a resume: newest wins
-                self.epochs = [
-                    e
-                    for e in self.epochs
-                    if not (isinstance(e.get("epoch"), (int, float)) and e["epoch"] >= ep)
-                ]
+        if isinstance(ep, bool) or not isinstance(ep, (int, float)) or not 0 <= ep <= MAX_EPOCH:
+            raise ValueError("epoch must be a number in [0, MAX_EPOCH]")  # nan fails the range too
+        _check_numbers(rec, EPOCH_NUMBERS)
+        if self.epochs:
+            last = self.epochs[-1]["epoch"]
+            if ep <= last:  # re-run after a resume: newest wins
+                self.epochs = [e for e in self.epochs if e["epoch"] < ep]
         self.epochs.append(rec)
         self.version += 1
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import time
 from pathlib import Path
 from typing import Any
 
+from lrtui.runs import identity
 from lrtui.runs.jsonio import read_json_file
 from lrtui.runs.paths import STATUS
 
-STATES = ("starting", "running", "finished", "stopped", "failed", "diverged", "lost")
+STATES = ("starting", "running", "finished", "stopped", "failed", "diverged", "lost", "unreadable")
 LIVE_STATES = ("starting", "running")
 TERMINAL_STATES = ("finished", "stopped", "failed", "diverged")
 
@@ -30,35 +32,32 @@ def this_host() -> str:
 def read_status(run_dir: Path) -> dict[str, Any]:
     """status.json as a dict; never raises.
 
-    Missing file -> {}. Unreadable/malformed -> {"state": "unknown", "problem": "<why>"}.
+    Missing file -> {}. Unreadable (special file, symlink, too large, malformed, not an object) ->
+    {"state": "unreadable", "problem": "<why>"}.
     """
     data, problem = read_json_file(Path(run_dir) / STATUS)
     if problem is not None:
         if data is None and problem.endswith("is missing"):
             return {}
-        return {"state": "unknown", "problem": problem}
+        return {"state": "unreadable", "problem": problem}
     if not isinstance(data, dict):
-        return {"state": "unknown", "problem": f"{STATUS} holds a {type(data).__name__}, not an object"}
+        return {"state": "unreadable", "problem": f"{STATUS} holds a {type(data).__name__}, not an object"}
     return data
 
 
 def _process_start_time(pid: int) -> float | None:
     """Unix time the process started (Linux /proc), or None where that cannot be known."""
+    ticks = identity.start_ticks(pid)
+    if ticks is None:
+        return None
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read().decode("ascii", "replace")
-        fields = stat[stat.rindex(")") + 2 :].split()
-        start_ticks = int(fields[19])
         with open("/proc/stat", "rb") as f:
             for line in f:
                 if line.startswith(b"btime "):
-                    boot = int(line.split()[1])
-                    break
-            else:
-                return None
-        return boot + start_ticks / os.sysconf("SC_CLK_TCK")
+                    return int(line.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
-        return None
+        pass
+    return None
 
 
 def _is_zombie(pid: int) -> bool:
@@ -70,13 +69,14 @@ def _is_zombie(pid: int) -> bool:
         return False
 
 
-def pid_alive(pid: Any, started: Any = None) -> bool:
+def pid_alive(pid: Any, started: Any = None, process: Any = None) -> bool:
     """Whether process `pid` exists on this host (and is not a zombie).
 
-    If `started` (unix time the process took over the run) is given and the process is known to
-    have started clearly after it, the pid was reused by another process: not alive.
+    `process` (the identity a writer records, see identity.py) decides when it is usable: another
+    process holding the pid now means not alive. Else, if `started` (unix time the process took over
+    the run) is given and the process is known to have started clearly after it, the pid was reused.
     """
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+    if not identity.valid_pid(pid):
         return False
     try:
         os.kill(pid, 0)
@@ -84,10 +84,13 @@ def pid_alive(pid: Any, started: Any = None) -> bool:
         return False
     except PermissionError:
         pass  # exists, owned by someone else
-    except OSError:
+    except (OSError, OverflowError):
         return False
     if _is_zombie(pid):
         return False
+    same = identity.matches(pid, process)
+    if same is not None:
+        return same
     if isinstance(started, (int, float)):
         began = _process_start_time(pid)
         if began is not None and began > started + 5.0:
@@ -107,11 +110,20 @@ def effective_state(status: dict[str, Any], now: float | None = None) -> str:
     if state not in LIVE_STATES:
         return state
     now = time.time() if now is None else now
-    updated = status.get("updated")
-    stale = isinstance(updated, (int, float)) and now - updated > LOST_AFTER_S
+    updated = finite_time(status.get("updated"))
+    stale = updated is not None and now - updated > LOST_AFTER_S
     pid = status.get("pid")
     if status.get("host") == _HOST and isinstance(pid, int):
-        return state if pid_alive(pid, status.get("started")) else "lost"
-    if stale or not isinstance(updated, (int, float)):
-        return "lost" if stale else state
-    return state
+        return state if pid_alive(pid, finite_time(status.get("started")), status.get("process")) else "lost"
+    return "lost" if stale else state
+
+
+def finite_time(value: Any) -> float | None:
+    """A unix time from a file as a float, or None when it is not a finite number (bool, huge int, nan)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None

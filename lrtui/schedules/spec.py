@@ -340,5 +340,28 @@ def _lambda_to_formula(node: ast.Lambda, path: str) -> str:
         def visit_Name(self, n: ast.Name) -> ast.AST:
             return ast.copy_location(ast.Name(id="k", ctx=n.ctx), n) if n.id == arg else n
 
+    depth = _ast_depth(node.body)
+    if depth > MAX_LAMBDA_DEPTH:  # ast's visitors and unparse recurse: refuse before they overflow
+        raise SpecError(
+            f"{path or 'lambda'}: the lambda body is nested {depth} levels deep (at most {MAX_LAMBDA_DEPTH}); "
+            'write the formula as a string, e.g. lr_lambda="0.95 ** k"',
+            field=path or "lambda",
+            value="lambda",
+            allowed=f"a lambda body nested at most {MAX_LAMBDA_DEPTH} levels",
+        )
     body = _Rename().visit(ast.fix_missing_locations(node.body))
     return ast.unparse(body)
+
+
+MAX_LAMBDA_DEPTH = 200
+
+
+def _ast_depth(root: ast.AST) -> int:
+    """The nesting depth of an expression tree, measured without recursion."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_LAMBDA_DEPTH:  # deeper than that is refused anyway: stop walking
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest

@@ -312,8 +312,10 @@ def open_run_monitor(app: App, run_dir: str | Path, **options: object) -> RunMon
 
 
 # --------------------------------------------------------------------------------------- lrtui watch RUN
-# One resolver for the CLI and the app lives in the pure run layer.
-resolve_run = find_run
+# One resolver for the CLI and the app lives in the pure run layer; watching is read-only, so an explicit
+# path to a run directory outside the runs dir is accepted too.
+def resolve_run(run: str, runs_dir: str | Path | None = None) -> Path:
+    return find_run(run, runs_dir, read_only=True)
 
 
 class WatchApp(App):

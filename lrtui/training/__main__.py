@@ -13,7 +13,6 @@ Exit status: 0 finished or stopped, 1 failed, 2 bad config or arguments, 3 diver
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -26,24 +25,13 @@ EXIT_CODES = {"finished": 0, "stopped": 0, "failed": 1, "diverged": 3}
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """A config mapping from .json or .toml; errors name the file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError(
-            [("config file", str(path), f"a readable .json or .toml file ({err.strerror})")]
-        ) from err
-    try:
-        if path.suffix.lower() == ".toml":
-            import tomllib
+    """A config mapping from .json or .toml; errors name the file (hostile files refused, not read)."""
+    from lrtui.runs.jsonio import load_config_file
 
-            return tomllib.loads(text)
-        return json.loads(text)
-    except ValueError as err:  # JSONDecodeError and TOMLDecodeError are ValueErrors
-        raise ConfigError(
-            [("config file", str(path), f"valid {path.suffix.lstrip('.') or 'json'} ({err})")]
-        ) from err
+    data, problem = load_config_file(path)
+    if problem is not None:
+        raise ConfigError([("config file", str(path)[-100:], f"a readable .json or .toml file ({problem})")])
+    return data
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,17 +55,29 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --resume needs --run-dir DIR", file=sys.stderr)
         return 2
     from lrtui.runs import RunLogger
+    from lrtui.runs.jsonio import read_json_file
+    from lrtui.runs.lock import RunLocked
+    from lrtui.runs.text import shorten
 
     if args.run_dir:
         event = "resume" if args.resume else "start"
-        logger = RunLogger.open(args.run_dir, event=event, message=f"trainer pid {os.getpid()} ({event})")
         try:
-            raw = json.loads((Path(args.run_dir) / "config.json").read_text(encoding="utf-8"))
+            logger = RunLogger.open(args.run_dir, event=event, message=f"trainer pid {os.getpid()} ({event})")
+        except FileNotFoundError:
+            print(f"error: --run-dir {shorten(repr(args.run_dir), 100)}: no such directory", file=sys.stderr)
+            return 2
+        except (RunLocked, RuntimeError, OSError) as err:  # the run is left exactly as it was
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            print(f"error: {reason}", file=sys.stderr, flush=True)
+            return 2
+        raw, problem = read_json_file(Path(args.run_dir) / "config.json")
+        try:
+            if problem is not None:
+                raise ConfigError([("config.json", "(run directory)", f"a readable config ({problem})")])
             config = _config(raw, args)
-        except (OSError, ValueError) as err:
-            message = f"{type(err).__name__}: {err}" if not isinstance(err, ConfigError) else str(err)
-            print(f"error: {message}", file=sys.stderr, flush=True)
-            logger.close("failed", error=message)
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr, flush=True)
+            logger.close("failed", error=str(err))
             return 2
     else:
         try:

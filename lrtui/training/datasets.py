@@ -1,20 +1,21 @@
 """Datasets, loaded once into uint8 tensors (N, C, H, W) and int64 labels.
 
-Real datasets come through torchvision (CIFAR-10, MNIST, Fashion-MNIST): downloaded into a cache dir, or
-read from `data_dir` holding an existing copy in torchvision's layout (the seed's
-`datasets.CIFAR10(root=...)`). We read the torchvision dataset's `.data` / `.targets` arrays directly:
-no per-item PIL transforms. "synthetic" is a built-in offline dataset generated procedurally.
+Real datasets: CIFAR-10, MNIST, Fashion-MNIST in torchvision's on-disk layout, downloaded into a cache dir
+(by torchvision's downloader) or read from `data_dir` holding an existing copy (the seed's
+`datasets.CIFAR10(root=...)`); MNIST's idx files are read by torchvision, straight into arrays (no per-item
+PIL transforms). "synthetic" is a built-in offline dataset generated procedurally.
 
-Integrity checks (torchvision 0.2x): CIFAR-10 verifies the md5 of every batch file and of batches.meta;
-MNIST/Fashion-MNIST only check that the four raw idx files exist (no md5 on the raw files). A copy the
-project generates (tests, `write_cifar10_copy`) cannot match CIFAR's md5s, so `verify_checksums=False`
-loads CIFAR-10 through a subclass that checks existence only; the files are still parsed by torchvision's
-own loading code.
+CIFAR-10's python batches are pickles, and a pickle can run code while it loads, so they never reach
+`pickle.load`: each file is read once, its md5 checked against torchvision's list on those very bytes
+(`verify_checksums`, default on), and unpickled by safe_pickle's numpy-only unpickler, which cannot run
+code whatever the bytes are. A copy the project generates (tests, `write_cifar10_copy`) cannot match
+CIFAR's md5s: `verify_checksums=False` loads it, still through the safe unpickler. MNIST/Fashion-MNIST
+have no md5 on the raw files (torchvision checks they exist) and hold no pickle.
 """
 
 from __future__ import annotations
 
-import os
+import hashlib
 import pickle
 import struct
 from dataclasses import dataclass
@@ -22,6 +23,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from lrtui.training.dataset_files import (
+    CIFAR_FILES,
+    CIFAR_FOLDER,
+    CIFAR_MD5,
+    CIFAR_TGZ_MD5,
+    CIFAR_TRAIN_FILES,
+    CIFAR_URL,
+    MNIST_RAW_FILES,
+    default_data_dir,
+    read_dataset_file,
+)
+from lrtui.training.safe_pickle import UnsafePickle, loads_numpy
 
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)  # the seed's Normalize constants
 CIFAR10_STD = (0.2023, 0.1994, 0.2010)
@@ -59,10 +73,6 @@ class DatasetArrays:
         return len(self.classes)
 
 
-def default_data_dir() -> str:
-    return os.environ.get("LRTUI_DATA_DIR") or str(Path.home() / ".cache" / "lrtui" / "datasets")
-
-
 def load_dataset(
     name: str,
     *,
@@ -85,46 +95,29 @@ def load_dataset(
 
 
 # --------------------------------------------------------------------------------------------- CIFAR-10
-CIFAR_TRAIN_FILES = [f"data_batch_{i}" for i in range(1, 6)]
-CIFAR_FILES = [*CIFAR_TRAIN_FILES, "test_batch", "batches.meta"]
-
-
-def cifar10_dataset_class(verify: bool):
-    from torchvision import datasets
-
-    if verify:
-        return datasets.CIFAR10
-
-    class CIFAR10ExistenceOnly(datasets.CIFAR10):
-        """torchvision's CIFAR10 with md5 checks replaced by existence checks (generated copies)."""
-
-        def _check_integrity(self) -> bool:
-            folder = os.path.join(self.root, self.base_folder)
-            return all(os.path.isfile(os.path.join(folder, f)) for f, _ in self.train_list + self.test_list)
-
-        def _load_meta(self) -> None:
-            path = os.path.join(self.root, self.base_folder, self.meta["filename"])
-            if not os.path.isfile(path):
-                raise RuntimeError(f"Dataset metadata file not found: {path}")
-            with open(path, "rb") as f:
-                self.classes = pickle.load(f, encoding="latin1")[self.meta["key"]]
-            self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
-
-    return CIFAR10ExistenceOnly
-
-
 def _load_cifar10(root: str, download: bool, verify: bool) -> DatasetArrays:
-    cls = cifar10_dataset_class(verify)
-    folder = Path(root) / "cifar-10-batches-py"
+    folder = Path(root) / CIFAR_FOLDER
     present = all((folder / f).is_file() for f in CIFAR_FILES)
     try:
-        train = cls(root=root, train=True, download=download and not present)
-        test = cls(root=root, train=False, download=False)
+        if not present:
+            if not download:
+                raise FileNotFoundError("files missing")
+            from torchvision.datasets.utils import download_and_extract_archive
+
+            download_and_extract_archive(
+                CIFAR_URL, root, filename=CIFAR_URL.rsplit("/", 1)[1], md5=CIFAR_TGZ_MD5
+            )
+        batches = {f: _read_cifar_file(folder / f, verify) for f in CIFAR_FILES}
+        train_x, train_y = _cifar_arrays([batches[f] for f in CIFAR_TRAIN_FILES])
+        test_x, test_y = _cifar_arrays([batches["test_batch"]])
+        classes = [str(c) for c in batches["batches.meta"]["label_names"]]
     except Exception as err:  # network errors, corrupt files, md5 mismatches: all reported the same way
-        if present and verify:
+        if isinstance(err, UnsafePickle):
+            why = f"{err}; nothing in it was run"
+        elif present and verify:
             why = (
                 "the files are there but do not match torchvision's md5 checksums (a generated or modified "
-                "copy? set verify_checksums = false to load it anyway)"
+                "copy? set verify_checksums = false to load it anyway: it is read without running any code)"
             )
         elif download:
             why = f"they are missing and the download failed ({type(err).__name__}: {err})"
@@ -135,17 +128,41 @@ def _load_cifar10(root: str, download: bool, verify: bool) -> DatasetArrays:
             f"{{{', '.join(CIFAR_FILES)}}}; {why}. Put a copy of cifar-10-python.tar.gz extracted there, or use "
             "dataset 'synthetic' (offline, built in)."
         ) from err
-    to_tensor = lambda d: torch.from_numpy(np.ascontiguousarray(d.data)).permute(0, 3, 1, 2).contiguous()  # noqa: E731
     return DatasetArrays(
         "cifar10",
-        to_tensor(train),
-        torch.as_tensor(train.targets, dtype=torch.int64),
-        to_tensor(test),
-        torch.as_tensor(test.targets, dtype=torch.int64),
+        torch.from_numpy(train_x),
+        torch.from_numpy(train_y),
+        torch.from_numpy(test_x),
+        torch.from_numpy(test_y),
         CIFAR10_MEAN,
         CIFAR10_STD,
-        list(train.classes),
+        classes,
     )
+
+
+def _read_cifar_file(path: Path, verify: bool) -> dict:
+    """One python-format CIFAR file, read once: md5-checked (if `verify`) on the very bytes unpickled,
+    and unpickled by an unpickler that cannot run code (safe_pickle), checksum or not."""
+    data = read_dataset_file(path)
+    if verify and hashlib.md5(data, usedforsecurity=False).hexdigest() != CIFAR_MD5[path.name]:
+        raise ValueError(f"{path.name}: md5 mismatch")
+    entry = loads_numpy(data)
+    if not isinstance(entry, dict):
+        raise UnsafePickle(f"{path.name} holds a {type(entry).__name__}, not a CIFAR batch dict")
+    return entry
+
+
+def _cifar_arrays(entries: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 (N, 3, 32, 32), int64 (N,)) from CIFAR batch dicts ("data": N x 3072 rows, "labels")."""
+    xs, ys = [], []
+    for entry in entries:
+        x = np.asarray(entry["data"], dtype=np.uint8)
+        y = np.asarray(entry.get("labels", entry.get("fine_labels")), dtype=np.int64)
+        if x.ndim != 2 or x.shape[1] != 3 * 32 * 32 or y.shape != (len(x),):
+            raise ValueError(f"a batch holds data {x.shape} and labels {y.shape}: not N x 3072 and N")
+        xs.append(x)
+        ys.append(y)
+    return np.ascontiguousarray(np.concatenate(xs).reshape(-1, 3, 32, 32)), np.concatenate(ys)
 
 
 def write_cifar10_copy(root: str | Path, train_x, train_y, test_x, test_y, classes=CIFAR10_CLASSES) -> Path:
@@ -181,14 +198,6 @@ def _write_cifar_batch(path: Path, label: str, x: np.ndarray, y: list[int]) -> N
 
 
 # ---------------------------------------------------------------------------------------- MNIST family
-MNIST_RAW_FILES = [
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-]
-
-
 def _load_mnist(name: str, root: str, download: bool) -> DatasetArrays:
     from torchvision import datasets
 
@@ -268,13 +277,26 @@ def synthetic_images(n: int, rng: np.random.Generator, size: int = 32) -> tuple[
     return out, labels
 
 
+def channel_stats(x: np.ndarray, chunk: int = 4096) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and std of uint8 images (N, C, H, W) in [0, 1] units, in chunks: no float copy
+    of the whole set (4x its size), so memory stays what TrainConfig.memory_estimate() says."""
+    total = np.zeros(x.shape[1])
+    squares = np.zeros(x.shape[1])
+    for start in range(0, len(x), chunk):
+        part = x[start : start + chunk].astype(np.float64) / 255.0
+        total += part.sum(axis=(0, 2, 3))
+        squares += np.square(part).sum(axis=(0, 2, 3))
+    count = max(1, x.shape[0] * x.shape[2] * x.shape[3])
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
+    return tuple(float(v) for v in mean), tuple(float(v) for v in std)
+
+
 def synthetic_dataset(train_size: int = 10_000, test_size: int = 2_000, *, seed: int = 0) -> DatasetArrays:
     """The built-in offline dataset: deterministic from `seed` (train and test use separate streams)."""
     train_x, train_y = synthetic_images(train_size, np.random.default_rng([seed, 0]))
     test_x, test_y = synthetic_images(test_size, np.random.default_rng([seed, 1]))
-    scaled = train_x.astype(np.float32) / 255.0
-    mean = tuple(float(v) for v in scaled.mean(axis=(0, 2, 3)))
-    std = tuple(float(v) for v in scaled.std(axis=(0, 2, 3)))
+    mean, std = channel_stats(train_x)
     return DatasetArrays(
         "synthetic",
         torch.from_numpy(train_x),

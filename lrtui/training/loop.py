@@ -426,8 +426,9 @@ class Trainer:
         payload = {
             "format": 1,
             "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "stepper": self.stepper.state_dict() if self.stepper is not None else None,
+            # plain(): numpy scalars some schedulers leave in their state would need weights_only=False
+            "optimizer": ckpt.plain(self.optimizer.state_dict()),
+            "stepper": ckpt.plain(self.stepper.state_dict()) if self.stepper is not None else None,
             "position": {"epoch": self.pos.epoch, "batch": self.pos.batch, "step": self.pos.step},
             "epoch_acc": {
                 "loss_sum": float(acc["loss_sum"]),

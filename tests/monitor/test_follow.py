@@ -93,4 +93,4 @@ def test_malformed_config_and_status_never_raise(tmp_path):
     (run / "config.json").write_text("{not json")
     (run / "status.json").write_text("[1, 2]")
     snap = RunFollower(run, device=False).poll()
-    assert snap.n == 0 and snap.state == "unknown" and "not valid JSON" in snap.config_error
+    assert snap.n == 0 and snap.state == "unreadable" and "not valid JSON" in snap.config_error

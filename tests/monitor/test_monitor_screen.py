@@ -119,11 +119,13 @@ def test_resolve_run_by_path_id_prefix_and_last(fixture_runs):
     assert resolve_run(str(a001)) == a001
     assert resolve_run("20251121-100000-vgg-a001", fixture_runs) == a001
     assert resolve_run("20251121-1000", fixture_runs) == a001
-    assert resolve_run("lenet", fixture_runs).name == "20251121-103000-lenet-a004"
+    assert resolve_run("20251121-103", fixture_runs).name == "20251121-103000-lenet-a004"
     assert resolve_run("last", fixture_runs).name == "20251121-104000-resnet18-a005"
-    with pytest.raises(ValueError, match="matches 3 runs"):
-        resolve_run("vgg-a00", fixture_runs)
-    with pytest.raises(ValueError, match="RUN='nope' is not a run directory"):
+    with pytest.raises(ValueError, match="is the start of 5 run ids"):
+        resolve_run("20251121-10", fixture_runs)
+    with pytest.raises(ValueError, match="RUN='lenet' is not a run"):  # a substring is not a reference
+        resolve_run("lenet", fixture_runs)
+    with pytest.raises(ValueError, match="RUN='nope' is not a run"):
         resolve_run("nope", fixture_runs)
 
 

@@ -63,9 +63,10 @@ def test_list_runs_newest_first_with_summaries_and_junk(runs_dir: Path) -> None:
     assert (old.epochs_done, old.epochs_total, old.last_test_acc, old.best_test_acc) == (3, 5, 0.5, 0.6)
     assert new.epochs_done == 1 and new.best_test_acc == 0.4 and new.age is not None and new.age >= 0
     bad_summary = runs[ids.index("bad-json")]
-    assert bad_summary.state == "unknown" and "config.json is not valid JSON" in bad_summary.problem
+    assert bad_summary.state == "unreadable" and "config.json is not valid JSON" in bad_summary.problem
     weird_summary = runs[ids.index("weird-types")]
-    assert weird_summary.state == "unknown" and weird_summary.epochs_done is None
+    assert weird_summary.state == "unreadable" and "config.json holds a list" in weird_summary.problem
+    assert weird_summary.epochs_done is None
     assert list_runs(runs_dir / "does-not-exist") == []
 
 
@@ -112,6 +113,6 @@ def test_lost_when_the_pid_is_dead_on_this_host(runs_dir: Path) -> None:
 def test_read_status_is_tolerant(tmp_path: Path) -> None:
     assert read_status(tmp_path) == {}
     (tmp_path / "status.json").write_text("")
-    assert read_status(tmp_path)["state"] == "unknown"
+    assert read_status(tmp_path)["state"] == "unreadable"
     (tmp_path / "status.json").write_text("[1]")
     assert "not an object" in read_status(tmp_path)["problem"]

@@ -102,7 +102,7 @@ def test_launch_refuses_live_runs_and_delete_refuses_live_runs(runs_dir: Path, c
     pid = launch(run_dir, module="fake_trainer", env=child_env)
     try:
         wait_state(run_dir, "running", TIMEOUT)
-        with pytest.raises(RuntimeError, match="already running"):
+        with pytest.raises(RuntimeError, match=f"already being trained by pid {pid}"):
             launch(run_dir, module="fake_trainer", env=child_env)
         with pytest.raises(RuntimeError, match="stop it before deleting"):
             delete_run(run_dir)

@@ -124,7 +124,7 @@ def test_bad_records_are_counted_and_leave_columns_aligned() -> None:
     assert list(data.steps) == [0, 7, 8]
     n = len(data.steps)
     assert all(len(c) == n for c in (data.epoch, data.loss, data.grad_norm, *data.lr, *data.momentum))
-    assert data.skipped == 5
+    assert data.skipped == 6
     assert data.test_acc == []
 
 

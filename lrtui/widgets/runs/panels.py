@@ -32,6 +32,7 @@ STATE_STYLE = {
     "diverged": ("✖", "red"),
     "lost": ("?", "magenta"),
     "unknown": ("?", "magenta"),
+    "unreadable": ("!", "red"),
 }
 
 
