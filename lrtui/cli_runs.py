@@ -7,13 +7,16 @@ only write and read run directories (lrtui.runs), so they start instantly and ne
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from lrtui.runs.text import clean_name, clean_text
+from lrtui.runs.text import clean_name, clean_text, shorten
 
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
@@ -212,16 +215,50 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _load_config_file(path: str) -> dict:
-    p = Path(path)
-    raw = p.read_bytes()
-    if p.suffix.lower() == ".toml":
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # Python 3.10
-            import tomli as tomllib
-        return tomllib.loads(raw.decode("utf-8"))
-    return json.loads(raw)
+def _config_error(field: str, value: object, allowed: str) -> Exception:
+    from lrtui.training.config import ConfigError
+
+    return ConfigError([(field, value, allowed)])
+
+
+def _table(data: dict, key: str, what: str) -> dict:
+    """data[key] as a dict to merge options into ("schedule" may be a bare spec string)."""
+    value = data.get(key)
+    if value is None:
+        return {}
+    if key == "schedule" and isinstance(value, str):
+        return {"spec": value}
+    if not isinstance(value, dict):
+        raise _config_error(key, value, f"a table of {what}")
+    return dict(value)
+
+
+def _apply_set(data: dict, pair: str) -> None:
+    """One --set KEY=JSON (dotted keys reach into tables: --set optimizer.lr=0.1)."""
+    from lrtui.runs.jsonio import MAX_DEPTH, nesting_depth
+
+    key, sep, raw = pair.partition("=")
+    parts = key.split(".")
+    if not sep or not all(p.strip() for p in parts):
+        raise _config_error("--set", shorten(pair, 60), "KEY=JSON, e.g. --set epochs=3")
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise _config_error(key, shorten(raw, 40), f"JSON nested at most {MAX_DEPTH} levels") from None
+    except ValueError:
+        value = raw  # a bare string such as --set dataset=synthetic
+    if nesting_depth(value) > MAX_DEPTH:
+        raise _config_error(key, shorten(raw, 40), f"JSON nested at most {MAX_DEPTH} levels")
+    target = data
+    for depth, part in enumerate(parts[:-1]):
+        child = target.setdefault(part, {})
+        if part == "schedule" and isinstance(child, str):
+            child = target[part] = {"spec": child}
+        if not isinstance(child, dict):
+            where = ".".join(parts[: depth + 1])
+            raise _config_error(where, child, f"a table to set {key} in (it is not one)")
+        target = child
+    target[parts[-1]] = value
 
 
 def merge_config(base: dict, over: dict) -> dict:
@@ -236,7 +273,10 @@ def merge_config(base: dict, over: dict) -> dict:
 
 
 def build_train_config(args: argparse.Namespace) -> dict:
-    """Merge CONFIG file, options and --set pairs into one config dict, validated by TrainConfig."""
+    """Merge CONFIG file, options and --set pairs into one config dict, validated by TrainConfig.
+
+    Raises ConfigError (only) with a one-line message: the field, the value, what is allowed.
+    """
     from lrtui.training.config import TrainConfig
 
     config = TrainConfig.from_dict(config_data(args)).resolve()
@@ -247,15 +287,18 @@ def config_data(args: argparse.Namespace, base: dict | None = None, *, schedule:
     """CONFIG file, then options, then --set pairs, on top of `base` (unvalidated: TrainConfig checks it).
 
     `schedule=False` leaves --schedule out (`lrtui sweep` takes several and places them itself).
+    The CONFIG file is read as hostile input (jsonio.load_config_file); errors are ConfigError only.
     """
+    from lrtui.runs.jsonio import load_config_file
+
     data: dict = copy.deepcopy(base or {})
     if args.config:
-        try:
-            file_data = _load_config_file(args.config)
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"CONFIG={args.config!r} cannot be read: {exc}") from None
+        file_data, problem = load_config_file(args.config)
+        shown = shorten(args.config, 100)
+        if problem is not None:
+            raise _config_error("CONFIG", shown, f"a readable .json or .toml run config ({problem})")
         if not isinstance(file_data, dict):
-            raise ValueError(f"CONFIG={args.config!r} must hold a table of config keys")
+            raise _config_error("CONFIG", shown, "a file holding a table of config keys")
         data = merge_config(data, file_data)
     top = {
         "model": args.model,
@@ -268,7 +311,7 @@ def config_data(args: argparse.Namespace, base: dict | None = None, *, schedule:
         "compile": args.compile,
     }
     data.update({k: v for k, v in top.items() if v is not None})
-    opt = dict(data.get("optimizer") or {})
+    opt = _table(data, "optimizer", "name, lr, momentum, nesterov, weight_decay, betas, eps")
     for key, value in (
         ("name", args.optimizer),
         ("lr", getattr(args, "lr", None)),
@@ -280,8 +323,7 @@ def config_data(args: argparse.Namespace, base: dict | None = None, *, schedule:
             opt[key] = value
     if opt:
         data["optimizer"] = opt
-    sched = data.get("schedule") or {}
-    sched = dict(sched) if isinstance(sched, dict) else {"spec": sched}
+    sched = _table(data, "schedule", "spec, stepping (or a spec string)")
     if schedule and getattr(args, "schedule", None) is not None:
         sched["spec"] = args.schedule
     if getattr(args, "stepping", None) is not None:
@@ -296,24 +338,18 @@ def config_data(args: argparse.Namespace, base: dict | None = None, *, schedule:
             block.update({k: getattr(args, k) for k in LR_FIND_OPTIONS if getattr(args, k, None) is not None})
         data["lr_find"] = block
     for pair in args.set:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set {pair!r} is not allowed: use KEY=JSON, e.g. --set epochs=3")
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = raw  # a bare string such as --set dataset=synthetic
-        target = data
-        *parents, leaf = key.split(".")
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[leaf] = value
+        _apply_set(data, pair)
     return data
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Validate everything that can be validated here, then create the run and detach the trainer.
+
+    Anything that would make the trainer fail seconds later (a bad spec, a dataset that does not fit in
+    memory or cannot be found) is said now, with exit status 2 and no run created.
+    """
     from lrtui.runs import create_run_dir, launch
-    from lrtui.training.config import ConfigError
+    from lrtui.training.config import ConfigError, TrainConfig
 
     if args.group is not None or args.member is not None:
         from lrtui.cli_sweep import train_member
@@ -321,20 +357,48 @@ def cmd_train(args: argparse.Namespace) -> int:
         return train_member(args)
     try:
         config = build_train_config(args)
+        problems = TrainConfig.from_dict(config).preflight()
     except (ConfigError, ValueError) as exc:
         return _fail(str(exc))
-    run_dir = create_run_dir(config, runs_dir=_runs_dir(args), source="lrtui-trainer")
+    if problems:
+        return _fail(str(ConfigError(problems)))
+    try:
+        root = _usable_runs_dir(args)
+        run_dir = create_run_dir(config, runs_dir=root, source="lrtui-trainer")
+    except (OSError, ValueError) as exc:
+        return _fail(f"cannot create a run in {clean_text(_runs_dir(args))}: {_os_reason(exc)}")
     if args.foreground:
         from lrtui.training.__main__ import main as train_main
 
         return train_main(["--run-dir", str(run_dir)])
-    pid = launch(run_dir)
+    try:
+        pid = launch(run_dir)
+    except (OSError, RuntimeError) as exc:  # a full disk, a vanished python: the new run is removed
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return _fail(f"cannot start the trainer: {_os_reason(exc)}")
     what = "LR range test" if config.get("kind") == "lr_find" else "run"
     print(f"started {what} {clean_name(run_dir.name)} (pid {pid}) in {clean_text(run_dir)}")
     print(f"  watch: lrtui watch {clean_name(run_dir.name)}    stop: lrtui stop {clean_name(run_dir.name)}")
     if args.watch:
         return _watch(run_dir, args)
     return 0
+
+
+def _usable_runs_dir(args: argparse.Namespace) -> Path:
+    """The runs dir, created (0700) if missing; ValueError when the path is something else."""
+    from lrtui.runs.paths import make_private_dir
+
+    root = _runs_dir(args)
+    if root.exists() and not root.is_dir():
+        raise ValueError("it is not a directory (--runs-dir or $LRTUI_RUNS_DIR names a file)")
+    make_private_dir(root, parents=True)
+    return root
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return shorten(exc, 200)
 
 
 def _age(seconds: float | None) -> str:
@@ -374,6 +438,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                         "best_test_acc": r.best_test_acc,
                         "created": r.created,
                         "updated": r.updated,
+                        "problem": r.problem,
                     }
                     for r in runs
                 ]
@@ -384,7 +449,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return 0
     groups = group_table_lines(_runs_dir(args))
     if not runs and not groups:
-        print(f"no runs in {_runs_dir(args)} (start one with `lrtui train` or from the app)")
+        print(f"no runs in {clean_text(_runs_dir(args))} (start one with `lrtui train` or from the app)")
         return 0
     now = time.time()
     # (created, row, lines under it): runs and sweep groups interleaved, newest first
@@ -401,7 +466,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
             _pct(r.last_test_acc),
             _pct(r.best_test_acc),
             _age(None if r.created is None else now - r.created),
-            (r.lr_find_label or r.schedule or "constant")[:60],
+            f"({r.problem})"[:100]
+            if r.state == "unreadable"
+            else (r.lr_find_label or r.schedule or "constant")[:60],
         )
         entries.append((r.created or 0.0, row, []))
     for cells, lines in groups:
@@ -431,41 +498,54 @@ def _group_or_none(run_dir: Path) -> Path | None:
     return run_dir if is_group_dir(run_dir) else None
 
 
-def _resolve(args: argparse.Namespace) -> Path:
-    """A run directory, or a sweep group directory (commands that take RUN also act on a whole group)."""
+def _resolve(args: argparse.Namespace, *, read_only: bool = False) -> Path:
+    """A run directory, or a sweep group directory (commands that take RUN also act on a whole group).
+
+    Either is a real directory directly in the runs dir (lrtui.runs.listing.find_run); `read_only`
+    (watch) also accepts an explicit path elsewhere.
+    """
     from lrtui.runs.listing import find_run, list_runs
     from lrtui.sweep.listing import list_groups
 
     if args.run in ("last", "latest"):  # the newest run or group
-        newest = [(r.created or 0.0, r.dir) for r in list_runs(_runs_dir(args))[:1]]
+        newest = [(r.created or 0.0, r.dir) for r in list_runs(_runs_dir(args)) if not r.dir.is_symlink()][:1]
         newest += [(g.created or 0.0, g.dir) for g in list_groups(_runs_dir(args))[:1]]
         if newest:
             return max(newest, key=lambda e: e[0])[1]
     try:
-        return find_run(args.run, _runs_dir(args))
+        return find_run(args.run, _runs_dir(args), read_only=read_only)
     except ValueError as exc:
         raise LookupError(str(exc)) from None
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
     from lrtui.runs import stop, wait_state
+    from lrtui.runs.process import StopRefused
 
+    if not 0 <= args.wait <= 86_400:  # nan fails this too
+        return _fail(f"--wait {args.wait!r} is not allowed: seconds in [0, 86400]")
     try:
         run_dir = _resolve(args)
-    except LookupError as exc:
-        return _fail(str(exc))
-    if _group_or_none(run_dir):
-        from lrtui.cli_sweep import stop_group_dir
+        if _group_or_none(run_dir):
+            from lrtui.cli_sweep import stop_group_dir
 
-        return stop_group_dir(run_dir, args.wait)
-    if not stop(run_dir):
-        return _fail(f"run {clean_name(run_dir.name)} is not running on this host (nothing to stop)")
-    print(
-        f"sent SIGTERM to run {clean_name(run_dir.name)}: it finishes the step, writes a checkpoint and stops"
-    )
+            return stop_group_dir(run_dir, args.wait)
+        signalled = stop(run_dir)
+    except (LookupError, StopRefused) as exc:
+        return _fail(str(exc))
+    name = clean_name(run_dir.name)
+    if not signalled:
+        return _fail(f"run {name} is not running on this host (nothing to stop)")
+    print(f"sent SIGTERM to run {name}: it finishes the step, writes a checkpoint and stops")
     if args.wait:
-        state = wait_state(run_dir, ("stopped", "finished", "failed", "diverged", "lost"), args.wait)
-        print(f"run {clean_name(run_dir.name)} is {state}")
+        try:
+            state = wait_state(run_dir, ("stopped", "finished", "failed", "diverged", "lost"), args.wait)
+        except TimeoutError:
+            return _fail(
+                f"run {name} has not stopped within --wait {args.wait:g} s (it stops after its current step; "
+                f"`lrtui runs` shows when)"
+            )
+        print(f"run {name} is {state}")
     return 0
 
 
@@ -481,10 +561,21 @@ def cmd_resume(args: argparse.Namespace) -> int:
         if not (run_dir / "checkpoint.pt").is_file():
             return _fail(f"run {clean_name(run_dir.name)} has no checkpoint.pt to resume from")
         pid = launch(run_dir, resume=True)
-    except (LookupError, RuntimeError, FileNotFoundError) as exc:
-        return _fail(str(exc))
+    except (LookupError, RuntimeError, OSError) as exc:  # RunLocked is a RuntimeError
+        return _fail(str(exc) if not isinstance(exc, OSError) else f"cannot resume: {_os_reason(exc)}")
     print(f"resumed run {clean_name(run_dir.name)} (pid {pid})")
     return 0
+
+
+def _describe_contents(run_dir: Path) -> str:
+    """ "12 files, 3.4 MB" of a run directory (symlinks counted, never followed)."""
+    files, size = 0, 0
+    for base, dirs, names in os.walk(run_dir, followlinks=False):
+        for name in names + [d for d in dirs if os.path.islink(os.path.join(base, d))]:
+            files += 1
+            with contextlib.suppress(OSError):
+                size += os.lstat(os.path.join(base, name)).st_size
+    return f"{files} file{'s' if files != 1 else ''}, {size / 1e6:.1f} MB"
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
@@ -494,34 +585,30 @@ def cmd_delete(args: argparse.Namespace) -> int:
         run_dir = _resolve(args)
     except LookupError as exc:
         return _fail(str(exc))
-    what = "sweep group" if _group_or_none(run_dir) else "run"
+    kind = "sweep group" if _group_or_none(run_dir) else "run"
+    what = f"{kind} {clean_name(run_dir.name)}: {clean_text(run_dir)} ({_describe_contents(run_dir)})"
     if not args.yes:
         if not sys.stdin.isatty():
-            return _fail("refusing to delete without --yes when not interactive")
-        if input(
-            f"delete {what} {clean_name(run_dir.name)} and all its files? [y/N] "
-        ).strip().lower() not in (
-            "y",
-            "yes",
-        ):
+            return _fail(f"refusing to delete {what} without --yes when not interactive")
+        if input(f"delete {what}? [y/N] ").strip().lower() not in ("y", "yes"):
             print("kept")
             return 1
     try:
-        if what == "run":
+        if kind == "run":
             delete_run(run_dir)
         else:
             from lrtui.sweep.queue import delete_group
 
             delete_group(run_dir)
     except (RuntimeError, OSError, ValueError) as exc:
-        return _fail(str(exc))
-    print(f"deleted {what} {clean_name(run_dir.name)}")
+        return _fail(str(exc) if not isinstance(exc, OSError) or not exc.strerror else _os_reason(exc))
+    print(f"deleted {what}")
     return 0
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
     try:
-        run_dir = _resolve(args)
+        run_dir = _resolve(args, read_only=True)  # looking changes nothing: a path elsewhere is fine
     except LookupError as exc:
         return _fail(str(exc))
     return _watch(run_dir, args)

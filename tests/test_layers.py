@@ -42,6 +42,11 @@ def _heavy_after_import(*modules: str) -> list[str]:
         "lrtui.cli_sweep",
         "lrtui.schedules.lr_suggest",
         "lrtui.schedules.smoothing",
+        "lrtui.runs.lock",
+        "lrtui.runs.identity",
+        "lrtui.runs.files",
+        "lrtui.runs.text",
+        "lrtui.training.dataset_files",
     ],
 )
 def test_pure_layers_import_neither_textual_nor_torch(module):

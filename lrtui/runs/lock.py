@@ -14,6 +14,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from lrtui.runs.files import open_regular
@@ -34,11 +35,12 @@ class RunLocked(RuntimeError):
         super().__init__(f"{text}; {advice}" if advice else text)
 
 
-def acquire(run_dir: str | Path) -> int:
+def acquire(run_dir: str | Path, *, record_pid: bool = True) -> int:
     """Take the run's lock without waiting; return the descriptor holding it (close it to release).
 
-    RunLocked if another process holds it; OSError if the lock file cannot be made (read-only dir, a
-    symlink or special file planted as `lock`).
+    The lock file then holds our pid, or nothing with record_pid=False (a launcher, which writes the
+    trainer's pid once it has one: a loser meanwhile waits for it). RunLocked if another process holds
+    it; OSError if the lock file cannot be made (read-only dir, a symlink or special file planted).
     """
     path = Path(run_dir) / LOCK
     flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
@@ -55,8 +57,11 @@ def acquire(run_dir: str | Path) -> int:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RunLocked(Path(run_dir), holder_pid(run_dir)) from None
-        write_pid(fd, os.getpid())
+            raise RunLocked(Path(run_dir), _wait_for_holder_pid(run_dir)) from None
+        if record_pid:
+            write_pid(fd, os.getpid())
+        else:
+            os.ftruncate(fd, 0)
     except BaseException:
         os.close(fd)
         raise
@@ -95,6 +100,16 @@ def holder_pid(run_dir: str | Path) -> int | None:
     except ValueError:
         return None
     return pid if valid_pid(pid) else None
+
+
+def _wait_for_holder_pid(run_dir: str | Path, timeout: float = 2.0) -> int | None:
+    """The holder's pid; a launcher writes its trainer's pid a moment after it took the lock."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid = holder_pid(run_dir)
+        if pid is not None or time.monotonic() >= deadline or not holder(run_dir)[0]:
+            return pid
+        time.sleep(0.01)
 
 
 def holder(run_dir: str | Path) -> tuple[bool, int | None]:

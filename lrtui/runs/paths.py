@@ -63,6 +63,7 @@ def make_private_dir(path: Path, *, parents: bool = False, exist_ok: bool = True
     An existing directory keeps its mode: it is the user's.
     """
     path = Path(path)
+    mode = dir_mode()  # a bad $LRTUI_FILE_MODE is refused before anything is made
     if parents and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -71,7 +72,7 @@ def make_private_dir(path: Path, *, parents: bool = False, exist_ok: bool = True
         if not exist_ok or not path.is_dir():
             raise
         return False
-    os.chmod(path, dir_mode())
+    os.chmod(path, mode)
     return True
 
 

@@ -52,7 +52,7 @@ def launch(
     run_dir = Path(run_dir).resolve()
     if not (run_dir / CONFIG).is_file():
         raise FileNotFoundError(f"run {clean_name(run_dir.name)} has no {CONFIG}: not a run directory")
-    lock_fd = lock.acquire(run_dir)
+    lock_fd = lock.acquire(run_dir, record_pid=False)  # the trainer's pid goes in once it has one
     try:
         status = read_status(run_dir)
         if has_live_process(status):

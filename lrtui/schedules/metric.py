@@ -15,6 +15,7 @@ from pathlib import Path
 from lrtui.schedules.errors import SpecError
 
 MAX_VALUES = 10_000_000
+MAX_FILE_BYTES = 256 << 20
 FIELD = "metric"
 
 
@@ -24,11 +25,19 @@ def load_metric_series(source: str) -> tuple[float, ...]:
     path = Path(path_text).expanduser()
     if path.is_dir():
         return _from_run(path, key or "test_loss", source)
+    from lrtui.runs.files import describe_error, read_capped  # FIFOs and devices refused, size capped
+
     try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = read_capped(path, MAX_FILE_BYTES, follow=True).decode("utf-8")
+    except FileNotFoundError:
+        raise SpecError.bad_value(FIELD, source, "a file or run directory (no such file)") from None
+    except OSError as exc:
         raise SpecError.bad_value(
-            FIELD, source, f"a readable file or run directory ({exc.__class__.__name__})"
+            FIELD, source, f"a readable file or run directory ({describe_error(path, exc)})"
+        ) from None
+    except UnicodeDecodeError:
+        raise SpecError.bad_value(
+            FIELD, source, "a text file of numbers (this one is not UTF-8 text)"
         ) from None
     values = _from_json(raw, source) if path.suffix.lower() == ".json" else _from_text(raw, source)
     return _checked(values, source)
@@ -54,7 +63,7 @@ def _from_run(run_dir: Path, key: str, source: str) -> tuple[float, ...]:
 def _from_json(raw: str, source: str) -> list[float]:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise SpecError.bad_value(
             FIELD, source, "a JSON list of numbers (the file is not valid JSON)"
         ) from None
@@ -75,8 +84,9 @@ def _from_text(raw: str, source: str) -> list[float]:
             values.append(float(cell))
         except ValueError:
             if values or number > 1:  # only the first line may be a header
+                # The line is not shown: the file may be anything (a key, a password file).
                 raise SpecError.bad_value(
-                    FIELD, source, f"numbers, one per line (line {number}: {cell!r})"
+                    FIELD, source, f"numbers, one per line (line {number} is not a number)"
                 ) from None
     return values
 

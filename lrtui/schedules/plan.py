@@ -93,6 +93,52 @@ class Plan:
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
 
+# Lints that mean the real scheduler raises during the run (not merely a questionable schedule).
+RAISES_IN_TORCH = frozenset({"onecycle_past_total"})
+CHECK_STEPS = (
+    2_000_000  # a check evaluates at most this many steps (~40 ms); longer runs are checked that far
+)
+
+
+def spec_problem(
+    spec: str,
+    base_lr: float,
+    *,
+    total_steps: int,
+    steps_per_epoch: int,
+    stepping: str,
+    optimizer: str = "sgd",
+    momentum: float | None = 0.9,
+) -> str | None:
+    """The engine's complaint about a spec for a training run's horizon, or None when it evaluates.
+
+    Parsing is not enough (`StepLR(step_size=0)` parses): the spec is resolved and evaluated over the
+    run (as the trainer will build it), and a schedule torch would raise on mid-run (OneCycleLR stepped
+    past total_steps) is refused. Used by `lrtui train`, the trainer's config check and the launch form.
+    """
+    from lrtui.schedules.evaluate import evaluate
+    from lrtui.schedules.lint import lint
+
+    try:
+        plan = Plan(
+            parse(spec),
+            base_lrs=(base_lr,),
+            total_steps=max(1, min(total_steps, CHECK_STEPS)),
+            steps_per_epoch=steps_per_epoch,
+            stepping=stepping,
+            optimizer=optimizer,
+            momentum=momentum,
+        )
+        fatal = [x for x in lint(plan, evaluate(plan)) if x.code in RAISES_IN_TORCH]
+    except SpecError as err:
+        return f"a schedule the engine accepts ({err})"
+    except (ValueError, TypeError, ArithmeticError, RecursionError, MemoryError) as err:
+        return f"a schedule the engine can evaluate ({type(err).__name__}: {str(err)[:100]})"
+    if fatal:
+        return f"a schedule torch can step through the whole run ({fatal[0].message}; {fatal[0].fix})"
+    return None
+
+
 def validate_plan(plan: Plan) -> None:
     if not plan.base_lrs:
         raise SpecError.bad_value("lr", [], "at least one learning rate")
@@ -212,28 +258,21 @@ def _table_value(v: object) -> str:
 
 
 def load_plan_file(path: str | Path) -> Plan:
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise SpecError(
-            f"cannot read {p}: {exc.strerror}", field="file", value=str(p), allowed="a readable file"
-        ) from None
-    try:
-        if p.suffix.lower() == ".json":
-            data = json.loads(raw)
-        else:
-            try:
-                import tomllib
-            except ModuleNotFoundError:  # Python 3.10
-                import tomli as tomllib
+    from lrtui.runs.jsonio import load_config_file  # hostile-file-safe reading lives in the run layer
 
-            data = tomllib.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    p = Path(path)
+    data, problem = load_config_file(p)
+    if problem is not None:
+        kind = "TOML" if p.suffix.lower() == ".toml" else "JSON"
         raise SpecError(
-            f"{p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'TOML'}: {exc}",
+            f"cannot read plan file {_short_path(p)}: {problem}",
             field="file",
-            value=str(p),
-            allowed="a TOML or JSON plan file",
-        ) from None
-    return plan_from_dict(data, where=str(p))
+            value=_short_path(p),
+            allowed=f"a readable {kind} plan file",
+        )
+    return plan_from_dict(data, where=_short_path(p))
+
+
+def _short_path(p: Path) -> str:
+    text = str(p)
+    return text if len(text) <= 100 else "…" + text[-99:]

@@ -243,24 +243,18 @@ def validate_form(values: dict[str, str]) -> tuple[dict | None, dict[str, str], 
 def _spec_problem(
     spec: str, lr: float, total: int, spe: int, stepping: str, optimizer: str, momentum: float
 ) -> str | None:
-    """The engine's complaint about the spec for this run's horizon, or None when it evaluates."""
-    from lrtui.schedules import SpecError, planned_lrs
+    """The engine's complaint about the spec for this run's horizon (the same check `lrtui train` does)."""
+    from lrtui.schedules.plan import spec_problem
 
-    try:
-        planned_lrs(
-            spec,
-            [lr],
-            total_steps=min(total, 200_000),  # validation only: the horizon need not be complete
-            steps_per_epoch=spe,
-            stepping=stepping,
-            optimizer=optimizer,
-            momentum=momentum,
-        )
-    except SpecError as err:
-        return f"a schedule the engine accepts ({err})"
-    except Exception as err:  # the engine must not take the form down
-        return f"a schedule the engine can evaluate ({type(err).__name__}: {err})"
-    return None
+    return spec_problem(
+        spec,
+        lr,
+        total_steps=total,
+        steps_per_epoch=spe,
+        stepping=stepping,
+        optimizer=optimizer,
+        momentum=momentum,
+    )
 
 
 # Trainer keys the form does not show that a launch prepared by another run (an LR range test handing its

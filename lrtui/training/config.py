@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -249,6 +251,42 @@ class TrainConfig:
             raise ConfigError(errors)
         return replace(self, schedule=replace(self.schedule, steps_per_epoch=spe, total_steps=total))
 
+    # ------------------------------------------------------------------------------------ preflight
+    def memory_estimate(self) -> int:
+        """Bytes of host memory the trainer needs: the dataset as uint8 arrays (it is loaded whole, then
+        moved to the device) plus labels, generation chunks and the process itself (torch, model)."""
+        info = self.dataset_info
+        images = self.train_size() + self.test_size()
+        return images * (info.channels * info.size * info.size + 8) + PROCESS_OVERHEAD
+
+    def preflight(self, *, check_download: bool = True) -> list[tuple[str, Any, str]]:
+        """What would make the trainer fail on this machine, found before it is started: not enough
+        memory for the dataset, a dataset neither on disk nor downloadable. (field, value, allowed)."""
+        problems: list[tuple[str, Any, str]] = []
+        need, limit, source = self.memory_estimate(), *memory_limit()
+        if limit is not None and need > limit:
+            info = self.dataset_info
+            per_image = info.channels * info.size * info.size + 8
+            fits = max(0, (limit - PROCESS_OVERHEAD) // per_image - self.test_size())
+            field = "synthetic_train_size" if self.dataset == "synthetic" else "dataset"
+            value = self.synthetic_train_size if self.dataset == "synthetic" else self.dataset
+            problems.append(
+                (
+                    field,
+                    value,
+                    f"a dataset that fits in memory: this one needs about {_gib(need)} and {source} is "
+                    f"{_gib(limit)}"
+                    + (f" (at most ~{fits:,} training images fit)" if self.dataset == "synthetic" else ""),
+                )
+            )
+        if check_download or not self.download:
+            from lrtui.training.dataset_files import availability_problem
+
+            why = availability_problem(self.dataset, self.data_dir, self.download, self.verify_checksums)
+            if why:
+                problems.append(("dataset", self.dataset, why))
+        return problems
+
     # --------------------------------------------------------------------------------------- queries
     @property
     def dataset_info(self) -> DatasetInfo:
@@ -321,8 +359,31 @@ class TrainConfig:
         self._validate_schedule(e)
         if not e:
             self._validate_fit(e)
+        if not e:
+            self._validate_spec_over_the_run(e)
         if e:
             raise ConfigError(e)
+
+    def _validate_spec_over_the_run(self, e: list) -> None:
+        """The spec resolved and evaluated for this run's horizon, as the trainer will build it."""
+        s, o = self.schedule, self.optimizer
+        if not s.spec.strip():
+            return
+        try:
+            from lrtui.schedules.plan import spec_problem
+        except ImportError:  # pragma: no cover - the engine validates again when the trainer builds it
+            return
+        problem = spec_problem(
+            s.spec,
+            o.lr,
+            total_steps=self.total_steps(),
+            steps_per_epoch=self.steps_per_epoch(),
+            stepping=s.stepping,
+            optimizer=o.name,
+            momentum=o.momentum if o.name == "sgd" else o.betas[0],
+        )
+        if problem:
+            e.append(("schedule.spec", s.spec, problem))
 
     def _validate_optimizer(self, e: list) -> None:
         o = self.optimizer
@@ -423,7 +484,12 @@ def _schedule(value: Any, errors: list) -> ScheduleConfig:
 
 
 def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _is_int(v: Any) -> bool:
@@ -462,6 +528,61 @@ def _device_ok(device: str) -> bool:
     if device in ("auto", "cpu", "cuda"):
         return True
     return device.startswith("cuda:") and device[5:].isdigit()
+
+
+PROCESS_OVERHEAD = 1 << 30  # torch, the model, batches: what a training process needs besides the data
+MEMORY_LIMIT_ENV = "LRTUI_MEMORY_LIMIT"  # e.g. "8GiB": what `lrtui train` may plan for (default: available)
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def memory_limit() -> tuple[int | None, str]:
+    """(bytes a new trainer may use, how that was found): $LRTUI_MEMORY_LIMIT, else the smaller of
+    /proc/meminfo's MemAvailable and the cgroup's remaining limit; (None, ...) where neither is known."""
+    raw = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if raw:
+        parsed = _parse_size(raw)
+        if parsed is not None:
+            return parsed, f"the limit ${MEMORY_LIMIT_ENV}"
+    candidates = []
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    candidates.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
+        try:
+            with open(limit_file) as f:
+                limit_text = f.read().strip()
+            with open(usage_file) as f:
+                usage = int(f.read().strip())
+            if limit_text.isdigit() and int(limit_text) < 1 << 60:
+                candidates.append(max(0, int(limit_text) - usage))
+                break
+        except (OSError, ValueError):
+            continue
+    return (min(candidates), "the memory available") if candidates else (None, "unknown")
+
+
+def _parse_size(text: str) -> int | None:
+    """ "8GiB", "512M", "1e9" -> bytes (binary units; a trailing "B"/"iB" is optional); None if unreadable."""
+    match = re.fullmatch(r"\s*([0-9.eE+]+)\s*([kKmMgGtT]?)(?:i?[bB])?\s*", text)
+    if not match:
+        return None
+    try:
+        value = float(match.group(1))
+    except ValueError:
+        return None
+    scale = 1024 ** " KMGT".index(match.group(2).upper() or " ")
+    return int(value * scale) if math.isfinite(value) and value >= 0 else None
 
 
 def _spec_problem(spec: str) -> str | None:

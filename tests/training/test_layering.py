@@ -20,3 +20,14 @@ def test_training_never_imports_textual():
 def test_config_validation_needs_no_torch():
     mods = _modules_after("from lrtui.training import TrainConfig; TrainConfig.from_dict({}).resolve()")
     assert "torch" not in mods and "textual" not in mods
+
+
+def test_lrtui_train_checks_before_detaching_without_torch():
+    # `lrtui train` validates the spec over the run, estimates memory and looks for the dataset: all torch-free.
+    mods = _modules_after(
+        "from lrtui.training import TrainConfig\n"
+        "c = TrainConfig.from_dict({'dataset': 'mnist', 'model': 'lenet', 'download': False, 'data_dir': '/nonexistent',\n"
+        "    'schedule': {'spec': 'StepLR(step_size=3)', 'stepping': 'step'}}).resolve()\n"
+        "assert c.preflight()"
+    )
+    assert "torch" not in mods and "textual" not in mods
