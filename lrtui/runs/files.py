@@ -40,6 +40,11 @@ def open_regular(path: str | Path, *, follow: bool = False) -> int:
         if exc.errno in (errno.ENXIO, errno.EISDIR):
             raise UnsafeFile(exc.errno, f"{name} is not a regular file") from None
         raise
+    return _regular_or_close(fd, name)
+
+
+def _regular_or_close(fd: int, name: str) -> int:
+    """`fd` switched to blocking if it is a regular file; else closed and UnsafeFile raised."""
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
@@ -109,17 +114,8 @@ def open_append(path: str | Path) -> int:
         return open_new(path, os.O_WRONLY | os.O_APPEND)
     except FileExistsError:
         pass
-    fd = os.open(
-        path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-    )
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UnsafeFile(errno.EINVAL, f"{Path(path).name} is not a regular file")
-        os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    return _regular_or_close(os.open(path, flags), Path(path).name)
 
 
 def describe_error(path: str | Path, exc: OSError) -> str:

@@ -39,6 +39,17 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def finite_number(value: Any) -> float | None:
+    """A number read from a file as a finite float, or None (bool, nan, inf, an int too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def finite_or_none(value: Any) -> Any:
     """Deep copy of `value` with nan/inf floats replaced by None (and odd types made plain)."""
     if isinstance(value, float):

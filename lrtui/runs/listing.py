@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from lrtui.runs.files import open_regular
+from lrtui.runs.jsonio import finite_number
 from lrtui.runs.paths import CONFIG, METRICS, STATUS, default_runs_dir
 from lrtui.runs.reader import read_config
-from lrtui.runs.status import effective_state, finite_time, read_status
+from lrtui.runs.status import effective_state, read_status
 from lrtui.runs.text import clean_json, clean_name, clean_text, shorten
 
 TAIL_BYTES = 64 * 1024
@@ -32,19 +33,19 @@ class RunSummary:
     # read (special file, symlink, too large, corrupt, not an object: `problem` says which); "unknown" when
     # status.json is missing or names no state
     state: str
-    name: str | None
-    model: str | None
-    dataset: str | None
-    schedule: str | None  # the schedule spec string
-    epochs_done: int | None
-    epochs_total: int | None
-    last_test_acc: float | None
-    best_test_acc: float | None
-    created: float | None  # unix time
-    updated: float | None  # unix time of the last status update
-    age: float | None  # seconds since `updated`
-    error: str | None  # status error text (failed runs)
-    problem: str | None  # why config/status could not be read, if so
+    name: str | None = None
+    model: str | None = None
+    dataset: str | None = None
+    schedule: str | None = None  # the schedule spec string
+    epochs_done: int | None = None
+    epochs_total: int | None = None
+    last_test_acc: float | None = None
+    best_test_acc: float | None = None
+    created: float | None = None  # unix time
+    updated: float | None = None  # unix time of the last status update
+    age: float | None = None  # seconds since `updated`
+    error: str | None = None  # status error text (failed runs)
+    problem: str | None = None  # why config/status could not be read, if so
     kind: str = "train"  # config "kind": "train", or "lr_find" (an LR range test)
     lr_suggestion: float | None = None  # lr_find runs: the suggested LR kept in status.json
 
@@ -70,7 +71,7 @@ def _parse_iso(text: Any) -> float | None:
 
 
 def _num(value: Any) -> float | None:
-    return finite_time(value)  # a finite float, or None (bool, nan, an int too large for a float)
+    return finite_number(value)  # a finite float, or None (bool, nan, an int too large for a float)
 
 
 def _int(value: Any) -> int | None:
@@ -213,24 +214,7 @@ def list_runs(runs_dir: str | Path | None = None, now: float | None = None) -> l
 
 def unreadable(run_dir: Path, why: str) -> RunSummary:
     """The summary of a run that cannot be read at all: state "unreadable", the reason in `problem`."""
-    return RunSummary(
-        id=clean_name(run_dir.name),
-        dir=run_dir,
-        state="unreadable",
-        name=None,
-        model=None,
-        dataset=None,
-        schedule=None,
-        epochs_done=None,
-        epochs_total=None,
-        last_test_acc=None,
-        best_test_acc=None,
-        created=None,
-        updated=None,
-        age=None,
-        error=None,
-        problem=why,
-    )
+    return RunSummary(id=clean_name(run_dir.name), dir=run_dir, state="unreadable", problem=why)
 
 
 RUN_FORMS = "a run id, a unique prefix of one, a run directory path, or 'last'"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lrtui.runs.files import describe_error, open_regular
-from lrtui.runs.jsonio import read_json_file, unpack
+from lrtui.runs.jsonio import finite_number, read_json_file, unpack
 from lrtui.runs.paths import CONFIG, METRICS
 from lrtui.runs.status import effective_state, read_status
 from lrtui.runs.text import clean_json, clean_name, clean_text
@@ -237,16 +237,6 @@ EPOCH_NUMBERS = (
 )
 
 
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        value = float(value)
-    except OverflowError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _check_numbers(rec: dict, keys: tuple[str, ...]) -> None:
     """Each of `keys` in rec is a number or null (ValueError otherwise); nan/inf become null."""
     for key in keys:
@@ -255,7 +245,7 @@ def _check_numbers(rec: dict, keys: tuple[str, ...]) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{key} must be a number")
-        if _finite(value) is None:
+        if finite_number(value) is None:
             rec[key] = None
 
 
@@ -373,7 +363,7 @@ class RunData:
                 self._guard(self._ingest_epoch, rec)
             elif kind == "event":
                 self._guard(self._ingest_event, rec)
-            t = _finite(rec.get("t"))
+            t = finite_number(rec.get("t"))
             if t is not None:
                 self.last_t = t
             i += 1
@@ -484,7 +474,7 @@ class RunData:
                 col = self.extra[key] = array.array("d", [NAN]) * old
             col.extend(extra[key] if key in extra else array.array("d", [NAN]) * n)
         self.version += 1
-        t = _finite(rec.get("t", t))
+        t = finite_number(rec.get("t", t))
         if t is not None:
             self.last_t = t
 

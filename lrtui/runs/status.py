@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import socket
 import time
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lrtui.runs import identity
-from lrtui.runs.jsonio import read_json_file
+from lrtui.runs.jsonio import finite_number, read_json_file
 from lrtui.runs.paths import STATUS
 
 STATES = ("starting", "running", "finished", "stopped", "failed", "diverged", "lost", "unreadable")
@@ -110,20 +109,11 @@ def effective_state(status: dict[str, Any], now: float | None = None) -> str:
     if state not in LIVE_STATES:
         return state
     now = time.time() if now is None else now
-    updated = finite_time(status.get("updated"))
+    updated = finite_number(status.get("updated"))
     stale = updated is not None and now - updated > LOST_AFTER_S
     pid = status.get("pid")
     if status.get("host") == _HOST and isinstance(pid, int):
-        return state if pid_alive(pid, finite_time(status.get("started")), status.get("process")) else "lost"
+        return (
+            state if pid_alive(pid, finite_number(status.get("started")), status.get("process")) else "lost"
+        )
     return "lost" if stale else state
-
-
-def finite_time(value: Any) -> float | None:
-    """A unix time from a file as a float, or None when it is not a finite number (bool, huge int, nan)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        value = float(value)
-    except OverflowError:
-        return None
-    return value if math.isfinite(value) else None

@@ -130,19 +130,9 @@ def _queued_member_summary(group, state) -> RunSummary:
         id=state.member.run,
         dir=g.run_dir(state.member),
         state="queued",
-        name=None,
         model=group.recipe("model"),
         dataset=group.recipe("dataset"),
         schedule=spec if isinstance(spec, str) else None,
-        epochs_done=None,
-        epochs_total=None,
-        last_test_acc=None,
-        best_test_acc=None,
-        created=None,
-        updated=None,
-        age=None,
-        error=None,
-        problem=None,
     )
 
 

@@ -235,6 +235,15 @@ def resume_group(group_dir: Path, *, retry_failed: bool = False) -> int:
     return spawn_queue(group.dir, retry_failed=retry_failed)
 
 
+def _stop_verified(run_dir: Path) -> bool:
+    """process.stop, but a member whose pid cannot be verified as its trainer is left alone (and logged)."""
+    try:
+        return process.stop(run_dir)
+    except process.StopRefused as err:
+        _log(str(err))
+        return False
+
+
 def stop_group(group_dir: Path, wait: float = 0.0) -> str:
     """Stop the group: its queue (which stops its runs), else its live runs directly. Returns what was done.
 
@@ -253,7 +262,7 @@ def stop_group(group_dir: Path, wait: float = 0.0) -> str:
     stopped = [
         ms.member.run
         for ms in member_states(group)
-        if ms.state in LIVE and process.stop(group.run_dir(ms.member))
+        if ms.state in LIVE and _stop_verified(group.run_dir(ms.member))
     ]
     if group.launcher == "queue":
         state = read_queue_state(group.dir)
@@ -391,7 +400,7 @@ class Queue:
         self.write()
         signalled = []
         for s in member_states(self.group):
-            if s.state in LIVE and process.stop(self.group.run_dir(s.member)):
+            if s.state in LIVE and _stop_verified(self.group.run_dir(s.member)):
                 signalled.append(s.member.run)
         _log(f"stopping: SIGTERM to {len(signalled)} run(s) {', '.join(signalled)}")
         deadline = time.monotonic() + STOP_WAIT_S

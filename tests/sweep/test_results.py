@@ -126,8 +126,9 @@ def test_cli_results_runs_and_status(fixture_runs, capsys):
         (["train", "--group", "demo", "--member", "6"], "--member 6 is not allowed: group"),
         (["train", "--group", "demo", "--member", "0", "--lr", "0.1"], "--lr not allowed with --group"),
         (["train", "--group", "demo"], "--group and --member go together"),
-        (["stop", "demo"], "nothing to stop"),
-        (["delete", "demo"], "refusing to delete without --yes"),
+        (["stop", "20251121-090000"], "nothing to stop"),  # stop/delete take an id or a unique prefix
+        (["delete", "20251121-090000"], "refusing to delete sweep group"),
+        (["delete", "demo"], "RUN='demo' is not a run"),  # never a substring
     ],
 )
 def test_bad_group_commands_fail_in_one_line(fixture_runs, argv, message, capsys):
@@ -139,5 +140,5 @@ def test_bad_group_commands_fail_in_one_line(fixture_runs, argv, message, capsys
 def test_finished_member_is_not_retrained_and_groups_delete(fixture_runs, capsys):
     assert main(["train", "--group", "demo", "--member", "0", "--runs-dir", str(fixture_runs)]) == 0
     assert "already finished" in capsys.readouterr().out
-    assert main(["delete", "demo", "--yes", "--runs-dir", str(fixture_runs)]) == 0
+    assert main(["delete", DEMO, "--yes", "--runs-dir", str(fixture_runs)]) == 0
     assert not (fixture_runs / DEMO).exists() and (fixture_runs / SEED001).is_dir()

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from lrtui.runs.jsonio import unpack
+from lrtui.runs.jsonio import finite_number, unpack
 from lrtui.runs.lr_sweep import is_lr_find, sweep_of
 from lrtui.runs.paths import METRICS
 from lrtui.runs.reader import MetricsTail, RunData, read_config
-from lrtui.runs.status import LIVE_STATES, effective_state, finite_time, read_status
+from lrtui.runs.status import LIVE_STATES, effective_state, read_status
 from lrtui.runs.text import clean_name
 from lrtui.schedules.lr_suggest import analyze
 from lrtui.widgets.runs.device import DeviceProbe, DeviceSample
@@ -313,7 +313,7 @@ class RunFollower:
     def _note_times(self, records: list[dict], initial: bool) -> None:
         """(last step, t) of step batches, for the step rate; the initial read walks back ~30 s only."""
         batch = [  # a "t" that is not a finite number (a hostile or broken writer) is no time at all
-            r for r in records if r.get("kind") in ("step", "steps") and finite_time(r.get("t")) is not None
+            r for r in records if r.get("kind") in ("step", "steps") and finite_number(r.get("t")) is not None
         ]
         if initial:
             picked = []
