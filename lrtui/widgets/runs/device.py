@@ -1,5 +1,5 @@
 """What the machine is doing: GPU utilisation and memory through NVML when it is importable
-(nvidia-ml-py, the `lrtui[gpu]` extra), else CPU load and memory from os.getloadavg and /proc.
+(nvidia-ml-py, a dependency of lrtui), else CPU load and memory from os.getloadavg and /proc.
 
 Sampled in the monitor's thread worker (NVML calls and /proc reads are I/O), never on the UI thread.
 """
@@ -106,7 +106,7 @@ class DeviceProbe:
             pynvml.nvmlInit()
             self._nvml = pynvml
         except ModuleNotFoundError:  # fall back to the CPU view, saying how to get the GPU one
-            self._nvml_failed = "nvidia-ml-py is not installed: pip install 'lrtui[gpu]'"
+            self._nvml_failed = "nvidia-ml-py is not installed: pip install nvidia-ml-py"
         except Exception as exc:  # no driver, no GPU
             self._nvml_failed = f"NVML unavailable: {type(exc).__name__}"
 
