@@ -47,7 +47,9 @@ def add_subcommands(sub) -> None:
     plot.add_argument("--height", type=int, default=None, help="plot height in rows (default: 25)")
     out = plot.add_mutually_exclusive_group()
     out.add_argument(
-        "--csv", action="store_true", help="print step,lr[,lr_g1...][,momentum] rows and nothing else"
+        "--csv",
+        action="store_true",
+        help="print step,lr[,lr_g1...][,momentum] rows (and a SPEC:lr column per --compare) and nothing else",
     )
     out.add_argument("--json", action="store_true", help="print the curve, markers and plan as JSON")
     plot.add_argument("--list", action="store_true", help="list every schedule, grouped by library")
@@ -205,10 +207,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
     except SpecError as exc:
         return _fail(exc)
     if args.csv:
-        _out(curve_csv(curve))
+        _out(curve_csv(curve, others))
         return 0
     if args.json:
-        _out(curve_json(curve))
+        _out(curve_json(curve, others))
         return 0
     width = args.width or max(40, min(shutil.get_terminal_size((100, 30)).columns, 200))
     height = args.height or 25

@@ -143,8 +143,11 @@ def test_export_command(capsys):
     out = capsys.readouterr().out
     assert "from transformers import get_cosine_schedule_with_warmup" in out
     assert "num_warmup_steps=100, num_training_steps=1000" in out
-    assert main(["export", "CosineLRScheduler(t_initial=10)", "--to", "torch"]) == 2
-    assert "cannot be exported to torch" in capsys.readouterr().err
+    assert main(["export", "CosineLRScheduler(t_initial=10)", "--to", "torch"]) == 0
+    assert "scheduler = TimmCosineLR(optimizer, t_initial=10)" in capsys.readouterr().out
+    assert main(["export", "CyclicLR(base_lr=0.01, max_lr=0.1)", "--to", "timm"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be exported to timm: timm has no equivalent" in err and "--to torch" in err
     assert main(["export", "StepLR(step_size=30)", "--stepping", "epoch", "--steps-per-epoch", "391"]) == 0
     assert "scheduler.step()  # once per epoch" in capsys.readouterr().out
 
@@ -163,3 +166,19 @@ def test_bad_input_exits_2(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err and "\n" not in err
+
+
+def test_plot_compare_csv_and_json_carry_every_curve(capsys):
+    import csv
+    import io
+    import json
+
+    argv = ["plot", "CosineAnnealingLR(T_max=100)", "--compare", "StepLR(step_size=30, gamma=0.5)"]
+    assert main([*argv, "--compare", "ExponentialLR(gamma=0.97)", "--steps", "40", "--csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["step", "lr", "StepLR(step_size=30, gamma=0.5):lr", "ExponentialLR(gamma=0.97):lr"]
+    assert len(rows) == 41 and rows[31][2] == "0.05" and float(rows[3][3]) == 0.1 * 0.97 * 0.97
+    assert main([*argv, "--steps", "40", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["compare"][0]["label"] == "StepLR(step_size=30, gamma=0.5)"
+    assert data["compare"][0]["columns"]["lr"][31] == 0.05

@@ -47,6 +47,8 @@ def _heavy_after_import(*modules: str) -> list[str]:
         "lrtui.runs.files",
         "lrtui.runs.text",
         "lrtui.training.dataset_files",
+        "lrtui.schedules.export",
+        "lrtui.schedules.export_equivalents",
     ],
 )
 def test_pure_layers_import_neither_textual_nor_torch(module):
@@ -56,6 +58,17 @@ def test_pure_layers_import_neither_textual_nor_torch(module):
 def test_whole_schedule_catalogue_stays_pure():
     # Loading every kind (and lints/export, when present) must not pull torch or textual either.
     assert _heavy_after_import("lrtui.schedules.kinds", "lrtui.schedules.evaluate") == []
+
+
+def test_exporting_any_kind_to_torch_stays_pure():
+    # export_ports.py (which imports torch) is read as text, never imported
+    probe = (
+        "import sys; from lrtui.schedules import kinds, parse, Plan; from lrtui.schedules.export import export; "
+        "[export(Plan(parse(k.example)), 'torch') for k in kinds() if k.example]; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'torch')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_cli_help_does_not_import_the_app_or_torch():

@@ -124,6 +124,10 @@ def lint(plan: Plan, curve: Curve | None = None) -> list[Lint]:
 
 
 def _g(x: float) -> str:
+    """A number for a message or a fix: whole numbers in full (a fix such as total_steps=10000 must be a valid
+    spec, not 1e+04), others to 4 significant digits."""
+    if isinstance(x, int | float) and math.isfinite(x) and float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
     return f"{x:.4g}"
 
 

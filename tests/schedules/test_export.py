@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -112,11 +113,26 @@ def test_export_text_for_each_library():
     assert "lambda k: math.cos(math.pi * k / 10)" in t and "import math" in t
 
 
-def test_export_refuses_other_libraries_naming_the_target():
-    with pytest.raises(SpecError, match=r"cannot be exported to torch.*--to timm"):
-        export(Plan(parse("CosineLRScheduler(t_initial=10)")), "torch")
-    with pytest.raises(SpecError, match="cannot be exported to timm"):
-        export(Plan(parse("StepLR(step_size=3)")), "timm")
+def test_export_refuses_what_the_library_cannot_express_naming_the_nearest():
+    # CyclicLR has no timm counterpart at all
+    with pytest.raises(SpecError, match=r"cannot be exported to timm: timm has no equivalent.*--to torch"):
+        export(Plan(parse("CyclicLR(base_lr=0.01, max_lr=0.1, step_size_up=10)")), "timm")
+    # timm's cosine holds lr_min past t_initial, torch's rises again: equal only up to T_max
+    plan = Plan(parse("CosineAnnealingLR(T_max=100)"), total_steps=200)
+    with pytest.raises(
+        SpecError, match=r"nearest timm schedule is CosineLRScheduler\(t_initial=100.*at step 1\d\d"
+    ):
+        export(plan, "timm")
+    text = export(replace(plan, total_steps=100), "timm")
+    assert (
+        "from timm.scheduler import CosineLRScheduler" in text
+        and "the same curve over these 100 steps" in text
+    )
+    with pytest.raises(SpecError, match="nearest transformers schedule is get_cosine_schedule_with_warmup"):
+        export(
+            Plan(parse("LinearWarmup(warmup_period=10, schedule=CosineAnnealingLR(T_max=100))")),
+            "transformers",
+        )
     with pytest.raises(SpecError, match="to="):
         export(Plan(parse("StepLR(step_size=3)")), "keras")
 
@@ -174,3 +190,136 @@ def test_export_skips_preview_only_params_and_default_last_epoch():
     code = export(plan, "torch")
     assert "last_epoch" not in code
     np.testing.assert_allclose(_run_exported(code, plan), evaluate(plan).lr, rtol=1e-9, atol=1e-15)
+
+
+# -- every catalogue kind, exported and run --------------------------------------------------------------
+
+METRIC_KINDS = ("ReduceLROnPlateau", "PlateauLRScheduler")
+# (total steps, plan settings): per step; per epoch with two param groups; per step with epochs of 4 steps
+PLANS = [
+    (150, {}),
+    (120, {"stepping": "epoch", "steps_per_epoch": 3, "base_lrs": (0.1, 0.02)}),
+    (120, {"steps_per_epoch": 4}),
+]
+
+
+def _lrs_of_the_scripts_own_loop(code: str) -> np.ndarray:
+    """Run the exported script as a program (its own loop) and record the lr of every optimizer step."""
+    import torch
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+    seen: list[list[float]] = []
+    hook = register_optimizer_step_pre_hook(
+        lambda opt, a, k: seen.append([g["lr"] for g in opt.param_groups])
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(compile(code, "<export>", "exec"), {"__name__": "__main__"})  # our own generated code
+    finally:
+        hook.remove()
+    assert torch is not None
+    return np.array(seen).T
+
+
+def _catalogue_plans():
+    from lrtui.schedules import kinds
+
+    for kind in kinds():
+        if kind.name in METRIC_KINDS:
+            continue
+        for i, (steps, kw) in enumerate(PLANS):
+            yield pytest.param(kind.name, steps, kw, id=f"{kind.name}-{i}")
+
+
+@pytest.mark.parametrize("name,steps,kw", list(_catalogue_plans()))
+def test_every_catalogue_kind_exports_to_torch_code_that_reproduces_the_curve(name, steps, kw):
+    """The exported script, run as is (no lrtui, no transformers/timm), steps the optimizer through exactly
+    the engine's lrs — the loop included (where scheduler.step() goes)."""
+    plan = Plan(parse(get_kind(name).example), total_steps=steps, **kw)
+    try:
+        want = evaluate(plan).lr
+    except SpecError:
+        assert kw, f"{name}'s example must evaluate on the plain plan"
+        pytest.skip(f"{name} does not accept this plan (e.g. fractional or per-epoch stepping)")
+    code = export(plan, "torch")
+    imports = [line for line in code.splitlines() if line.startswith(("import ", "from "))]
+    assert all(
+        line.split()[1].split(".")[0] in ("torch", "math", "functools", "bisect", "numpy") for line in imports
+    )
+    np.testing.assert_allclose(_lrs_of_the_scripts_own_loop(code), want, rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", METRIC_KINDS)
+def test_metric_driven_kinds_export_to_torch_and_follow_the_metric(name):
+    """ReduceLROnPlateau and timm's plateau, fed the same metric the preview uses (the k-th step() call gets
+    metric[k − 1]), hold the engine's lrs."""
+    rng = np.random.default_rng(3)
+    metric = tuple(float(v) for v in 1.0 + np.exp(-np.arange(60) / 8) + 0.05 * rng.standard_normal(60))
+    for steps, kw in PLANS[:2]:
+        plan = Plan(parse(get_kind(name).example), total_steps=steps, metric=metric, **kw)
+        code = export(plan, "torch")
+        ns: dict = {"__name__": "lrtui_exported"}
+        exec(compile(code, "<export>", "exec"), ns)  # our own generated code
+        opt, sched = ns["optimizer"], ns["scheduler"]
+        spe = plan.steps_per_epoch if plan.stepping == "epoch" else 1
+        real, calls = [], 0
+        for i in range(plan.total_steps):
+            real.append([g["lr"] for g in opt.param_groups])
+            if (i + 1) % spe == 0:
+                calls += 1
+                sched.step(metric[min(calls, len(metric)) - 1])
+        np.testing.assert_allclose(np.array(real).T, evaluate(plan).lr, rtol=1e-9, atol=1e-15)
+
+
+def test_the_ports_defaults_are_the_libraries_defaults():
+    """A port is called with the arguments the spec gives: its defaults must be the kind's (= timm's)."""
+    import inspect
+
+    import lrtui.schedules.export_ports as ports
+    from lrtui.schedules.export_portable import _TIMM
+
+    for kind_name, port_name in _TIMM.items():
+        kind = get_kind(kind_name)
+        defaults = {}
+        for cls in getattr(ports, port_name).__mro__:
+            if "__init__" in vars(cls):
+                for p in inspect.signature(cls.__init__).parameters.values():
+                    if p.default is not inspect.Parameter.empty:
+                        defaults.setdefault(p.name, p.default)
+        for p in kind.params:
+            if not p.required:
+                assert p.name in defaults, (port_name, p.name)
+                assert defaults[p.name] == p.default or (p.default is None and defaults[p.name] is None), (
+                    port_name,
+                    p.name,
+                    defaults[p.name],
+                    p.default,
+                )
+
+
+@pytest.mark.parametrize(
+    "lib,to",
+    [("transformers", "transformers"), ("timm", "timm"), ("torch", "timm"), ("timm", "transformers")],
+)
+def test_library_exports_run_with_the_real_library(lib, to):
+    """--to transformers / --to timm: the library's own classes (or a checked translation) reproduce the
+    curve; what the library cannot express is refused with the nearest equivalent named."""
+    pytest.importorskip(to)
+    from lrtui.schedules import kinds
+
+    exported = 0
+    for kind in kinds():
+        if kind.library != lib or kind.name in METRIC_KINDS:
+            continue
+        for steps, kw in PLANS:
+            plan = Plan(parse(kind.example), total_steps=steps, **kw)
+            try:
+                want = evaluate(plan).lr
+                code = export(plan, to)
+            except SpecError as exc:
+                assert "cannot be exported" in str(exc) or "--to" not in str(exc), str(exc)
+                continue
+            np.testing.assert_allclose(_lrs_of_the_scripts_own_loop(code), want, rtol=1e-9, atol=1e-15)
+            exported += 1
+    assert exported, f"no {lib} kind exported to {to}"

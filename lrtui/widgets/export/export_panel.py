@@ -1,5 +1,5 @@
-"""The export panel: the plan as a spec string, torch code (transformers/timm code where the kind is
-theirs), a TOML plan file, or the curve as CSV. Copy to the clipboard (OSC 52) or save to a file.
+"""The export panel: the plan as a spec string, torch code (any schedule), transformers/timm code (where that
+library can express it), a TOML plan file, or the curve as CSV. Copy to the clipboard (OSC 52) or save to a file.
 """
 
 from __future__ import annotations
