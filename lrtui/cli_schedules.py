@@ -4,6 +4,7 @@
     lrtui plot plan.toml --compare "StepLR(step_size=30)" --log
     lrtui plot "OneCycleLR(max_lr=0.1, total_steps=1000)" --csv > lr.csv
     lrtui plot --list
+    pbpaste | lrtui plot -      # pasted code: `scheduler = OneCycleLR(optimizer, ...)`, several lines, >>> prompts
     lrtui lint "SequentialLR([LinearLR(total_iters=5), CosineAnnealingLR(T_max=100)], milestones=[5])"
     lrtui export "get_cosine_schedule_with_warmup(100, 1000)" --to transformers
 
@@ -30,7 +31,10 @@ def add_subcommands(sub) -> None:
         description="Draw the LR the optimizer will hold at every step, exactly.",
     )
     plot.add_argument(
-        "spec", nargs="?", metavar="SPEC", help="a spec such as 'StepLR(step_size=30)' or a plan file"
+        "spec",
+        nargs="?",
+        metavar="SPEC",
+        help="a spec such as 'StepLR(step_size=30)', pasted code, a plan file, or - for standard input",
     )
     _plan_options(plot)
     plot.add_argument(
@@ -89,7 +93,12 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
         metavar="LR",
         help="initial lr; repeat it or give a comma list for several param groups (default 0.1)",
     )
-    p.add_argument("--steps", type=int, default=None, help="optimizer steps to show (default 1000)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="optimizer steps to show (default: the length the spec states, e.g. total_steps, else 1000)",
+    )
     p.add_argument("--epochs", type=int, default=None, help="epochs to show (with --steps-per-epoch)")
     p.add_argument("--steps-per-epoch", type=int, default=None, help="optimizer steps per epoch (default 1)")
     p.add_argument(
@@ -122,12 +131,14 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
 def build_plan(spec_text: str, args: argparse.Namespace):
     """A Plan from SPEC (string or plan file) and the command-line options. Raises SpecError."""
     from lrtui.schedules import Plan, SpecError, load_plan_file, parse
+    from lrtui.schedules.horizon import follow_spec, follows_spec
 
+    if spec_text == "-":  # pasted code on stdin: `pbpaste | lrtui plot -`
+        spec_text = read_stdin_spec()
     text = spec_text.strip()
-    if text.lower().endswith((".toml", ".json")):  # a spec string always ends with ")" or a name
-        plan = load_plan_file(Path(text))
-    else:
-        plan = Plan(spec=parse(text))
+    from_file = text.lower().endswith((".toml", ".json"))  # a spec string always ends with ")" or a name
+    plan = load_plan_file(Path(text)) if from_file else Plan(spec=parse(text))
+    before = plan
     changes: dict = {}
     if args.lr:
         lrs = []
@@ -156,7 +167,23 @@ def build_plan(spec_text: str, args: argparse.Namespace):
         from lrtui.schedules.metric import load_metric_series
 
         changes["metric"] = load_metric_series(args.metric)
-    return replace(plan, **changes) if changes else plan
+    plan = replace(plan, **changes) if changes else plan
+    if args.steps is None and args.epochs is None and (not from_file or follows_spec(before)):
+        plan = follow_spec(
+            plan
+        )  # the horizon the spec states (after --steps-per-epoch/--stepping), as in the app
+    return plan
+
+
+def read_stdin_spec() -> str:
+    """The spec (or pasted code) on standard input, bounded."""
+    from lrtui.schedules import SpecError
+    from lrtui.schedules.spec import MAX_SPEC_CHARS
+
+    text = sys.stdin.read(MAX_SPEC_CHARS * 4 + 1)
+    if len(text) > MAX_SPEC_CHARS * 4:
+        raise SpecError.bad_value("spec", "-", f"at most {MAX_SPEC_CHARS} characters on standard input")
+    return text
 
 
 def _out(text: str) -> None:

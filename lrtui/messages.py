@@ -33,6 +33,15 @@ class FormInvalid(Message):
         self.message = message
 
 
+class SpecPasteRejected(Message):
+    """Code pasted into the spec field has no usable schedule: `message` says why (the field shows the code
+    on one line)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
 class FieldHint(Message):
     """A form field got focus: its help and allowed values, for the shared hint line."""
 
@@ -53,6 +62,7 @@ class PlanSettings:
     momentum: float | None = 0.9
     metric_source: str = ""  # plateau schedules: a metric file or run directory ("" = synthetic)
     metric: tuple[float, ...] | None = None  # the series loaded from metric_source (or a plan file)
+    horizon_auto: bool = True  # total_steps follows the length the spec states (until the user sets steps)
 
 
 class SettingsEdited(Message):

@@ -101,6 +101,12 @@ class Kind:
     def markers(self, args: Mapping[str, object], ctx: Context) -> list[Marker]:
         return []
 
+    def stated_length(self, args: Mapping[str, object], ctx: Context) -> int | None:
+        """The scheduler steps the spec says training lasts (total_steps, num_training_steps, T_max, the
+        cycles of a timm schedule, ...), or None when it does not say: the default horizon of the preview
+        and of `lrtui plot` follows it (lrtui.schedules.horizon)."""
+        return None
+
     # -- helpers -----------------------------------------------------------------------------------
 
     def param(self, name: str) -> Param:
@@ -165,6 +171,9 @@ class Bound:
 
     def markers(self, ctx: Context) -> list[Marker]:
         return self.kind.markers(self.args, ctx)
+
+    def stated_length(self, ctx: Context) -> int | None:
+        return self.kind.stated_length(self.args, ctx)
 
 
 _KINDS: dict[str, Kind] = {}

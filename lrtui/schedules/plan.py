@@ -4,7 +4,8 @@ Plans round-trip through TOML/JSON files (the file form of a spec):
 
     schedule = "CosineAnnealingLR(T_max=95)"
     lr = 0.1                 # or [0.1, 0.01] for two param groups
-    steps = 3000             # optimizer steps shown (or: epochs = 30 with steps_per_epoch)
+    steps = 3000             # optimizer steps shown (or: epochs = 30 with steps_per_epoch; neither: the
+                             # length the spec states, e.g. OneCycleLR's total_steps, else 1000)
     steps_per_epoch = 391
     stepping = "epoch"       # "step" | "epoch" | "fractional" (CosineAnnealingWarmRestarts.step(epoch + i/n))
     optimizer = "sgd"        # which momentum cyclic schedules drive: "sgd" | "adam" | "adamw"
@@ -207,17 +208,22 @@ def plan_from_dict(d: dict, *, where: str = "plan") -> Plan:
         _int_in("steps_per_epoch", spe, 1, 10_000_000)
         steps = epochs * spe
     else:
-        steps = 1000
-    return Plan(
+        steps = None  # the spec's own length (lrtui.schedules.horizon), as for a spec on the command line
+    plan = Plan(
         spec=spec,
         base_lrs=base,
-        total_steps=steps,
+        total_steps=1000 if steps is None else steps,
         steps_per_epoch=spe,
         stepping=d.get("stepping", "step"),
         optimizer=d.get("optimizer", "sgd"),
         momentum=d.get("momentum", 0.9),
         metric=_metric(d.get("metric")),
     )
+    if steps is None:
+        from lrtui.schedules.horizon import follow_spec
+
+        plan = follow_spec(plan)
+    return plan
 
 
 def _metric(value: object) -> tuple[float, ...] | None:

@@ -6,7 +6,9 @@
 Parsed with `ast` (literals and nested calls of catalogue names only) — never eval. `str(spec)` prints the
 canonical form and `parse(str(spec)) == spec`. A pasted call that still names the optimizer
 (`StepLR(optimizer, step_size=30)`) is accepted: a leading bare name is dropped. A Python `lambda` passed
-as a value becomes a safe formula string (`lambda epoch: 0.95 ** epoch` -> "0.95 ** epoch").
+as a value becomes a safe formula string (`lambda epoch: 0.95 ** epoch` -> "0.95 ** epoch"); a bare lambda
+is LambdaLR's. Pasted code — prompts, `scheduler = ...`, several statements — is read by
+`lrtui.schedules.paste`.
 """
 
 from __future__ import annotations
@@ -90,7 +92,11 @@ def parse(text: str, *, known: Callable[[str], list[str] | None] | None = None) 
         known = param_names_for
     if not isinstance(text, str):
         raise SpecError("a spec must be a string", field="spec", value=text, allowed="a string")
-    text = text.strip()
+    raw, text = text, text.strip()
+    if len(text) <= MAX_SPEC_CHARS:
+        from lrtui.schedules.paste import clean
+
+        text = clean(raw)  # prompts and indentation of pasted code (before strip() shifted line 1)
     if not text:
         raise SpecError(
             "the spec is empty: write a schedule call such as StepLR(step_size=10)",
@@ -105,19 +111,25 @@ def parse(text: str, *, known: Callable[[str], list[str] | None] | None = None) 
             value=text[:40] + "...",
             allowed=f"at most {MAX_SPEC_CHARS} characters",
         )
+    from lrtui.schedules.paste import as_call, pasted_call
+
     try:
         with warnings.catch_warnings():  # e.g. "invalid decimal literal" SyntaxWarnings on odd input
             warnings.simplefilter("ignore")
-            tree = ast.parse(text, mode="eval")
+            node = as_call(ast.parse(text, mode="eval").body)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
-        msg = getattr(exc, "msg", None) or str(exc)
-        raise SpecError(
-            f"not a valid spec: {msg} (write it as a call, e.g. StepLR(step_size=10))",
-            field="spec",
-            value=text,
-            allowed="a schedule call",
-        ) from None
-    node = tree.body
+        # Pasted statements: `scheduler = OneCycleLR(optimizer, ...)`, several lines building one schedule
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            node = pasted_call(text, known)
+        if node is None:
+            msg = getattr(exc, "msg", None) or str(exc)
+            raise SpecError(
+                f"not a valid spec: {msg} (write it as a call, e.g. StepLR(step_size=10))",
+                field="spec",
+                value=text,
+                allowed="a schedule call",
+            ) from None
     if not isinstance(node, ast.Call):
         # A bare name such as "StepLR" means "this kind with its defaults".
         if isinstance(node, ast.Name | ast.Attribute):
@@ -259,6 +271,7 @@ def _flatten_specific_kwargs(keywords: list[ast.keyword], kind_path: str) -> lis
     return out
 
 
+_PYTHON_CALLS = {"len", "int", "float", "round", "min", "max", "sum", "range", "abs", "math", "ceil", "floor"}
 _CONSTANT_NAMES = {"inf": math.inf, "pi": math.pi, "e": math.e, "True": True, "False": False, "None": None}
 
 
@@ -286,6 +299,11 @@ def _value(node: ast.expr, known, depth: int, path: str) -> Value:
             raise SpecError.bad_value(path, f"[{len(node.elts)} items]", "a list of at most 10000 items")
         return [_value(e, known, depth + 1, f"{path}[{i}]") for i, e in enumerate(node.elts)]
     if isinstance(node, ast.Call):
+        name = _callee_name(node.func)
+        if name in _PYTHON_CALLS and known(name) is None:  # len(loader) * epochs: code lrtui cannot run
+            raise SpecError.bad_value(
+                path, ast.unparse(node), "a number (lrtui reads code, it does not run it)"
+            )
         return _call(node, known, depth + 1, path)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         v = _value(node.operand, known, depth + 1, path)
@@ -294,8 +312,13 @@ def _value(node: ast.expr, known, depth: int, path: str) -> Value:
         raise SpecError.bad_value(path, ast.unparse(node), "a number")
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
         # Constant arithmetic such as 1/3 or 0.1*4 (common in pasted code); no powers, so no work bombs.
-        a = _value(node.left, known, depth + 1, path)
-        b = _value(node.right, known, depth + 1, path)
+        try:
+            a = _value(node.left, known, depth + 1, path)
+            b = _value(node.right, known, depth + 1, path)
+        except SpecError:  # name the whole expression: len(loader) * epochs
+            raise SpecError.bad_value(
+                path, ast.unparse(node), "a number (lrtui reads code, it does not run it)"
+            ) from None
         if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b)):
             raise SpecError.bad_value(path, ast.unparse(node), "a number (arithmetic only on numbers)")
         try:

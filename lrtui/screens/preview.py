@@ -41,6 +41,7 @@ from lrtui.messages import (
     PresetPicked,
     SettingsEdited,
     SpecEdited,
+    SpecPasteRejected,
 )
 from lrtui.plotting.decimate import minmax_indices
 from lrtui.plotting.figure import Figure, Marker, Series
@@ -61,6 +62,7 @@ from lrtui.widgets.export.export_panel import ExportPanel
 from lrtui.widgets.form.child_editor import ChildEditor, child_label
 from lrtui.widgets.form.schedule_form import ChildInput, ScheduleForm, safe_error
 from lrtui.widgets.form.settings_form import SettingsForm
+from lrtui.widgets.form.spec_input import SpecInput
 from lrtui.widgets.lint.lint_panel import LintPanel, lint_counts, run_lints
 from lrtui.widgets.picker.schedule_picker import SchedulePicker
 from lrtui.widgets.plot.curve_plot import CurvePlot
@@ -96,6 +98,8 @@ def plan_from_settings(spec: Spec, s: PlanSettings) -> Plan:
 
 
 def settings_of(plan: Plan) -> PlanSettings:
+    from lrtui.schedules.horizon import follows_spec
+
     return PlanSettings(
         base_lrs=tuple(plan.base_lrs),
         total_steps=plan.total_steps,
@@ -105,6 +109,7 @@ def settings_of(plan: Plan) -> PlanSettings:
         momentum=plan.momentum,
         metric=plan.metric,
         metric_source="(from the plan file)" if plan.metric else "",
+        horizon_auto=follows_spec(plan),
     )
 
 
@@ -127,8 +132,10 @@ def load_initial(spec: str | None) -> tuple[Plan | None, str | None, str]:
             return None, str(exc), spec
         return plan, None, str(plan.spec)
     try:
+        from lrtui.schedules.horizon import follow_spec
+
         parsed = parse(spec)
-        plan = Plan(spec=parsed)
+        plan = follow_spec(Plan(spec=parsed))  # the horizon the spec states, as `lrtui plot` draws it
         resolve(parsed, plan.context())
     except SpecError as exc:
         return None, str(exc), spec
@@ -276,7 +283,7 @@ class PreviewScreen(Screen):
         yield Header(show_clock=False, icon="≋")
         with Horizontal(id="spec-bar"):
             yield Label("spec", id="spec-label")
-            yield Input(
+            yield SpecInput(
                 self.initial_text,
                 id="spec",
                 compact=True,
@@ -471,7 +478,10 @@ class PreviewScreen(Screen):
         event.stop()
         self.pin_label = None
         self.spec = event.spec
-        self._set_spec_text(str(event.spec))
+        if not self.query_one("#spec", Input).has_focus:
+            # While the spec field has the focus, its text is what the user is typing: a form event
+            # arriving then (one that was in flight) must not overwrite it.
+            self._set_spec_text(str(event.spec))
         self._revalidate()
 
     def _set_spec_text(self, text: str) -> None:
@@ -492,6 +502,11 @@ class PreviewScreen(Screen):
         if form is not None:
             form.n_groups = len(event.settings.base_lrs)
         self._revalidate()
+
+    @on(SpecPasteRejected)
+    def _paste_rejected(self, event: SpecPasteRejected) -> None:
+        event.stop()
+        self.call_after_refresh(self._show_spec_error, event.message)  # after the field's own Changed
 
     @on(FieldHint)
     def _field_hint(self, event: FieldHint) -> None:
@@ -539,6 +554,8 @@ class PreviewScreen(Screen):
         try:
             plan = plan_from_settings(self.spec, self.settings)
             resolve(plan.spec, plan.context())
+            if self.settings.horizon_auto:
+                plan = self._follow_spec(plan)
         except Exception as exc:
             message = safe_error(exc)
             field = getattr(exc, "field", None)
@@ -552,6 +569,18 @@ class PreviewScreen(Screen):
             form.clear_errors()
         self._show_spec_error(None)
         self._request_curve(plan, now=now)
+
+    def _follow_spec(self, plan: Plan) -> Plan:
+        """The horizon the spec states (total_steps, T_max, ...), shown in the settings form too."""
+        from lrtui.schedules.horizon import follow_spec
+
+        followed = follow_spec(plan)
+        if followed.total_steps != self.settings.total_steps:
+            self.settings = replace(self.settings, total_steps=followed.total_steps)
+            _, settings_form = self._forms()
+            if settings_form is not None:
+                settings_form.show_horizon(self.settings)
+        return followed
 
     # -- evaluation (throttled, newest wins) --------------------------------------------------------------
 

@@ -340,3 +340,12 @@ __all__ = [
     "replay_products",
     "resolve_allowing_lists",
 ]
+
+
+def past_milestones(milestones) -> int | None:
+    """A horizon that shows every milestone and one more interval (30, 60, 80 -> 100): the length a list of
+    milestones implies when nothing else states it."""
+    ms = sorted({int(m) for m in milestones if m > 0})
+    if not ms:
+        return None
+    return ms[-1] + (ms[-1] - ms[-2] if len(ms) > 1 else ms[-1])

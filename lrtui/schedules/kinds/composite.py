@@ -686,6 +686,11 @@ class SequentialLR(_Composite):
             raise SpecError.bad_value(f"{where}.milestones", list(ms), "non-decreasing (torch bisects them)")
         _check_tree(Bound(self, args, None), ctx, where)  # type: ignore[arg-type]
 
+    def stated_length(self, args, ctx):
+        # the last schedule starts at the last milestone and runs its own stated length
+        ms, last = args["milestones"], args["schedulers"][-1].stated_length(ctx)
+        return None if last is None else int(ms[-1] if ms else 0) + last
+
     def markers(self, args, ctx):
         out: list[Marker] = []
         kids = args["schedulers"]
@@ -724,6 +729,10 @@ class ChainedScheduler(_Composite):
 
     def check(self, args, ctx, where):
         _check_tree(Bound(self, args, None), ctx, where)  # type: ignore[arg-type]
+
+    def stated_length(self, args, ctx):
+        lengths = [c.stated_length(ctx) for c in args["schedulers"]]
+        return max((n for n in lengths if n is not None), default=None)
 
     def markers(self, args, ctx):
         out = [mk for child in args["schedulers"] for mk in child.markers(ctx)]

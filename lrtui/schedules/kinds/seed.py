@@ -142,6 +142,9 @@ class WarmupCosineLR(Kind):
             return Values(lr[None, :])
         return Values(np.broadcast_to(lr, (ctx.n_groups, cur.size)).copy())
 
+    def stated_length(self, args, ctx):
+        return int(args["T_max"])
+
     def markers(self, args, ctx):
         out = []
         if args["warm_up"] > 0:
@@ -216,6 +219,9 @@ class WarmUpCosineLambda(Kind):
         if eq is not None:
             return eq.step_map(ctx, k)
         return super().step_map(args, ctx, k)
+
+    def stated_length(self, args, ctx):
+        return int(args["epochs"])
 
     def markers(self, args, ctx):
         eq = self.torch_equivalent(args)

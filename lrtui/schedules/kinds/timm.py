@@ -316,6 +316,13 @@ class _CyclicTimmKind(_TimmKind):
     def tail_start(self, args):
         return _cycles_tail(args)
 
+    def stated_length(self, args, ctx):
+        # timm's get_cycle_length(): every cycle (and a warmup prefix), in t, then in scheduler steps
+        cycles, t0, mul = max(1, args["cycle_limit"]), args["t_initial"], args["cycle_mul"]
+        t = t0 * cycles if mul == 1.0 else math.floor(-t0 * (mul**cycles - 1) / (1 - mul))
+        t += args["warmup_t"] if args["warmup_prefix"] else 0
+        return math.ceil(t * self.k_per_t(args, ctx))
+
 
 @register
 class CosineLRScheduler(_CyclicTimmKind):
@@ -498,6 +505,14 @@ class MultiStepLRScheduler(_TimmKind):
         return _runs(
             base * np.power(args["decay_rate"], np.arange(len(ms) + 1, dtype=np.float64)), pos, t.size
         )
+
+    def stated_length(self, args, ctx):
+        from lrtui.schedules.kinds._torch_common import past_milestones
+
+        t = past_milestones(args["decay_t"])
+        if t is None:
+            return None
+        return math.ceil((t + (args["warmup_t"] if args["warmup_prefix"] else 0)) * self.k_per_t(args, ctx))
 
     def t_markers(self, args, t_horizon):
         shift = args["warmup_t"] if args["warmup_prefix"] else 0

@@ -28,6 +28,7 @@ from lrtui.schedules.kinds._torch_common import (
     float_arange_view,
     formulas_per_group,
     int_param,
+    past_milestones,
     resolve_allowing_lists,
 )
 from lrtui.schedules.params import Param
@@ -175,6 +176,9 @@ class MultiStepLR(MultiplicativeKind):
         ms = np.sort(np.asarray(args["milestones"], dtype=np.float64))
         n = np.searchsorted(ms, k, side="right")  # bisect_right
         return bases(ctx) * np.power(args["gamma"], n.astype(np.float64))
+
+    def stated_length(self, args, ctx):
+        return past_milestones(args["milestones"])
 
     def markers(self, args, ctx):
         ms, powers = self._table(args)
@@ -324,6 +328,9 @@ class PolynomialLR(MultiplicativeKind):
     def closed_form(self, args, ctx, k):
         t, p = args["total_iters"], args["power"]
         return bases(ctx) * np.power(1.0 - np.minimum(t, k) / t, p)
+
+    def stated_length(self, args, ctx):
+        return int(args["total_iters"])
 
     def markers(self, args, ctx):
         t = args["total_iters"]

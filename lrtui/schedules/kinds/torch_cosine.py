@@ -149,6 +149,9 @@ class CosineAnnealingLR(Kind):
             b2[:, first - s :: 2 * t] = jump
             return a2, b2
 
+    def stated_length(self, args, ctx):
+        return int(args["T_max"])
+
     def markers(self, args, ctx):
         t = args["T_max"]
         out = (

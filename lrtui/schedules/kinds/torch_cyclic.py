@@ -371,6 +371,13 @@ class OneCycleLR(Kind):
             mom = None if mom is None else mom[:, inverse]
         return Values(lr, mom, momentum_name(ctx))
 
+    def stated_length(self, args, ctx):
+        if args["total_steps"] is not None:
+            return int(args["total_steps"])
+        if args["epochs"] is not None and args["steps_per_epoch"] is not None:
+            return int(args["epochs"]) * int(args["steps_per_epoch"])
+        return None
+
     def markers(self, args, ctx):
         t = _total_steps(args)
         ends = _phase_ends(args, t)

@@ -108,6 +108,10 @@ class _LambdaKind(Kind):
                 return Values(lam[None, :])
             return Values(base * lam[None, :])
 
+    def stated_length(self, args, ctx):
+        n = args.get("num_training_steps")
+        return None if n is None else int(n)
+
     def markers(self, args, ctx):
         out = []
         w = args.get("num_warmup_steps") or 0
@@ -594,6 +598,9 @@ class WarmupStableDecay(_LambdaKind):
         out[cuts[2] :] = m
         return out
 
+    def stated_length(self, args, ctx):
+        return sum(self.phases(args))
+
     def markers(self, args, ctx):
         w, s, d = self.phases(args)
         out = [Marker(float(w), "warmup_end", "warmup end")] if w > 0 else []
@@ -704,6 +711,9 @@ class GetScheduler(Kind):
 
     def values(self, args, ctx, k):
         return self.target(args, ctx).values(ctx, k)
+
+    def stated_length(self, args, ctx):
+        return self.target(args, ctx).stated_length(ctx)
 
     def markers(self, args, ctx):
         return self.target(args, ctx).markers(ctx)

@@ -170,6 +170,11 @@ class GradualWarmupScheduler(Kind):
             mom = None if mom is None else mom[:, ki]
         return Values(lr, mom, mom_name)
 
+    def stated_length(self, args, ctx):
+        after = args["after_scheduler"]
+        length = None if after is None else after.stated_length(ctx)
+        return None if length is None else int(args["total_epoch"]) + length
+
     def markers(self, args, ctx):
         t = args["total_epoch"]
         out = [Marker(float(t), "warmup_end", "warmup end (lr × multiplier)")]
@@ -246,6 +251,10 @@ class _DampenedKind(Kind):
         with np.errstate(all="ignore"):
             lr = np.asarray(sched.lr, dtype=np.float64) * self.omega(args, ctx, t)  # group['lr'] *= omega
         return Values(lr, sched.momentum, sched.momentum_name)
+
+    def stated_length(self, args, ctx):
+        inner = args.get("schedule")
+        return None if inner is None else inner.stated_length(ctx)
 
     def markers(self, args, ctx):
         taus = sorted(set(int(x) for x in self.periods(args, ctx)))

@@ -118,7 +118,7 @@ class ParamField(Vertical):
             current = p.default if value is MISSING else value
             current = _NONE if current is None else current
             sel_value = current if _is_option(current, [o[1] for o in options]) else Select.NULL
-            return Select(
+            select = Select(
                 options,
                 value=sel_value,
                 allow_blank=sel_value is Select.NULL,
@@ -126,6 +126,8 @@ class ParamField(Vertical):
                 compact=True,
                 tooltip=p.help or None,
             )
+            select.last_value = sel_value  # type: ignore[attr-defined]  (a Select reports it when mounted)
+            return select
         text = "" if value is MISSING else field_text(p, value)
         cls = ChildInput if p.type == "schedule" else Input
         widget = cls(text, placeholder=default_text(p), id=eid, compact=True, tooltip=p.help or None)
@@ -220,6 +222,7 @@ class ParamField(Vertical):
             with sel.prevent(Select.Changed):
                 if _is_option(current, [v for _, v in sel._options]):
                     sel.value = current
+                    sel.last_value = current  # type: ignore[attr-defined]
             return
         if p.type == "schedule_list":
             return  # the form rebuilds list fields (their row count changes)
@@ -411,6 +414,10 @@ class ScheduleForm(Vertical):
     @on(Select.Changed)
     def _toggle_changed(self, event: Switch.Changed | Select.Changed) -> None:
         event.stop()
+        if isinstance(event, Select.Changed):
+            if getattr(event.control, "last_value", None) == event.value:
+                return  # the value it was built or loaded with (a Select reports it when mounted): no edit
+            event.control.last_value = event.value  # type: ignore[attr-defined]
         self._field_changed(event.control)
 
     def _field_changed(self, widget: Widget) -> None:

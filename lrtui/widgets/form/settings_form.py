@@ -65,8 +65,9 @@ class SettingsForm(Vertical):
         yield from self._row(
             "steps",
             "steps",
-            Input(str(s.total_steps), id="set-steps", compact=True),
-            f"Optimizer steps to show (1 to {MAX_STEPS:,}).",
+            Input(str(s.total_steps), id="set-steps", compact=True, placeholder="auto"),
+            f"Optimizer steps to show (1 to {MAX_STEPS:,}); empty: the length the spec states "
+            "(total_steps, T_max, ...), which then follows the spec.",
         )
         yield from self._row(
             "epochs",
@@ -138,11 +139,18 @@ class SettingsForm(Vertical):
     def _text(self, wid: str) -> str:
         return self.query_one(f"#{wid}", Input).value.strip()
 
-    def read(self) -> PlanSettings:
-        """Valid settings from the fields; raises SpecError naming the first bad field."""
+    def read(self, *, horizon_set: bool | None = None) -> PlanSettings:
+        """Valid settings from the fields; raises SpecError naming the first bad field.
+
+        horizon_set: the user just set steps/epochs (True), emptied them (False: follow the spec again), or
+        None (another field: keep following or not)."""
         lrs = self._read_lrs()
         spe = self._read_int("steps_per_epoch", self._text("set-spe"), 1, 10_000_000)
-        steps = self._read_int("steps", self._text("set-steps"), 1, MAX_STEPS)
+        auto = self.settings.horizon_auto if horizon_set is None else not horizon_set
+        if not self._text("set-steps") and auto:
+            steps = self.settings.total_steps  # "auto": the screen puts the spec's length here
+        else:
+            steps = self._read_int("steps", self._text("set-steps"), 1, MAX_STEPS)
         stepping = self.query_one("#set-stepping", Select).value
         optimizer = self.query_one("#set-optimizer", Select).value
         mom_text = self._text("set-momentum")
@@ -161,6 +169,7 @@ class SettingsForm(Vertical):
             momentum=momentum,
             metric_source=source,
             metric=metric,
+            horizon_auto=auto,
         )
 
     def _read_metric(self) -> tuple[str, tuple[float, ...] | None]:
@@ -230,6 +239,19 @@ class SettingsForm(Vertical):
             self.query_one("#set-metric", Input).value = settings.metric_source
         self._show_errors(None, None)
 
+    def show_horizon(self, settings: PlanSettings) -> None:
+        """The horizon the spec states, in steps and epochs — except in a field being typed in (emptied to
+        follow the spec again, it keeps showing "auto")."""
+        self.settings = settings
+        with self.prevent(Input.Changed):
+            for wid, text in (
+                ("set-steps", str(settings.total_steps)),
+                ("set-epochs", format_epochs(settings.total_steps, settings.steps_per_epoch)),
+            ):
+                field = self.query_one(f"#{wid}", Input)
+                if not field.has_focus:
+                    field.value = text
+
     def show_error(self, field: str | None, message: str) -> bool:
         key = {
             "lr": "lr",
@@ -265,7 +287,10 @@ class SettingsForm(Vertical):
             return
         if event.input.id in ("set-steps", "set-spe"):
             self._sync_epochs()
-        self._emit()
+        horizon = None
+        if event.input.id == "set-steps" and event.value.strip() != str(self.settings.total_steps):
+            horizon = bool(event.value.strip())  # typed: the user's horizon; emptied: the spec's again
+        self._emit(horizon_set=horizon)
 
     @on(Select.Changed)
     def _selected(self, event: Select.Changed) -> None:
@@ -273,6 +298,10 @@ class SettingsForm(Vertical):
         self._emit()
 
     def _epochs_changed(self, text: str) -> None:
+        if not text.strip():  # emptied: follow the spec's length again
+            self._emit(horizon_set=False)
+            return
+        unchanged = text.strip() == format_epochs(self.settings.total_steps, self.settings.steps_per_epoch)
         try:
             spe = self._read_int("steps_per_epoch", self._text("set-spe"), 1, 10_000_000)
             epochs = self._read_float("epochs", text.strip() or "''")
@@ -285,7 +314,7 @@ class SettingsForm(Vertical):
             return
         with self.prevent(Input.Changed):
             self.query_one("#set-steps", Input).value = str(steps)
-        self._emit()
+        self._emit(horizon_set=None if unchanged else True)  # the field's first report is no choice
 
     def _sync_epochs(self) -> None:
         try:
@@ -296,9 +325,9 @@ class SettingsForm(Vertical):
         with self.prevent(Input.Changed):
             self.query_one("#set-epochs", Input).value = format_epochs(steps, spe)
 
-    def _emit(self) -> None:
+    def _emit(self, *, horizon_set: bool | None = None) -> None:
         try:
-            settings = self.read()
+            settings = self.read(horizon_set=horizon_set)
         except SpecError as exc:
             self._show_errors(exc.field, str(exc))
             self.post_message(FormInvalid(exc.field or "settings", str(exc)))
