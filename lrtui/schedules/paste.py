@@ -55,10 +55,7 @@ def pasted_call(text: str, known: Callable[[str], list[str] | None]) -> ast.expr
     env: dict[str, ast.expr] = {}
     sizes: dict[str, int] = {}  # nodes of each bound value: a substitution is priced before it is made
     found: ast.expr | None = None
-    for stmt in module.body:
-        target, value = _binding(stmt)
-        if value is None:
-            continue
+    for target, value in (pair for stmt in module.body for pair in _bindings(stmt)):
         size = sum(sizes.get(n.id, 1) for n in ast.walk(value) if isinstance(n, ast.Name))
         size += sum(1 for n in ast.walk(value) if not isinstance(n, ast.Name))
         if size > MAX_NODES:
@@ -94,20 +91,31 @@ def _depth(node: ast.AST) -> int:
     return deepest
 
 
-def _binding(stmt: ast.stmt) -> tuple[str | None, ast.expr | None]:
-    """(name, value) of `name = value`, `name: T = value`, a one-line def or a bare expression."""
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-        return stmt.targets[0].id, stmt.value
+def _bindings(stmt: ast.stmt) -> list[tuple[str | None, ast.expr]]:
+    """(name, value) of `name = value`, `a, b = 1, 2`, `name: T = value`, a one-line def; (None, value) of a
+    bare expression; nothing for other statements."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+        if isinstance(target, ast.Name):
+            return [(target.id, value)]
+        if (
+            isinstance(target, ast.Tuple | ast.List)
+            and isinstance(value, ast.Tuple | ast.List)
+            and len(target.elts) == len(value.elts)
+            and all(isinstance(t, ast.Name) for t in target.elts)
+        ):
+            return [(t.id, v) for t, v in zip(target.elts, value.elts)]
+        return []
     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
-        return stmt.target.id, stmt.value
+        return [(stmt.target.id, stmt.value)]
     if isinstance(stmt, ast.FunctionDef):
         body = [s for s in stmt.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
         if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
-            return stmt.name, ast.Lambda(args=stmt.args, body=body[0].value)
-        return None, None
+            return [(stmt.name, ast.Lambda(args=stmt.args, body=body[0].value))]
+        return []
     if isinstance(stmt, ast.Expr):
-        return None, stmt.value
-    return None, None
+        return [(None, stmt.value)]
+    return []
 
 
 def _is_schedule(node: ast.expr, known) -> bool:

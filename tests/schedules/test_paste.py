@@ -43,8 +43,7 @@ PASTES = [
     # a whole block: constants, the optimizer, the children by name, a loop after it
     (
         "import torch\n"
-        "epochs = 30\n"
-        "steps_per_epoch = 391\n"
+        "epochs, steps_per_epoch = 30, 391\n"
         "optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)\n"
         "warmup = LinearLR(optimizer, start_factor=0.1, total_iters=5 * steps_per_epoch)\n"
         "cosine = CosineAnnealingLR(optimizer, T_max=(epochs - 5) * steps_per_epoch)\n"
