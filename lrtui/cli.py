@@ -14,7 +14,7 @@ import sys
 from lrtui import __version__
 
 # Modules that contribute subcommands; a module that is absent simply adds nothing.
-SUBCOMMAND_MODULES = ("lrtui.cli_schedules", "lrtui.cli_runs", "lrtui.cli_sweep")
+SUBCOMMAND_MODULES = ("lrtui.cli_schedules", "lrtui.cli_runs", "lrtui.cli_sweep", "lrtui.cli_doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:

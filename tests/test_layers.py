@@ -49,6 +49,10 @@ def _heavy_after_import(*modules: str) -> list[str]:
         "lrtui.training.dataset_files",
         "lrtui.schedules.export",
         "lrtui.schedules.export_equivalents",
+        "lrtui.schedules.infer",
+        "lrtui.schedules.infer_families",
+        "lrtui.schedules.diagnose",
+        "lrtui.doctor",
     ],
 )
 def test_pure_layers_import_neither_textual_nor_torch(module):
@@ -101,3 +105,16 @@ def test_version_and_help_work():
         [sys.executable, "-m", "lrtui", "--help"], capture_output=True, text=True, check=True
     )
     assert "usage: lrtui" in helptext.stdout
+
+
+def test_doctor_on_a_series_stays_pure():
+    # the whole doctor path (inference, diagnoses, declared plans) runs without torch or textual
+    probe = (
+        "import sys, numpy as np; from lrtui.doctor import doctor_series; "
+        "r = doctor_series(np.arange(50), [0.1 * 0.9 ** np.arange(50)], "
+        "config={'optimizer': {'lr': 0.1}, 'schedule': {'spec': 'ExponentialLR(gamma=0.9)'}}); "
+        "assert r.ok, r.text(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'torch')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -331,6 +331,10 @@ class RunData:
     skipped: int = 0  # records whose content could not be used
     version: int = 0  # bumped on every change, for "is the plot dirty?"
     last_t: float | None = None  # "t" of the newest record
+    # first step logged by each resumed process (after a "resume" event, or where steps went back): where
+    # the LR doctor checks that the schedule continued
+    resumed_at: list[int] = field(default_factory=list)
+    _resume_pending: bool = False
 
     _KNOWN = frozenset(("kind", "n", "step", "epoch", "lr", "momentum", "loss", "grad_norm", "t"))
 
@@ -458,9 +462,13 @@ class RunData:
         )
         if columns > MAX_COLUMNS:
             raise ValueError(f"{columns} step columns (at most {MAX_COLUMNS})")
-        if len(self.steps) and steps[0] <= self.steps[-1]:
+        relog = bool(len(self.steps) and steps[0] <= self.steps[-1])
+        if relog:
             # A resumed run re-logs steps after its checkpoint: the newest values win.
             self._truncate(bisect_left(self.steps, steps[0]))
+        if relog or (self._resume_pending and len(self.steps)):
+            self.resumed_at = [s for s in self.resumed_at if s < steps[0]] + [int(steps[0])]
+        self._resume_pending = False
         old = len(self.steps)
         self.steps.extend(steps)
         self.epoch.extend(epoch)
@@ -507,6 +515,8 @@ class RunData:
         _check_numbers(rec, ("step", "t"))
         self.events.append(rec)
         self.version += 1
+        if rec.get("event") == "resume":
+            self._resume_pending = True
 
     def _ingest_epoch(self, rec: dict) -> None:
         """An epoch record: a finite epoch number in [0, MAX_EPOCH] and numbers (or null) where numbers

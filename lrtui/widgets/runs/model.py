@@ -63,7 +63,11 @@ class LrCheck:
         where = f" from step {self.first_step:,}" if self.first_step is not None else ""
         values = ""
         if self.actual is not None and self.planned is not None:
-            values = f": logged {self.actual:.4g} vs planned {self.planned:.4g}"
+            from lrtui.schedules.diagnose import format_pair
+
+            # enough digits to differ: "0.1 vs 0.1" is no alarm anyone can act on
+            shown_actual, shown_planned = format_pair(self.actual, self.planned)
+            values = f": logged {shown_actual} vs planned {shown_planned}"
         extra = f" ({self.detail})" if self.detail else ""
         return f"LR differs{where}{values} — {MISMATCH_KINDS[self.kind]}{extra}"
 

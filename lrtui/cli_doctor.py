@@ -1,0 +1,144 @@
+"""`lrtui doctor RUN|PATH`: which schedule a run's LR follows, and what went wrong (see lrtui/doctor.py).
+
+Exit status: 0 = the LR is what was planned (or, with no plan, a schedule was recognised), 1 = problems
+found (or nothing recognised), 2 = bad input. `--json` prints the whole report as one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def add_subcommands(sub: argparse._SubParsersAction) -> None:
+    helptext = "infer a run's LR schedule and diagnose it against its plan (the LR doctor)"
+    p = sub.add_parser(
+        "doctor",
+        help=helptext,
+        description=helptext + ". RUN is a run id, a unique part of one, 'last', or a run directory; PATH "
+        "may also be a CSV/TSV file with a step column and lr columns. Without a declared plan (or with "
+        "--spec) the schedule is inferred from the log.",
+    )
+    p.add_argument("run", metavar="RUN|PATH")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--spec", metavar="SPEC", help="the plan to check against (overrides the run's config)")
+    p.add_argument("--lr", metavar="LR", help="base LR(s) of that plan, comma-separated per group")
+    p.add_argument("--stepping", choices=("step", "epoch"), help="how the plan is stepped (default: step)")
+    p.add_argument("--steps-per-epoch", type=int, metavar="N", help="optimizer steps per epoch")
+    p.add_argument("--runs-dir", metavar="DIR", default=argparse.SUPPRESS, help="where runs live")
+    p.set_defaults(handler=cmd_doctor)
+
+
+def _fail(message: str) -> int:
+    print(f"lrtui doctor: {_CONTROL.sub('', message)}", file=sys.stderr)
+    return 2
+
+
+def _plan_config(args: argparse.Namespace, config: dict | None) -> tuple[dict | None, str | None]:
+    """The config to check against: the run's, with --spec/--lr/--stepping/--steps-per-epoch on top."""
+    if args.steps_per_epoch is not None and args.steps_per_epoch < 1:
+        return None, f"--steps-per-epoch={args.steps_per_epoch} is not allowed: must be an integer ≥ 1"
+    if args.spec is None and args.lr is None and args.stepping is None:
+        return config, None
+    config = dict(config or {})
+    schedule = config.get("schedule")
+    schedule = (
+        dict(schedule)
+        if isinstance(schedule, dict)
+        else ({"spec": schedule} if isinstance(schedule, str) else {})
+    )
+    if args.spec is not None:
+        from lrtui.schedules import Context, SpecError, parse, resolve
+
+        try:
+            parsed = parse(args.spec)
+            resolve(parsed, Context())  # the catalogue's bounds, named field by field
+            schedule["spec"] = str(parsed)
+        except SpecError as exc:
+            return None, str(exc)
+        schedule.pop("total_steps", None)
+    if args.stepping:
+        schedule["stepping"] = args.stepping
+    if args.steps_per_epoch:
+        schedule["steps_per_epoch"] = args.steps_per_epoch
+    if args.lr is not None:
+        try:
+            lrs = [float(x) for x in args.lr.split(",") if x.strip()]
+        except ValueError:
+            return None, f"--lr={args.lr!r} is not allowed: a number, or numbers separated by commas"
+        if not lrs or any(not (x > 0) or x != x or x == float("inf") for x in lrs):
+            return None, f"--lr={args.lr!r} is not allowed: positive finite numbers"
+        config["optimizer"] = {**(config.get("optimizer") or {}), "lr": lrs[0] if len(lrs) == 1 else lrs}
+    if "spec" not in schedule:
+        return None, "--lr/--stepping need a plan: give --spec SPEC (or a run whose config has a schedule)"
+    config["schedule"] = schedule
+    return config, None
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from lrtui.doctor import doctor_run, doctor_series, read_series_file
+
+    target = Path(args.run).expanduser()
+    if target.is_file():
+        try:
+            steps, lrs = read_series_file(target)
+        except ValueError as exc:
+            return _fail(str(exc))
+        config, problem = _plan_config(args, None)
+        if problem:
+            return _fail(problem)
+        report = doctor_series(
+            steps, lrs, config=config, steps_per_epoch=args.steps_per_epoch, source=str(target)
+        )
+    else:
+        from lrtui.runs.listing import find_run
+
+        runs_dir = getattr(args, "runs_dir", None)
+        try:
+            run_dir = find_run(args.run, runs_dir)
+        except ValueError as exc:
+            return _fail(str(exc))
+        if not (run_dir / "config.json").is_file() and not (run_dir / "metrics.jsonl").is_file():
+            return _fail(
+                f"{run_dir} is not an lrtui run directory (no config.json or metrics.jsonl); "
+                "allowed: a run, or a CSV file with step and lr columns"
+            )
+        if args.spec or args.lr or args.stepping or args.steps_per_epoch:
+            from lrtui.runs.reader import read_config
+
+            base_config, _problem = read_config(run_dir)
+            config, problem = _plan_config(args, base_config)
+            if problem:
+                return _fail(problem)
+            report = _doctor_run_with(run_dir, config, args.steps_per_epoch)
+        else:
+            report = doctor_run(run_dir)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, allow_nan=False, default=str))
+    else:
+        print(_CONTROL.sub("", report.text()))
+    if report.points == 0:
+        return 1
+    if report.plan is None:
+        return 1
+    return 0 if report.ok else 1
+
+
+def _doctor_run_with(run_dir: Path, config: dict | None, spe: int | None):
+    import numpy as np
+
+    from lrtui.doctor import doctor_series
+    from lrtui.runs.reader import read_run
+
+    run = read_run(run_dir)
+    data = run.data
+    steps = np.frombuffer(data.steps, dtype=np.int64).astype(np.float64) if len(data.steps) else np.empty(0)
+    lrs = [np.frombuffer(col, dtype=np.float64).copy() for col in data.lr] or [np.empty(0)]
+    return doctor_series(
+        steps, lrs, config=config, resumed_at=list(data.resumed_at), steps_per_epoch=spe, source=str(run_dir)
+    )
