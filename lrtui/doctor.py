@@ -290,6 +290,10 @@ def doctor_series(
         k = k[last]
         groups = [g[last] for g in groups]
     report.points = int(k.size)
+    schedule = config.get("schedule") if isinstance(config, dict) else None
+    if isinstance(schedule, dict) and schedule.get("exact") is False and schedule.get("reason"):
+        # RunLogger(scheduler=...) could not spell the object: say which, and why
+        report.notes.append(f"{schedule.get('class', 'the scheduler')}: {schedule['reason']}")
     spe = _positive_int(steps_per_epoch) or _spe_from_config(config)
     prefer = _library_of(config)
     report.inferences = infer_groups(k, groups, steps_per_epoch=spe, prefer=prefer)

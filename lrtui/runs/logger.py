@@ -180,6 +180,53 @@ def take_lock(run_dir: Path) -> int:
     return inherited if inherited is not None else acquire(run_dir)
 
 
+def _has_base_lr(config: dict) -> bool:
+    schedule = config.get("schedule") if isinstance(config.get("schedule"), dict) else {}
+    optimizer = config.get("optimizer") if isinstance(config.get("optimizer"), dict) else {}
+    return any(v is not None for v in (schedule.get("base_lrs"), optimizer.get("lr"), config.get("lr")))
+
+
+def with_schedule(
+    config: dict,
+    scheduler: Any = None,
+    stepping: str | None = None,
+    steps_per_epoch: int | None = None,
+    total_steps: int | None = None,
+) -> dict:
+    """`config` with its "schedule" entry completed from a live scheduler object and the stepping given.
+
+    An exact description replaces the spec; one that cannot be exact (a Python lambda) keeps a spec the
+    user wrote in the config and records why the object was not read. The base LRs go in too, so the
+    plan never lacks one.
+    """
+    if stepping is not None and stepping not in ("step", "epoch"):
+        raise ValueError(f"stepping={stepping!r} is not allowed: expected 'step' or 'epoch'")
+    for name, value in (("steps_per_epoch", steps_per_epoch), ("total_steps", total_steps)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name}={value!r} is not allowed: expected an integer ≥ 1")
+    schedule = config.get("schedule")
+    entry: dict[str, Any] = (
+        dict(schedule)
+        if isinstance(schedule, dict)
+        else ({"spec": schedule} if isinstance(schedule, str) else {})
+    )
+    if scheduler is not None:
+        from lrtui.schedules.describe import describe_scheduler  # numpy; duck-typed, never imports torch
+
+        described = describe_scheduler(scheduler).schedule_config()
+        if not described.get("exact"):
+            described.pop("spec", None)
+        entry.update(described)
+    if stepping is not None:
+        entry["stepping"] = stepping
+    entry.setdefault("stepping", "step")
+    if steps_per_epoch is not None:
+        entry["steps_per_epoch"] = steps_per_epoch
+    if total_steps is not None:
+        entry["total_steps"] = total_steps
+    return {**config, "schedule": entry}
+
+
 class RunLogger:
     """Writes one run directory. Thread safe; use as a context manager or call close()."""
 
@@ -193,7 +240,20 @@ class RunLogger:
         source: str = "runlogger",
         packed: bool = True,
         handle_sigterm: bool = True,
+        scheduler: Any = None,
+        stepping: str | None = None,
+        steps_per_epoch: int | None = None,
+        total_steps: int | None = None,
     ) -> None:
+        """`scheduler`: the live scheduler object (torch, transformers, timm): its class, arguments, base LRs
+        and current step are read (`lrtui.schedules.describe`) and recorded as the run's plan in config.json
+        — the exact spec when lrtui can spell it, else why not (the doctor then infers the schedule from the
+        logged LR). `stepping` ("step" | "epoch"), `steps_per_epoch` and `total_steps` complete the plan."""
+        if config is not None and not isinstance(config, dict):
+            raise ValueError(f"config={config!r} is not allowed: expected a dict")
+        config = dict(config or {})
+        if any(v is not None for v in (scheduler, stepping, steps_per_epoch, total_steps)):
+            config = with_schedule(config, scheduler, stepping, steps_per_epoch, total_steps)
         run_dir = create_run_dir(config, runs_dir=runs_dir, run_id=run_id, source=source)
         self._setup(
             run_dir,
@@ -202,6 +262,7 @@ class RunLogger:
             handle_sigterm=handle_sigterm,
             lock_fd=take_lock(run_dir),
         )
+        self._declared = scheduler is not None
         self._go_live(event="start", status={})
 
     @classmethod
@@ -246,6 +307,7 @@ class RunLogger:
             handle_sigterm=handle_sigterm,
             lock_fd=lock_fd,
         )
+        self._declared = False
         had_records = self._terminate_partial_line()
         if "problem" in status:
             status = {}
@@ -490,11 +552,64 @@ class RunLogger:
         loss: Any = None,
         epoch: Any = None,
         grad_norm: Any = None,
+        scheduler: Any = None,
         **extra: Any,
     ) -> None:
-        """step() with lr and momentum read from `optimizer.param_groups`."""
+        """step() with lr and momentum read from `optimizer.param_groups`.
+
+        The first call also completes the plan: with `scheduler` (the live object) its spec is declared
+        (as `declare_schedule(scheduler)`); without, a config that names a schedule but no base LR takes
+        the groups' `initial_lr` (what the scheduler was built from).
+        """
+        if not self._declared:
+            self._declared = True
+            if scheduler is not None:
+                self.declare_schedule(scheduler)
+            else:
+                self._declare_base_lrs(optimizer)
         lrs, moms = optimizer_lrs(optimizer)
         self.step(step, lr=lrs, momentum=moms, loss=loss, epoch=epoch, grad_norm=grad_norm, **extra)
+
+    def declare_schedule(
+        self,
+        scheduler: Any = None,
+        *,
+        stepping: str | None = None,
+        steps_per_epoch: int | None = None,
+        total_steps: int | None = None,
+    ) -> dict:
+        """Record the run's plan from a live scheduler object (see __init__'s `scheduler`) after the run
+        started: config.json is replaced atomically and a "plan" event tells live readers to re-read it.
+        Returns the recorded "schedule" entry."""
+        with self._lock:
+            self._check_open()
+            self.config = with_schedule(dict(self.config), scheduler, stepping, steps_per_epoch, total_steps)
+            self._declared = True
+            write_json_atomic(self.run_dir / CONFIG, self.config)
+            entry = self.config.get("schedule") or {}
+            self.event("plan", str(entry.get("spec") or entry.get("reason") or ""))
+            return dict(entry)
+
+    def _declare_base_lrs(self, optimizer: Any) -> None:
+        """A config with a schedule spec but no base LR: take the groups' initial_lr (torch sets it)."""
+        config = self.config
+        schedule = config.get("schedule")
+        spec = schedule.get("spec") if isinstance(schedule, dict) else schedule
+        if not isinstance(spec, str) or not spec.strip() or _has_base_lr(config):
+            return
+        groups = getattr(optimizer, "param_groups", None)
+        try:
+            bases = [float(g["initial_lr"]) for g in groups]
+        except (TypeError, KeyError, ValueError):
+            return
+        if not bases:
+            return
+        with self._lock:
+            entry = dict(schedule) if isinstance(schedule, dict) else {"spec": spec}
+            entry["base_lrs"] = bases
+            self.config = {**config, "schedule": entry}
+            write_json_atomic(self.run_dir / CONFIG, self.config)
+            self.event("plan", "base LR from the optimizer's initial_lr")
 
     def epoch(self, epoch: Any, **metrics: Any) -> None:
         """An end-of-epoch record; `epoch` is the 0-based index of the epoch just completed.

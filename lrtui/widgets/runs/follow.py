@@ -346,6 +346,10 @@ class RunFollower:
         if records:
             self.data.ingest(records)
             self._note_times(records, initial)
+            if any(r.get("kind") == "event" and r.get("event") == "plan" for r in records):
+                # RunLogger declared the plan after the start (log_optimizer(scheduler=...)): re-read it
+                self.config, self.config_error = read_config(self.run_dir)
+                self._planned_groups = -1
         steps_changed = self._sync_columns()
         steps = self._cols["steps"].view()
         planned_changed = self._update_planned(steps)
