@@ -306,6 +306,7 @@ def doctor_series(
         if plan.note:
             report.notes.append(plan.note)
         _check_against(report, si, groups, plan, resumed_at, config)
+        report.findings.extend(plan_lints(plan))
         return report
     report.no_plan_reason = reason
     inferred_plan = _plan_from_inference(report, si, groups, resumed_at, spe, prefer)
@@ -313,6 +314,57 @@ def doctor_series(
         report.plan, report.plan_source = inferred_plan, "inferred"
         _check_against(report, si, groups, inferred_plan, resumed_at, None)
     return report
+
+
+# lints of a declared plan that are about the run rather than the spec: a plan can be followed exactly and
+# still be wrong for the run (a cosine sized in steps but stepped per epoch never finishes)
+RUN_LINTS = (
+    "cosine_cut_short",
+    "cosine_rises_after_t_max",
+    "t_max_ignores_warmup",
+    "onecycle_stepped_per_epoch",
+    "onecycle_past_total",
+    "onecycle_too_long",
+    "never_decays",
+    "milestone_mismatch",
+    "milestone_jump",
+    "timm_t_in_updates_per_epoch",
+)
+
+
+def plan_lints(plan: DeclaredPlan) -> list[Finding]:
+    """The engine's lints of the declared plan over the run's horizon, as findings ("plan" kinds)."""
+    if not plan.spec:
+        return []
+    try:
+        from lrtui.schedules import Plan, parse
+        from lrtui.schedules.lint import lint
+
+        p = Plan(
+            spec=parse(plan.spec),
+            base_lrs=plan.base_lrs,
+            total_steps=max(plan.total_steps, 1),
+            steps_per_epoch=plan.steps_per_epoch,
+            stepping=plan.stepping,
+        )
+        found = lint(p)
+    except Exception:  # lints are advice: never let one take the report down
+        return []
+    out = []
+    for item in found:
+        if item.code not in RUN_LINTS and item.severity != "error":
+            continue
+        out.append(
+            Finding(
+                f"plan:{item.code}",
+                f"the plan itself: {item.message}",
+                f"the declared plan {plan.spec} over {plan.total_steps:,} optimizer steps",
+                item.fix,
+                first_step=int(item.step) if item.step is not None else None,
+                severity="error" if item.severity == "error" else "info",
+            )
+        )
+    return out
 
 
 def _check_against(report, si, groups, plan: DeclaredPlan, resumed_at, config) -> None:

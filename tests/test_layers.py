@@ -118,3 +118,8 @@ def test_doctor_on_a_series_stays_pure():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_integrations_package_imports_no_framework():
+    # `import lrtui.integrations` (and the shared helpers) must not pull torch, Lightning or transformers
+    assert _heavy_after_import("lrtui.integrations", "lrtui.integrations.common") == []

@@ -325,6 +325,9 @@ def describe_scheduler(obj: Any) -> Described:
     from lrtui.schedules.errors import SpecError
     from lrtui.schedules.spec import parse
 
+    inner = getattr(obj, "scheduler", None)
+    if type(obj).__name__ == "AcceleratedScheduler" and inner is not None:
+        obj = inner  # accelerate's wrapper steps the torch scheduler inside
     cls = _qualname(obj)
     lib = _library(obj)
     base = _base_lrs(obj)
