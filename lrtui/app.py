@@ -195,6 +195,20 @@ class LrtuiApp(App):
         preview.launch_from = launch_from
         await preview.load_plan(plan, label=label)
 
+    async def open_in_preview(self, plan: dict, *, label: str, launch_from: dict | None = None) -> bool:
+        """`show_in_preview` for a plan in its file form (schedule, lr, steps, ...): the LR doctor's `o`/`p`.
+        A bad plan is a notification, never an exception."""
+        from lrtui.schedules import SpecError, plan_from_dict
+
+        try:
+            parsed = plan_from_dict(plan)
+        except SpecError as exc:
+            self.notify(f"cannot open that schedule: {exc}", severity="error")
+            return False
+        await self.show_in_preview(parsed, label=label, launch_from=launch_from)
+        self.notify(str(parsed.spec), title=label, timeout=5)
+        return True
+
     @property
     def preview(self) -> PreviewScreen | None:
         screen = self.screen

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +32,9 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"lrtui doctor: {_CONTROL.sub('', message)}", file=sys.stderr)
+    from lrtui.runs.text import clean_text
+
+    print(f"lrtui doctor: {clean_text(message)}", file=sys.stderr)
     return 2
 
 
@@ -121,7 +120,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, allow_nan=False, default=str))
     else:
-        print(_CONTROL.sub("", report.text()))
+        from lrtui.runs.text import clean_text
+
+        print(clean_text(report.text(), newlines=True))
     if report.points == 0:
         return 1
     if report.plan is None:

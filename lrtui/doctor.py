@@ -168,11 +168,13 @@ class DoctorReport:
             "compared": self.compared,
         }
 
-    def preview_plan(self) -> dict | None:
-        """The plan to open in the preview: the declared one, else the inferred one (plan-file form)."""
+    def preview_plan(self, prefer: str = "inferred") -> dict | None:
+        """A plan to open in the preview (plan-file form): the schedule inferred from the log (what the LR
+        really followed) or the declared one, `prefer` first, the other when it is missing."""
+        declared = None
         if self.plan is not None and self.plan_source == "declared" and self.plan.spec:
             lr: Any = self.plan.base_lrs[0] if len(self.plan.base_lrs) == 1 else list(self.plan.base_lrs)
-            return {
+            declared = {
                 "schedule": self.plan.spec,
                 "lr": lr,
                 "steps": self.plan.total_steps,
@@ -180,7 +182,11 @@ class DoctorReport:
                 "stepping": self.plan.stepping,
             }
         inf = self.inferred
-        return inf.plan_dict() if inf is not None and inf.ok else None
+        inferred = inf.plan_dict() if inf is not None and inf.ok else None
+        if inferred is not None and declared is not None:
+            inferred["steps"] = max(inferred["steps"], declared["steps"])
+        first, second = (inferred, declared) if prefer == "inferred" else (declared, inferred)
+        return first if first is not None else second
 
 
 # ------------------------------------------------------------------------------------------- declared plans
@@ -560,6 +566,11 @@ def _spe_from_epochs(steps: np.ndarray, epochs: np.ndarray) -> int | None:
 # ------------------------------------------------------------------------------------------- runs and files
 def doctor_run(run_dir: str | Path) -> DoctorReport:
     """The report for an lrtui run directory (config, metrics, resumes)."""
+    return doctor_run_data(run_dir)[0]
+
+
+def doctor_run_data(run_dir: str | Path) -> tuple[DoctorReport, np.ndarray, list[np.ndarray]]:
+    """(report, logged steps, logged LR per group) of an lrtui run directory: the doctor view draws both."""
     from lrtui.runs.reader import read_run
 
     run = read_run(run_dir)
@@ -578,7 +589,7 @@ def doctor_run(run_dir: str | Path) -> DoctorReport:
     )
     if run.config_error:
         report.notes.append(f"config.json: {run.config_error}")
-    return report
+    return report, steps, lrs
 
 
 def read_series_file(path: str | Path) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -36,6 +36,7 @@ SIZES = ((80, 24), (200, 60))
 EXTRA_MODULES = (
     "monitor_scenarios",
     "sweep_scenarios",
+    "doctor_scenarios",
 )  # modules next to this file with SCENARIOS + shoot(scenario, out_dir)
 
 

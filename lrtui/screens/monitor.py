@@ -69,6 +69,7 @@ class RunMonitorScreen(Screen):
         Binding("minus", "ema(-1)", "Rougher", key_display="-"),
         Binding("g", "next_group", "LR group", show=False),
         Binding("s", "stop_run", "Stop run"),
+        Binding("d", "doctor", "LR doctor", tooltip="Which schedule the LR follows, and what went wrong"),
     ]
 
     class SnapshotReady(Message):
@@ -263,6 +264,11 @@ class RunMonitorScreen(Screen):
         self.ema_beta = betas[max(0, min(len(betas) - 1, current + direction))]
         self._rebuild_all = True
         self._wake.set()  # the worker recomputes the EMA; the next tick draws it
+
+    def action_doctor(self) -> None:
+        from lrtui.screens.doctor import DoctorScreen
+
+        self.app.push_screen(DoctorScreen(self.run_dir))
 
     def action_stop_run(self) -> None:
         snap = self.latest

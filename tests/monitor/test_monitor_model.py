@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from lrtui.widgets.runs.model import (
     EmaCache,
+    LrCheck,
     check_lr,
     debiased_ema,
     format_age,
@@ -230,3 +231,11 @@ def test_text_helpers():
     assert format_duration(None) == "—"
     assert format_age(5) == "just now"
     assert format_age(3 * 3600 + 5) == "3h ago"
+
+
+def test_alarm_numbers_have_enough_digits_to_differ():
+    """The issue's alarm: 'logged 0.1 vs planned 0.1 — differs from the plan' (".4g" of 0.1 and 0.09999...)."""
+    check = LrCheck(kind="per_epoch", first_step=1, actual=0.1, planned=0.09999753)
+    assert "logged 0.1 vs planned 0.099998" in check.message()
+    check = LrCheck(kind="other", first_step=7, actual=0.0123456789, planned=0.0123456781)
+    assert "logged 0.012345679 vs planned 0.012345678" in check.message()

@@ -59,15 +59,16 @@ async def test_shifted_lr_raises_the_alarm_and_divergence_shows_its_error():
         assert "last NaN/inf" in _plain(screen.query_one(LossPanel).caption)
 
 
-async def test_failed_user_run_without_schedule_shows_traceback_tail_and_no_plan():
+async def test_failed_user_run_without_schedule_shows_traceback_tail_and_an_inferred_plan():
     app = await _open("20251121-103000-lenet-a004")
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await _drawn(pilot)
         state = _plain(screen.query_one(StateLine))
         assert "failed" in state and "RuntimeError: CUDA out of memory" in state
         lr = screen.query_one(LrPanel)
-        assert "no plan: config has no schedule" in _plain(lr.caption)
-        assert [s.label for s in lr.plot.figure.series] == ["actual"]
+        # no schedule in its config: the plan is inferred from the log (a constant LR here)
+        assert "no plan declared; inferred: constant 99%" in _plain(lr.caption)
+        assert [s.label for s in lr.plot.figure.series] == ["inferred", "actual"]
 
 
 async def test_run_whose_writer_vanished_is_lost():

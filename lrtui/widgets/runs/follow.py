@@ -36,6 +36,7 @@ from lrtui.widgets.runs.model import (
     check_lr,
     envelope_indices,
     planned_from_config,
+    planned_from_inference,
     progress_of,
 )
 
@@ -164,6 +165,8 @@ class RunFollower:
     RATE_WINDOW_S = 30.0
     DEVICE_EVERY_S = 1.0
     LR_RECHECK_S = 1.0
+    INFER_EVERY_S = 10.0  # a run without a plan: its schedule is inferred again at most this often
+    INFER_MIN_POINTS = 16
 
     def __init__(self, run_dir: str | Path, *, clock: Any = time.time, device: bool = True) -> None:
         self.run_dir = Path(run_dir)
@@ -205,6 +208,10 @@ class RunFollower:
         self._lr_find_version = 0
         self._lr_find_at = -math.inf  # when, and how long, the last analysis took (throttle)
         self._lr_find_cost = 0.0
+        self._declared_reason = ""  # why the config gives no plan (then the schedule is inferred)
+        self._inferred_n = 0
+        self._inferred_at = -math.inf
+        self._inference = None  # the last lrtui.schedules.infer.Inference of a run without a plan
         self._reset_columns()
 
     # -- columns --------------------------------------------------------------------------------------
@@ -263,10 +270,51 @@ class RunFollower:
         if not has_total:  # a user's run without a horizon: plan past the data, re-planned when outgrown
             horizon = 1 << max(10, (last - 1).bit_length()) if last else 1024
         if groups == self._planned_groups and horizon <= self._planned_horizon:
-            return False
+            return self._maybe_infer(steps)
         self._planned = planned_from_config(self.config, logged_groups=groups, fallback_total=horizon or None)
+        self._declared_reason = self._planned.reason
         self._planned_plot = self._reduce_planned(self._planned)
+        if self._planned.lr is None:
+            self._maybe_infer(steps, replanned=True)
         self._planned_groups, self._planned_horizon = groups, horizon
+        self._checked_n = 0
+        self._check = LrCheck()
+        return True
+
+    def _maybe_infer(self, steps: np.ndarray, replanned: bool = False) -> bool:
+        """No declared plan: infer one from the logged LR (every run gets a plan), again when the log grew
+        and INFER_EVERY_S passed; `replanned`: the plan was just recomputed from the config (re-draw the
+        last inference over the new horizon). Returns whether the plan changed."""
+        if self._planned.lr is not None and self._planned.source == "declared":
+            return False
+        n = steps.size
+        now = time.monotonic()
+        fresh = False
+        if (
+            n >= self.INFER_MIN_POINTS
+            and n != self._inferred_n
+            and now - self._inferred_at >= self.INFER_EVERY_S
+        ):
+            from lrtui.schedules.infer import infer_schedule
+
+            self._inferred_n, self._inferred_at = n, now
+            schedule = self.config.get("schedule") if isinstance(self.config.get("schedule"), dict) else {}
+            spe = schedule.get("steps_per_epoch")
+            self._inference = infer_schedule(
+                steps, self._cols["lr"][0].view(), steps_per_epoch=spe if isinstance(spe, int) else None
+            )
+            fresh = True
+        if not (fresh or replanned) or self._inference is None:
+            return False
+        # drawn over the logged steps only: what was inferred says nothing about the steps to come
+        planned = planned_from_inference(self._inference, int(steps[-1]) + 1 if n else 1)
+        if planned is None:
+            note = self._inference.note or "no catalogue schedule reproduces the log"
+            self._planned = Planned(reason=f"{self._declared_reason}; inferred: unknown ({note})")
+            self._planned_plot = ()
+        else:
+            self._planned = planned
+            self._planned_plot = self._reduce_planned(planned)
         self._checked_n = 0
         self._check = LrCheck()
         return True
@@ -306,7 +354,8 @@ class RunFollower:
                 return
         elif not force and not self._check.ok and now - self._check_at < self.LR_RECHECK_S:
             return
-        self._check = check_lr(steps, lr0, planned[0], self._planned.steps_per_epoch)
+        resumes = tuple(self.data.resumed_at)
+        self._check = check_lr(steps, lr0, planned[0], self._planned.steps_per_epoch, resumes)
         self._checked_n = n
         self._check_at = now
 

@@ -38,6 +38,13 @@ MISMATCH_KINDS = {
     "per_step": "scheduler stepped per step, but the schedule is per epoch",
     "wrong_total": "schedule sized for another run length (agrees early, diverges later)",
     "scaled": "base LR differs (actual = constant × planned)",
+    # found by the LR doctor's offset tracking (lrtui.schedules.diagnose)
+    "offset": "scheduler offset by a few steps from the plan",
+    "amp_skips": "schedule shifted by skipped optimizer steps (AMP GradScaler inf/NaN)",
+    "resume_restart": "schedule restarted at a resume (scheduler state not loaded)",
+    "resume_one_ahead": "one step ahead after a resume (scheduler built with last_epoch=N)",
+    "resume_jump": "LR jumped at a resume",
+    "jump": "LR jumped off the plan",
     "other": "differs from the plan",
 }
 
@@ -86,7 +93,11 @@ def _matches_all(actual: np.ndarray, planned: np.ndarray, index: np.ndarray) -> 
 
 
 def check_lr(
-    steps: np.ndarray, actual: np.ndarray, planned: np.ndarray | None, steps_per_epoch: int = 1
+    steps: np.ndarray,
+    actual: np.ndarray,
+    planned: np.ndarray | None,
+    steps_per_epoch: int = 1,
+    resumes: tuple[int, ...] = (),
 ) -> LrCheck:
     """Compare one param group's logged LRs (at logged `steps`) with the planned curve (index = step).
 
@@ -125,10 +136,34 @@ def check_lr(
         r0 = ratio[0]
         if np.isfinite(r0) and r0 > 0 and np.allclose(ratio, r0, rtol=LR_RTOL * 10, atol=0):
             return LrCheck(kind="scaled", detail=f"× {r0:.4g}", **base)
+    refined = _doctor_check(s, a, planned, spe, resumes)
+    if refined is not None:
+        return refined
     # agrees on a real prefix, then drifts: a T_max / total_steps sized for another run
     if first >= 2 and first >= 0.02 * s.size:
         return LrCheck(kind="wrong_total", detail=f"agrees for the first {first:,} logged steps", **base)
     return LrCheck(kind="other", **base)
+
+
+def _doctor_check(
+    s: np.ndarray, a: np.ndarray, planned: np.ndarray, spe: int, resumes: tuple[int, ...]
+) -> LrCheck | None:
+    """Skipped steps, offsets and resumes, named by the LR doctor's exact offset tracking."""
+    from lrtui.schedules.diagnose import PlanInfo, diagnose_group
+
+    found = diagnose_group(s, a, planned, plan=PlanInfo(steps_per_epoch=spe), resumes=resumes).findings
+    for f in found:
+        if f.kind in MISMATCH_KINDS and f.kind not in ("other", "wrong_total", "scaled", "shifted"):
+            detail = f"at steps {', '.join(f'{x:,}' for x in f.steps[:4])}" if len(f.steps) > 1 else ""
+            return LrCheck(
+                kind=f.kind,
+                compared=int(s.size),
+                first_step=f.first_step,
+                actual=f.actual,
+                planned=f.planned,
+                detail=detail,
+            )
+    return None
 
 
 # ----------------------------------------------------------------------------------- planned from config
@@ -143,6 +178,10 @@ class Planned:
     steps_per_epoch: int = 1
     total_steps: int | None = None
     reason: str = ""  # why there is no plan (empty when there is one)
+    source: str = "declared"  # "declared" (the run's config) | "inferred" (from the logged LR, by the doctor)
+    title: str = ""  # the inferred family, e.g. "linear warmup + cosine"
+    confidence: float | None = None  # of an inferred plan
+    base_lrs: tuple[float, ...] = ()
 
     @property
     def warmup_end(self) -> float | None:
@@ -422,3 +461,30 @@ class Envelope:
             self._y = np.concatenate([self._y, y[idx]])
             self.done = full
         return np.concatenate([self._x, x[self.done :]]), np.concatenate([self._y, y[self.done :]])
+
+
+def planned_from_inference(inference: Any, horizon: int) -> Planned | None:
+    """An inferred schedule (lrtui.schedules.infer.Inference) as the monitor's plan over `horizon` steps."""
+    if inference is None or not getattr(inference, "ok", False):
+        return None
+    try:
+        from lrtui.schedules import evaluate
+
+        plan = inference.plan()
+        total = max(int(horizon), plan.total_steps)
+        curve = evaluate(plan, n=total)
+    except Exception:  # the engine must never take the monitor down with it
+        return None
+    markers = [(float(m.step), str(m.kind), str(m.label)) for m in curve.markers]
+    return Planned(
+        lr=curve.lr,
+        markers=markers,
+        spec=inference.spec,
+        stepping=inference.stepping,
+        steps_per_epoch=inference.steps_per_epoch,
+        total_steps=None,
+        source="inferred",
+        title=inference.title,
+        confidence=inference.confidence,
+        base_lrs=tuple(inference.base_lrs),
+    )

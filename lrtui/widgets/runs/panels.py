@@ -168,9 +168,10 @@ class LrPanel(ChartPanel):
         x_range = self.zoom_range(snap)
         series = []
         raw = 0
+        inferred = snap.planned.source == "inferred"
         if self.group < len(snap.planned_plot):
             x, y = snap.planned_plot[self.group]
-            series.append(Series(x, y, "planned"))
+            series.append(Series(x, y, "inferred" if inferred else "planned"))
             if planned is not None:
                 n_planned = planned.shape[1]
                 raw += (
@@ -197,10 +198,13 @@ class LrPanel(ChartPanel):
             extra.append("warmup zoom (w)")
         if planned is None:
             extra.append(f"no plan: {snap.planned.reason}" if snap.planned.reason else "no plan")
+        elif inferred:
+            conf = f" {snap.planned.confidence:.0%}" if snap.planned.confidence is not None else ""
+            extra.append(f"no plan declared; inferred: {snap.planned.title}{conf} (d: doctor)")
         elif check.ok and check.compared:
             extra.append(f"matches plan ({check.compared:,} steps)")
         elif not check.ok:
-            extra.append("⚠ DIFFERS from plan")
+            extra.append("⚠ DIFFERS from plan (d: doctor)")
         self._extra = " · ".join(extra)
 
 
