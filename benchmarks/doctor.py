@@ -51,12 +51,22 @@ def cases(n: int) -> list[tuple[str, str]]:
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:
-    best, out = math.inf, None
+    """Best wall time of `repeat` runs (and the result)."""
+    return best_of_both(fn, repeat)[0], best_of_both.last
+
+
+def best_of_both(fn, repeat: int) -> tuple[float, float]:
+    """(best wall s, best CPU s) of `repeat` runs: on a shared machine the CPU time is the steadier one."""
+    wall = cpu = math.inf
     for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+        t, c = time.perf_counter(), time.process_time()
+        best_of_both.last = fn()
+        wall = min(wall, time.perf_counter() - t)
+        cpu = min(cpu, time.process_time() - c)
+    return wall, cpu
+
+
+best_of_both.last = None
 
 
 def main() -> int:
@@ -71,30 +81,36 @@ def main() -> int:
     cos_s, _ = best_of(lambda: np.cos(x), 5)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{n:,} steps; np.cos over {n:,} floats: {cos_s * 1e3:.1f} ms; load average {load:.2f}")
-    print(f"{'family':30s} {'infer s':>8s} {'1 eval ms':>10s} {'ratio':>7s}  result")
+    print(f"{'family':30s} {'infer s':>8s} {'cpu s':>6s} {'1 eval ms':>10s} {'ratio':>7s}  result")
     print("-" * 110)
-    worst = 0.0
+    worst = worst_cpu = 0.0
     failures = 0
     for family, spec in cases(n):
         y = planned_lrs(spec, (0.1,), total_steps=n)[0]
         eval_s, _ = best_of(lambda spec=spec: planned_lrs(spec, (0.1,), total_steps=n), args.repeat)
-        t, result = best_of(lambda y=y: infer_schedule(steps, y), args.repeat)
+        t, cpu = best_of_both(lambda y=y: infer_schedule(steps, y), args.repeat)
+        result = best_of_both.last
         worst = max(worst, t)
+        worst_cpu = max(worst_cpu, cpu)
         ok = result.ok and result.residual <= 1e-6
         failures += not ok
         shown = f"{result.family}: {result.spec}" if ok else f"FAILED {result.family} {result.note}"
-        print(f"{family:30s} {t:8.3f} {eval_s * 1e3:10.1f} {t / eval_s:6.0f}×  {shown[:80]}")
+        print(f"{family:30s} {t:8.3f} {cpu:6.3f} {eval_s * 1e3:10.1f} {t / eval_s:6.0f}×  {shown[:74]}")
     rng = np.random.default_rng(0)
     for family, y in (
         ("noise (white)", 0.1 * (1 + 0.01 * rng.standard_normal(n))),
         ("noise (random walk)", 0.1 * np.exp(np.cumsum(1e-3 * rng.standard_normal(n)))),
     ):
-        t, result = best_of(lambda y=y: infer_schedule(steps, y), args.repeat)
-        worst = max(worst, t)
+        t, cpu = best_of_both(lambda y=y: infer_schedule(steps, y), args.repeat)
+        result = best_of_both.last
+        worst, worst_cpu = max(worst, t), max(worst_cpu, cpu)
         failures += result.ok
-        print(f"{family:30s} {t:8.3f} {'':>10s} {'':>7s}  {result.family}")
+        print(f"{family:30s} {t:8.3f} {cpu:6.3f} {'':>10s} {'':>7s}  {result.family}")
     verdict = "met" if worst <= TARGET_S else "NOT met"
-    print(f"\nworst inference: {worst:.3f} s (target ≤ {TARGET_S:.0f} s: {verdict}); failures: {failures}")
+    print(
+        f"\nworst inference: {worst:.3f} s wall, {worst_cpu:.3f} s CPU (target ≤ {TARGET_S:.0f} s: {verdict} "
+        f"on wall time); failures: {failures}; load average now {os.getloadavg()[0]:.2f}"
+    )
     return 0 if failures == 0 else 1
 
 

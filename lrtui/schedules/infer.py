@@ -446,11 +446,15 @@ def _infer_steps(
     near: tuple[Candidate, float] | None = None
     alternatives: list[Candidate] = []
     differing: list[str] = []
+    sample = _sample(obs) if n > 8 * FIT_SAMPLE else None
+    ks, ys = (k[sample], y[sample]) if sample is not None else (None, None)
     for cand in ranked:
         if best is not None and (len(alternatives) >= 5 or len(differing) >= 3):
             break
         if best is not None and cand.family in (best.family, "sequential") and len(alternatives) >= 2:
             continue  # other spellings of the same shape add nothing once two are listed
+        if ks is not None and _rejected_on(ks, ys, cand):
+            continue  # far off on a few thousand points: no need to evaluate every step
         model = evaluate_at(cand.spec, cand.base_lrs, k)
         r = rel_residual(y, model, VERIFY_FLOOR) if model is not None else math.inf
         if r > tol:
@@ -493,6 +497,26 @@ def _infer_steps(
         alternatives=tuple((c.family, c.spec) for c in alternatives),
         library=best.library,
     )
+
+
+FIT_SAMPLE = 4096
+
+
+def _sample(obs: Obs) -> np.ndarray:
+    """Indices of a few thousand points spread over the series, with every run start (steps, restarts)."""
+    idx = np.unique(
+        np.concatenate([np.linspace(0, obs.n - 1, FIT_SAMPLE).astype(np.int64), obs.runs[0][:FIT_SAMPLE]])
+    )
+    return idx
+
+
+def _rejected_on(ks: np.ndarray, ys: np.ndarray, cand: Candidate) -> bool:
+    """Whether a single-kind candidate is clearly wrong at the sampled points (its closed form: cheap).
+    Loose on purpose (1e-3): the full evaluation decides at the tolerance; this only skips the hopeless."""
+    if cand.spec.startswith(("SequentialLR", "ChainedScheduler")):
+        return False
+    model = _values_at(cand, ks)
+    return model is not None and rel_residual(ys, model, VERIFY_FLOOR) > 1e-3
 
 
 def _values_at(cand: Candidate, k: np.ndarray) -> np.ndarray | None:

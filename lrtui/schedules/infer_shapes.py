@@ -278,12 +278,20 @@ def _regular_stride(k: np.ndarray) -> float | None:
     return h if h > 0 and np.all(np.abs(d - h) <= 1e-9 * h) else None
 
 
+def _regular_part(k: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """k, y without a last point whose gap breaks an otherwise regular grid (thin() keeps the last one)."""
+    if k.size >= 4 and _regular_stride(k) is None and _regular_stride(k[:-1]) is not None:
+        return k[:-1], y[:-1]
+    return k, y
+
+
 def _period_from_recurrence(k: np.ndarray, y: np.ndarray) -> float | None:
     """Half-period T of a cosine sampled on a regular grid, from y[i+m] − 2y[i] + y[i−m] = −4sin²(θ/2)(y[i] − c).
 
     Two passes: the stride m is first a sixteenth of the piece, then matched to the estimate (θ ≈ 0.3
     rad where the piece allows), so the second difference is far above rounding.
     """
+    k, y = _regular_part(k, y)
     h = _regular_stride(k)
     n = k.size
     if h is None or n < 5:
@@ -381,7 +389,9 @@ def fit_cosine(k: np.ndarray, y: np.ndarray, *, phase: float | None = None) -> C
 
     guess = _period_from_recurrence(kk, yn)
     if guess is None or not math.isfinite(guess) or guess <= 0:
-        # coarse log grid over plausible half-periods, then golden refinement around the best
+        if _regular_stride(_regular_part(kk, yn)[0]) is not None and kk.size >= 5:
+            return None  # sampled regularly and no sinusoid in the recurrence: not a cosine arc
+        # irregular samples: coarse log grid over plausible half-periods, then golden refinement
         grid = np.geomspace(max(span / 8, 1e-9), span * 1e4, 64)
         vals = [sse(float(t)) for t in grid]
         j = int(np.argmin(vals))
