@@ -577,21 +577,7 @@ def _emit(warm: Warmup, stable: int, decay: Decay, base: float) -> Iterator[Cand
                     min_lr_rate=snap(eta / base),
                 )
             yield Candidate(family, spec, b, "transformers")
-        m = snap(eta / base)
-        if abs(warm.start - m * base) <= 1e-9 * base or warm.style == "none":
-            yield Candidate(
-                family,
-                call(
-                    "get_wsd_schedule",
-                    num_warmup_steps=w,
-                    num_decay_steps=T,
-                    num_stable_steps=stable,
-                    decay_type="cosine",
-                    min_lr_ratio=m,
-                ),
-                b,
-                "transformers",
-            )
+        yield from _wsd(family, warm, stable, T, "cosine", snap(eta / base), base)
         if stable == 0:
             yield Candidate(
                 family,
@@ -622,20 +608,7 @@ def _emit(warm: Warmup, stable: int, decay: Decay, base: float) -> Iterator[Cand
                 b,
                 "transformers",
             )
-        if abs(warm.start - e * base) <= 1e-9 * base or warm.style == "none":
-            yield Candidate(
-                family,
-                call(
-                    "get_wsd_schedule",
-                    num_warmup_steps=w,
-                    num_decay_steps=T,
-                    num_stable_steps=stable,
-                    decay_type="linear",
-                    min_lr_ratio=e,
-                ),
-                b,
-                "transformers",
-            )
+        yield from _wsd(family, warm, stable, T, "linear", e, base)
         return
     if decay.shape == "power":
         T, end, pw = int(decay.length), decay.floor, decay.power
@@ -684,21 +657,25 @@ def _emit(warm: Warmup, stable: int, decay: Decay, base: float) -> Iterator[Cand
         yield from _steps_from(kd, yd, starts, values, phase=phase, base=base, wrap=wrap)
         return
     if decay.shape == "sqrt":
-        m = snap(decay.floor / base)
-        if abs(warm.start - m * base) <= 1e-9 * base or warm.style == "none":
-            yield Candidate(
-                "wsd",
-                call(
-                    "get_wsd_schedule",
-                    num_warmup_steps=w,
-                    num_decay_steps=int(decay.length),
-                    num_stable_steps=stable,
-                    decay_type="1-sqrt",
-                    min_lr_ratio=m,
-                ),
-                b,
-                "transformers",
-            )
+        yield from _wsd("wsd", warm, stable, int(decay.length), "1-sqrt", snap(decay.floor / base), base)
+
+
+def _wsd(family: str, warm: Warmup, stable: int, length: int, decay_type: str, ratio: float, base: float):
+    """transformers' get_wsd_schedule, whose warmup starts at min_lr_ratio × the base (0 by default)."""
+    if warm.style == "none" or abs(warm.start - ratio * base) <= 1e-9 * base:
+        yield Candidate(
+            family,
+            call(
+                "get_wsd_schedule",
+                num_warmup_steps=warm.steps,
+                num_decay_steps=length,
+                num_stable_steps=stable,
+                decay_type=decay_type,
+                min_lr_ratio=ratio,
+            ),
+            (base,),
+            "transformers",
+        )
 
 
 def _seed_cosine(warm: Warmup, T: int, eta: float, base: float) -> Iterator[Candidate]:
