@@ -113,8 +113,15 @@ def test_hostile_run_and_csv_never_crash_and_print_no_control_characters(tmp_pat
     run_dir = tmp_path / "20261204-000000-evil-0001"
     run_dir.mkdir()
     spec = "StepLR(step_size=3)\x1b[31m"
-    (run_dir / "config.json").write_text(json.dumps({"model": "\x1b]0;pwned\x07x", "schedule": {"spec": spec}}))
-    lines = ['{"kind": "steps", "n": 3, "step": [0, 1, 2], "lr": [0.1, NaN, 0.1]}', "{not json", "\x00\x01", ""]
+    (run_dir / "config.json").write_text(
+        json.dumps({"model": "\x1b]0;pwned\x07x", "schedule": {"spec": spec}})
+    )
+    lines = [
+        '{"kind": "steps", "n": 3, "step": [0, 1, 2], "lr": [0.1, NaN, 0.1]}',
+        "{not json",
+        "\x00\x01",
+        "",
+    ]
     lines += [json.dumps({"kind": "step", "step": i, "lr": 0.1 * 0.5 ** (i // 3)}) for i in range(3, 40)]
     (run_dir / "metrics.jsonl").write_text("\n".join(lines) + "\n")
     out = _doctor(run_dir)
@@ -123,7 +130,9 @@ def test_hostile_run_and_csv_never_crash_and_print_no_control_characters(tmp_pat
     csv = tmp_path / "evil.csv"
     csv.write_text("step,lr\x1b[2J\n0,nan\n1,inf\n2,0.1\n3,\n4,abc\n")
     out = _doctor(csv)
-    assert out.returncode in (1, 2) and "Traceback" not in out.stderr and "\x1b" not in out.stdout + out.stderr
+    assert (
+        out.returncode in (1, 2) and "Traceback" not in out.stderr and "\x1b" not in out.stdout + out.stderr
+    )
     (tmp_path / "empty.csv").write_text("")
     out = _doctor(tmp_path / "empty.csv")
     assert out.returncode == 2 and "expected a header row" in out.stderr
