@@ -99,7 +99,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
         runs_dir = getattr(args, "runs_dir", None)
         try:
-            run_dir = find_run(args.run, runs_dir)
+            run_dir = find_run(args.run, runs_dir, read_only=True)  # the doctor only reads
         except ValueError as exc:
             return _fail(str(exc))
         if not (run_dir / "config.json").is_file() and not (run_dir / "metrics.jsonl").is_file():

@@ -90,7 +90,7 @@ def test_csv_series_and_a_spec_to_check_against(tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["no-such-run"], "RUN='no-such-run' is not a run directory"),
+        (["no-such-run"], "RUN='no-such-run' is not a run in"),
         (["{csv}", "--spec", "StepLR(step_size=0)"], "StepLR.step_size=0 is not allowed"),
         (["{csv}", "--lr", "abc", "--spec", "StepLR(step_size=3)"], "--lr='abc' is not allowed"),
         (["{csv}", "--lr", "0.1"], "need a plan: give --spec"),
