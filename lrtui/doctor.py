@@ -479,6 +479,11 @@ def _plan_from_inference(report, si, groups, resumed_at, spe, prefer) -> Declare
             report.no_plan_reason += f"; {report.inferences[0].note}"
         return None
     horizon = max(int(si[-1]) + 1, inf.total_steps)
+    from lrtui.schedules.infer import MAX_EVAL_STEPS
+
+    if horizon > MAX_EVAL_STEPS:
+        report.notes.append(f"steps up to {horizon:,}: too long to check against an inferred plan")
+        return None
     try:
         from lrtui.schedules import Plan, evaluate, parse
 

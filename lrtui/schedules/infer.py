@@ -335,6 +335,13 @@ def infer_schedule(
         return Inference("unknown", points=n, note="the LR is 0 everywhere")
     if k[0] < 0:
         return Inference("unknown", points=n, note="negative step numbers")
+    if k[-1] >= MAX_EVAL_STEPS:
+        # verifying means evaluating the schedule over every step up to the last one: bounded memory first
+        return Inference(
+            "unknown",
+            points=n,
+            note=f"steps up to {int(k[-1]):,}: schedules are inferred up to {MAX_EVAL_STEPS:,}",
+        )
     runs = equal_runs(y)
     epoch = _per_epoch(k, y, steps_per_epoch, runs)
     if epoch is not None:
@@ -527,10 +534,12 @@ def _values_at(cand: Candidate, k: np.ndarray) -> np.ndarray | None:
     from lrtui.schedules.plan import Plan
     from lrtui.schedules.spec import parse
 
+    if k.size == 0:
+        return None
     try:
         spec = parse(cand.spec)
         if spec.kind not in ("SequentialLR", "ChainedScheduler"):
-            plan = Plan(spec=spec, base_lrs=cand.base_lrs, total_steps=int(k[-1]) + 1)
+            plan = Plan(spec=spec, base_lrs=cand.base_lrs, total_steps=min(int(k[-1]) + 1, MAX_EVAL_STEPS))
             ctx = plan.context()
             with np.errstate(all="ignore"):
                 return resolve(spec, ctx).values(ctx, k.astype(np.int64)).lr[0]
@@ -550,8 +559,7 @@ def _rank(cand: Candidate, prefer: str | None) -> tuple:
 def _same_future(a: Candidate, b: Candidate, k: np.ndarray) -> bool:
     """Whether two candidates agree on the steps after the log (as far again as the log, ≤ 100k steps)."""
     last = float(k[-1])
-    ahead = np.arange(last + 1, min(last + max(min(last, 100_000), 100), MAX_EVAL_STEPS - 1) + 1)
-    ahead = ahead[np.linspace(0, ahead.size - 1, min(ahead.size, 4096)).astype(np.int64)]
+    ahead = np.unique(np.linspace(last + 1, last + max(min(last, 100_000), 100), 4096).round())
     pa = _values_at(a, ahead)
     pb = _values_at(b, ahead)
     if pa is None or pb is None:

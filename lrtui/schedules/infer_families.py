@@ -193,6 +193,8 @@ def _common_step(lows: list[float], highs: list[float], counts: np.ndarray) -> i
 
 # ------------------------------------------------------------------------------------------- exponential
 def gen_exponential(obs: Obs) -> Iterator[Candidate]:
+    if obs.runs[0].size * 2 <= obs.n:
+        return  # mostly repeated values: steps, not a per-step exponential (a gamma of 1 + 1e-9 fits anything)
     fit = fit_exponential(obs.k, obs.y)
     if fit is None or not obs.exact(fit.residual) or abs(fit.gamma - 1) < 1e-12:
         return
@@ -851,41 +853,29 @@ def gen_cyclic(obs: Obs) -> Iterator[Candidate]:
         return
     max_lr = snap(base_lr + amp, 1e-12)
     base_lr = snap(base_lr, 1e-12)
-    kwargs = dict(step_size_down=None if down == up else down)
-    for mode in ("triangular", "triangular2"):
-        yield Candidate(
-            "cyclic",
-            call(
-                "CyclicLR",
-                base_lr=base_lr,
-                max_lr=max_lr,
-                step_size_up=up,
-                mode=None if mode == "triangular" else mode,
-                **kwargs,
-            ),
-            (base_lr,),
+    down_arg = None if down == up else down
+
+    def cyclic(mode: str | None, top: float, gamma: float | None = None) -> Candidate:
+        spec = call(
+            "CyclicLR",
+            base_lr=base_lr,
+            max_lr=top,
+            step_size_up=up,
+            mode=mode,
+            gamma=gamma,
+            step_size_down=down_arg,
         )
-    # exp_range: the amplitude shrinks by gamma per step; gamma from the second peak (or the first arm)
+        return Candidate("cyclic", spec, (base_lr,))
+
+    yield cyclic(None, max_lr)
+    yield cyclic("triangular2", max_lr)
+    # exp_range: the amplitude shrinks by gamma per step; gamma from the second peak
     peaks = [pc.end - 1 for pc in pieces if pc.trend == 1]
     if len(peaks) >= 2:
         a1, a2 = y[peaks[0]] - base_lr, y[peaks[1]] - base_lr
         if a1 > 0 and a2 > 0:
-            gamma = (a2 / a1) ** (1.0 / float(k[peaks[1]] - k[peaks[0]]))
-            gamma = snap(gamma, 1e-9)
-            max_lr = snap(base_lr + a1 / gamma ** float(k[peaks[0]]), 1e-9)
-            yield Candidate(
-                "cyclic",
-                call(
-                    "CyclicLR",
-                    base_lr=base_lr,
-                    max_lr=max_lr,
-                    step_size_up=up,
-                    mode="exp_range",
-                    gamma=gamma,
-                    **kwargs,
-                ),
-                (base_lr,),
-            )
+            gamma = snap((a2 / a1) ** (1.0 / float(k[peaks[1]] - k[peaks[0]])), 1e-9)
+            yield cyclic("exp_range", snap(base_lr + a1 / gamma ** float(k[peaks[0]]), 1e-9), gamma)
 
 
 # ------------------------------------------------------------------------------------------- warm restarts

@@ -300,9 +300,12 @@ class RunFollower:
             self._inferred_n, self._inferred_at = n, now
             schedule = self.config.get("schedule") if isinstance(self.config.get("schedule"), dict) else {}
             spe = schedule.get("steps_per_epoch")
-            self._inference = infer_schedule(
-                steps, self._cols["lr"][0].view(), steps_per_epoch=spe if isinstance(spe, int) else None
-            )
+            try:
+                self._inference = infer_schedule(
+                    steps, self._cols["lr"][0].view(), steps_per_epoch=spe if isinstance(spe, int) else None
+                )
+            except Exception:  # inference is a bonus: a bug in it must never stop the tail
+                self._inference = None
             fresh = True
         if not (fresh or replanned) or self._inference is None:
             return False

@@ -467,6 +467,10 @@ def planned_from_inference(inference: Any, horizon: int) -> Planned | None:
     """An inferred schedule (lrtui.schedules.infer.Inference) as the monitor's plan over `horizon` steps."""
     if inference is None or not getattr(inference, "ok", False):
         return None
+    from lrtui.schedules.infer import MAX_EVAL_STEPS
+
+    if max(int(horizon), inference.total_steps) > MAX_EVAL_STEPS:
+        return None  # a dense curve that long costs more than it shows (a log with a huge step number)
     try:
         from lrtui.schedules import evaluate
 
