@@ -36,6 +36,7 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--member", type=int, metavar="N", help="the member index in --group (0-based)")
     train.add_argument("--foreground", action="store_true", help="train in this process instead of detaching")
     train.add_argument("--watch", action="store_true", help="open the live monitor after starting")
+    add_distributed_options(train)
     train.set_defaults(handler=cmd_train)
     _runs_dir_option(train)
 
@@ -49,6 +50,7 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
         "`lrtui watch RUN`, then press enter there to preview a schedule peaking at the chosen LR.",
     )
     add_recipe_options(find_lr, lr_find=True)
+    add_distributed_options(find_lr, multi_node=False)
     find_lr.add_argument("--foreground", action="store_true", help="run the sweep in this process")
     find_lr.add_argument("--watch", action="store_true", help="open the live monitor after starting")
     find_lr.set_defaults(handler=cmd_train, group=None, member=None)
@@ -71,6 +73,16 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     ):
         p = sub.add_parser(name, help=helptext, description=helptext)
         p.add_argument("run", metavar="RUN", help="run id (or a unique prefix) or a run directory path")
+        if name == "resume":
+            p.add_argument(
+                "--nproc",
+                "--gpus",
+                dest="nproc",
+                type=int,
+                metavar="N",
+                help="resume a torchrun job on N ranks of this node (same global batch: the steps, LR sequence "
+                "and data order are unchanged); 1 = one plain process",
+            )
         if name == "stop":
             p.add_argument(
                 "--wait",
@@ -83,6 +95,42 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
             p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         p.set_defaults(handler=handler)
         _runs_dir_option(p)
+
+
+def add_distributed_options(p: argparse.ArgumentParser, *, multi_node: bool = True) -> None:
+    """`lrtui train`'s torchrun layout (lrtui/cli_distributed.py handles them); `lrtui find-lr` takes the
+    single-node part (an LR range test is minutes long: no cluster script)."""
+    g = p.add_argument_group(
+        "distributed (torchrun + DDP; --batch-size is per rank, the global batch is batch size x world size)"
+    )
+    g.add_argument("--gpus", type=int, metavar="N", help="N ranks on this node, one GPU each (NCCL)")
+    g.add_argument(
+        "--nproc", type=int, metavar="N", help="N ranks on this node (CPU with gloo unless --device)"
+    )
+    g.add_argument(
+        "--backend", choices=("auto", "gloo", "nccl"), help="process group backend (auto: nccl on GPUs)"
+    )
+    if not multi_node:
+        return
+    g.add_argument("--nnodes", type=int, metavar="M", help="nodes in the job (with --rdzv-endpoint)")
+    g.add_argument("--node-rank", type=int, metavar="R", help="this node's rank (static rendezvous)")
+    g.add_argument("--rdzv-endpoint", metavar="HOST:PORT", help="where the nodes meet (node 0)")
+    g.add_argument("--join", metavar="RUN", help="start this node's ranks of a multi-node RUN made on node 0")
+    g.add_argument(
+        "--emit-sbatch",
+        action="store_true",
+        help="write the run and print a SLURM script instead of starting it",
+    )
+    g.add_argument(
+        "--sbatch-opt",
+        action="append",
+        default=[],
+        metavar="OPTION",
+        help="an extra #SBATCH line (repeatable)",
+    )
+    g.add_argument(
+        "--rdzv-port", type=int, metavar="PORT", help="with --emit-sbatch: the port on the first node (29500)"
+    )
 
 
 def add_recipe_options(
@@ -272,14 +320,20 @@ def merge_config(base: dict, over: dict) -> dict:
     return out
 
 
-def build_train_config(args: argparse.Namespace) -> dict:
+def build_train_config(args: argparse.Namespace, distributed=None) -> dict:
     """Merge CONFIG file, options and --set pairs into one config dict, validated by TrainConfig.
 
+    `distributed`: a LaunchSpec from the torchrun options (its layout goes into the config).
     Raises ConfigError (only) with a one-line message: the field, the value, what is allowed.
     """
     from lrtui.training.config import TrainConfig
 
-    config = TrainConfig.from_dict(config_data(args)).resolve()
+    data = config_data(args)
+    if distributed is not None:
+        from lrtui.cli_distributed import apply_layout
+
+        data = apply_layout(data, distributed, gpus=getattr(args, "gpus", None) is not None)
+    config = TrainConfig.from_dict(data).resolve()
     return config.to_dict()
 
 
@@ -355,9 +409,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         from lrtui.cli_sweep import train_member
 
         return train_member(args)
+    from lrtui import cli_distributed as dist_cli
+
+    if getattr(args, "join", None):
+        return dist_cli.join(args)
     try:
-        config = build_train_config(args)
-        problems = TrainConfig.from_dict(config).preflight()
+        spec = dist_cli.launch_spec(args)
+        config = build_train_config(args, distributed=spec)
+        # a SLURM job runs elsewhere: this machine's memory and disks say nothing about its nodes
+        emit = spec is not None and getattr(args, "emit_sbatch", False)
+        problems = [] if emit else TrainConfig.from_dict(config).preflight()
     except (ConfigError, ValueError) as exc:
         return _fail(str(exc))
     if problems:
@@ -367,6 +428,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         run_dir = create_run_dir(config, runs_dir=root, source="lrtui-trainer")
     except (OSError, ValueError) as exc:
         return _fail(f"cannot create a run in {clean_text(_runs_dir(args))}: {_os_reason(exc)}")
+    if spec is not None:
+        return dist_cli.start(args, config, spec, run_dir)
     if args.foreground:
         from lrtui.training.__main__ import main as train_main
 
@@ -519,7 +582,7 @@ def _resolve(args: argparse.Namespace, *, read_only: bool = False) -> Path:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    from lrtui.runs import stop, wait_state
+    from lrtui.runs import read_status, stop, wait_state
     from lrtui.runs.process import StopRefused
 
     if not 0 <= args.wait <= 86_400:  # nan fails this too
@@ -530,6 +593,12 @@ def cmd_stop(args: argparse.Namespace) -> int:
             from lrtui.cli_sweep import stop_group_dir
 
             return stop_group_dir(run_dir, args.wait)
+        from lrtui.runs.distributed import is_job
+
+        if is_job(read_status(run_dir)):  # a torchrun job: its agent, verified (lrtui.runs.distributed)
+            from lrtui.cli_distributed import stop as stop_job_cli
+
+            return stop_job_cli(run_dir, args.wait)
         signalled = stop(run_dir)
     except (LookupError, StopRefused) as exc:
         return _fail(str(exc))
@@ -550,8 +619,6 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from lrtui.runs import launch
-
     try:
         run_dir = _resolve(args)
         if _group_or_none(run_dir):
@@ -560,10 +627,15 @@ def cmd_resume(args: argparse.Namespace) -> int:
             return resume_group_dir(run_dir)
         if not (run_dir / "checkpoint.pt").is_file():
             return _fail(f"run {clean_name(run_dir.name)} has no checkpoint.pt to resume from")
-        pid = launch(run_dir, resume=True)
-    except (LookupError, RuntimeError, OSError) as exc:  # RunLocked is a RuntimeError
+        from lrtui.runs.distributed import resume_run
+
+        pid, what = resume_run(run_dir, args.nproc)  # a torchrun job on its layout, or on --nproc ranks
+    except (LookupError, RuntimeError, OSError, ValueError) as exc:  # RunLocked is a RuntimeError
         return _fail(str(exc) if not isinstance(exc, OSError) else f"cannot resume: {_os_reason(exc)}")
-    print(f"resumed run {clean_name(run_dir.name)} (pid {pid})")
+    if what == "1 process":
+        print(f"resumed run {clean_name(run_dir.name)} (pid {pid})")
+    else:
+        print(f"resumed run {clean_name(run_dir.name)} on {what}")
     return 0
 
 

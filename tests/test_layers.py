@@ -53,6 +53,9 @@ def _heavy_after_import(*modules: str) -> list[str]:
         "lrtui.schedules.infer_families",
         "lrtui.schedules.diagnose",
         "lrtui.doctor",
+        "lrtui.runs.ranks",
+        "lrtui.runs.distributed",
+        "lrtui.cli_distributed",
     ],
 )
 def test_pure_layers_import_neither_textual_nor_torch(module):

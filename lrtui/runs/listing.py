@@ -18,6 +18,7 @@ from typing import Any
 from lrtui.runs.files import open_regular
 from lrtui.runs.jsonio import finite_number
 from lrtui.runs.paths import CONFIG, METRICS, STATUS, default_runs_dir
+from lrtui.runs.ranks import RANKS_DIR, job_view
 from lrtui.runs.reader import read_config
 from lrtui.runs.status import effective_state, read_status
 from lrtui.runs.text import clean_json, clean_name, clean_text, shorten
@@ -31,7 +32,8 @@ class RunSummary:
     dir: Path
     # effective state: "lost" is derived; "unreadable" when config.json or status.json is there but cannot be
     # read (special file, symlink, too large, corrupt, not an object: `problem` says which); "unknown" when
-    # status.json is missing or names no state
+    # status.json is missing or names no state; a torchrun job whose ranks died or stopped progressing
+    # shows "degraded" / "hung" (lrtui.runs.ranks.job_view)
     state: str
     name: str | None = None
     model: str | None = None
@@ -157,10 +159,13 @@ def summarize_run(run_dir: Path, now: float | None = None) -> RunSummary | None:
         except OSError:
             created = None
     updated = _num(status.get("updated"))
+    state = effective_state(status, now) if status else "unknown"
+    if state == "running" and (run_dir / RANKS_DIR).is_dir():  # a torchrun job: its ranks may say more
+        state, _health = job_view(run_dir, status, now=now)
     return RunSummary(
         id=clean_name(run_dir.name),
         dir=run_dir,
-        state="unreadable" if problems else effective_state(status, now) if status else "unknown",
+        state="unreadable" if problems else state,
         name=_text(config.get("name")),
         model=_text(config.get("model")),
         dataset=_text(config.get("dataset")),

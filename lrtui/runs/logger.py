@@ -32,7 +32,7 @@ from typing import Any
 from lrtui.runs import identity
 from lrtui.runs.files import open_append
 from lrtui.runs.jsonio import dumps_line, pack_floats, pack_ints, read_json_file, write_json_atomic
-from lrtui.runs.lock import acquire, adopt_inherited
+from lrtui.runs.lock import RunLocked, acquire, adopt_inherited
 from lrtui.runs.lock import release as release_lock
 from lrtui.runs.paths import (
     CONFIG,
@@ -44,6 +44,7 @@ from lrtui.runs.paths import (
     new_run_id,
 )
 from lrtui.runs.process import has_live_process
+from lrtui.runs.ranks import HEARTBEAT_EVERY_S, RankHeartbeat
 from lrtui.runs.status import HEARTBEAT_S, LIVE_STATES, TERMINAL_STATES, read_status, this_host
 from lrtui.runs.text import clean_name
 
@@ -131,6 +132,17 @@ def optimizer_lrs(optimizer: Any) -> tuple[list[float], list[float] | None]:
     return lrs, (moms or None)
 
 
+def _dist_env(distributed: bool | str) -> Any:
+    """The torchrun environment of this process when `distributed` allows it ("auto"/True), else None."""
+    if distributed not in (True, False, "auto"):
+        raise ValueError(f"distributed={distributed!r} is not allowed: expected 'auto', True or False")
+    if distributed is False:
+        return None
+    from lrtui.runs.distributed import dist_env
+
+    return dist_env()
+
+
 def create_run_dir(
     config: dict | None = None,
     *,
@@ -174,10 +186,20 @@ def create_run_dir(
     return run_dir
 
 
-def take_lock(run_dir: Path) -> int:
-    """The run's lock: the one a launcher handed down to this process, else a fresh one (RunLocked)."""
+def take_lock(run_dir: Path, dist: Any = None) -> int | None:
+    """The run's lock: the one a launcher handed down to this process, else a fresh one (RunLocked).
+
+    Rank 0 of a torchrun job that `launch_job` started finds the lock held by its own agent, which holds it
+    for the whole job: None (nothing to hold here)."""
     inherited = adopt_inherited(run_dir)
-    return inherited if inherited is not None else acquire(run_dir)
+    if inherited is not None:
+        return inherited
+    try:
+        return acquire(run_dir)
+    except RunLocked as exc:
+        if dist is not None and dist.agent_pid is not None and exc.pid == dist.agent_pid:
+            return None
+        raise
 
 
 def _has_base_lr(config: dict) -> bool:
@@ -244,26 +266,63 @@ class RunLogger:
         stepping: str | None = None,
         steps_per_epoch: int | None = None,
         total_steps: int | None = None,
+        distributed: bool | str = "auto",
+        heartbeat_every: float = HEARTBEAT_EVERY_S,
     ) -> None:
         """`scheduler`: the live scheduler object (torch, transformers, timm): its class, arguments, base LRs
         and current step are read (`lrtui.schedules.describe`) and recorded as the run's plan in config.json
         — the exact spec when lrtui can spell it, else why not (the doctor then infers the schedule from the
-        logged LR). `stepping` ("step" | "epoch"), `steps_per_epoch` and `total_steps` complete the plan."""
+        logged LR). `stepping` ("step" | "epoch"), `steps_per_epoch` and `total_steps` complete the plan.
+
+        Under torchrun (`distributed="auto"`: RANK/WORLD_SIZE in the environment) every rank makes the same
+        RunLogger and they share one run: rank 0 writes it (and holds its lock), every rank beats into
+        ranks/<rank>.jsonl (`lrtui.runs.distributed.agree_run_dir` says how they agree on it)."""
         if config is not None and not isinstance(config, dict):
             raise ValueError(f"config={config!r} is not allowed: expected a dict")
         config = dict(config or {})
         if any(v is not None for v in (scheduler, stepping, steps_per_epoch, total_steps)):
             config = with_schedule(config, scheduler, stepping, steps_per_epoch, total_steps)
-        run_dir = create_run_dir(config, runs_dir=runs_dir, run_id=run_id, source=source)
+        self._declared = scheduler is not None
+        env = _dist_env(distributed)
+        if env is None:
+            run_dir = create_run_dir(config, runs_dir=runs_dir, run_id=run_id, source=source)
+            self._setup(
+                run_dir,
+                flush_interval=flush_interval,
+                packed=packed,
+                handle_sigterm=handle_sigterm,
+                lock_fd=take_lock(run_dir),
+            )
+            self._go_live(event="start", status={})
+            return
+        from lrtui.runs.distributed import agree_run_dir
+
+        root = Path(runs_dir).expanduser() if runs_dir is not None else default_runs_dir()
+
+        def create(target: Path | None) -> Path:
+            if target is None:
+                return create_run_dir(config, runs_dir=root, source=source)
+            return create_run_dir(config, runs_dir=target.parent, run_id=target.name, source=source)
+
+        run_dir, existed = agree_run_dir(env, create, runs_dir=root, run_id=run_id)
+        self._runs_root = root
+        if not env.is_writer:
+            self._setup_follower(run_dir, env, handle_sigterm=handle_sigterm, every=heartbeat_every)
+            return
         self._setup(
             run_dir,
             flush_interval=flush_interval,
             packed=packed,
             handle_sigterm=handle_sigterm,
-            lock_fd=take_lock(run_dir),
+            lock_fd=take_lock(run_dir, env),
+            dist=env,
         )
-        self._declared = scheduler is not None
-        self._go_live(event="start", status={})
+        self._start_heartbeat(env, heartbeat_every)
+        status = read_status(run_dir) if existed else {}
+        had_records = self._terminate_partial_line() if existed else False
+        self._go_live(
+            event="resume" if had_records else "start", status=status if "problem" not in status else {}
+        )
 
     @classmethod
     def open(
@@ -276,21 +335,31 @@ class RunLogger:
         event: str | None = None,
         message: str = "",
         force: bool = False,
+        distributed: bool | str = "auto",
+        heartbeat_every: float = HEARTBEAT_EVERY_S,
     ) -> RunLogger:
         """Attach to an existing run directory and append to it (the trainer, resume).
 
         Writes a "resume" event when metrics.jsonl already has records, else a "start" event
         (override with `event`). A partial last line left by a killed writer is terminated so the
         next record starts on a line of its own. Refuses a run whose status names another live
-        process (the pid launch() wrote for this very process is fine) unless `force`.
+        process (the pid launch() wrote for this very process, or for the torchrun agent that started
+        it, is fine) unless `force`. Under torchrun only rank 0 writes; the other ranks beat.
         """
         run_dir = Path(run_dir)
         if not run_dir.is_dir():
             raise FileNotFoundError(f"run_dir={str(run_dir)!r} is not allowed: no such directory")
-        lock_fd = take_lock(run_dir)  # RunLocked before anything is read or written
+        env = _dist_env(distributed)
+        self = cls.__new__(cls)
+        if env is not None and not env.is_writer:  # rank > 0 of a job: beats only, no lock
+            self._setup_follower(run_dir, env, handle_sigterm=handle_sigterm, every=heartbeat_every)
+            return self
+        lock_fd = take_lock(run_dir, env)  # RunLocked before anything is read or written
         try:
             status = read_status(run_dir)
-            ours = status.get("pid") == os.getpid() and status.get("host") == this_host()  # launch() wrote it
+            # launch() wrote this process's pid, or launch_job() the pid of the torchrun agent that started it
+            mine = (os.getpid(),) if env is None else (os.getpid(), env.agent_pid)
+            ours = status.get("pid") in mine and status.get("host") == this_host()
             if not force and has_live_process(status) and not ours:
                 raise RuntimeError(
                     f"run {clean_name(run_dir.name)} is {status.get('state')} with pid {status.get('pid')} "
@@ -299,15 +368,17 @@ class RunLogger:
         except BaseException:
             release_lock(lock_fd)
             raise
-        self = cls.__new__(cls)
         self._setup(
             run_dir,
             flush_interval=flush_interval,
             packed=packed,
             handle_sigterm=handle_sigterm,
             lock_fd=lock_fd,
+            dist=env,
         )
         self._declared = False
+        if env is not None:
+            self._start_heartbeat(env, heartbeat_every)
         had_records = self._terminate_partial_line()
         if "problem" in status:
             status = {}
@@ -317,15 +388,66 @@ class RunLogger:
         self._go_live(event=event or ("resume" if had_records else "start"), status=status, message=message)
         return self
 
+    # ---- distributed ---------------------------------------------------------------------------
+
+    def _start_heartbeat(self, env: Any, every: float) -> None:
+        from lrtui.runs.ranks import default_memory
+
+        self.heartbeat = RankHeartbeat(
+            self.run_dir,
+            rank=env.rank,
+            world_size=env.world_size,
+            local_rank=env.local_rank,
+            every=every,
+            device="?",
+            memory=default_memory,
+            agent_pid=env.agent_pid,
+        )
+
+    def _setup_follower(self, run_dir: Path, env: Any, *, handle_sigterm: bool, every: float) -> None:
+        """Rank > 0: no records (rank 0 writes them), only this rank's heartbeats."""
+        self.run_dir = Path(run_dir)
+        self.id = self.run_dir.name
+        self.metrics_path = self.run_dir / METRICS
+        self.status_path = self.run_dir / STATUS
+        cfg, _problem = read_json_file(self.run_dir / CONFIG)
+        self.config = cfg if isinstance(cfg, dict) else {}
+        self.is_writer = False
+        self.dist = env
+        self.write_error = None
+        self._lock = threading.RLock()
+        self._pid = os.getpid()
+        self._closed = False
+        self._step = None
+        self._epoch = None
+        self._status = {"state": "running"}
+        self._sigterm_received = False
+        self._old_sigterm = None
+        self._declared = True  # rank 0 records the plan
+        self._start_heartbeat(env, every)
+        if handle_sigterm:
+            self._install_sigterm()
+        atexit.register(self._atexit)
+
     # ---- setup ---------------------------------------------------------------------------------
 
     def _setup(
-        self, run_dir: Path, *, flush_interval: float, packed: bool, handle_sigterm: bool, lock_fd: int
+        self,
+        run_dir: Path,
+        *,
+        flush_interval: float,
+        packed: bool,
+        handle_sigterm: bool,
+        lock_fd: int | None,
+        dist: Any = None,
     ) -> None:
         if not isinstance(flush_interval, (int, float)) or flush_interval < 0:
             release_lock(lock_fd)
             raise ValueError(f"flush_interval={flush_interval!r} is not allowed: expected seconds >= 0")
         self._lock_fd = lock_fd  # held until close(): one writer per run (lock.py)
+        self.is_writer = True
+        self.dist = dist  # lrtui.runs.distributed.DistEnv under torchrun, else None
+        self.heartbeat: RankHeartbeat | None = None
         self.run_dir = Path(run_dir)
         self.id = self.run_dir.name
         self.metrics_path = self.run_dir / METRICS
@@ -364,6 +486,19 @@ class RunLogger:
         self._status = {"state": None, **{k: v for k, v in status.items() if k != "problem"}}
         self._status.update(pid=self._pid, host=this_host(), started=now, error=None, message=message or None)
         self._status["process"] = identity.identity()  # what `lrtui stop` checks before signalling
+        if self.dist is not None:
+            from lrtui.runs.distributed import agent_info
+
+            self._status["world_size"] = self.dist.world_size
+            launcher = agent_info(self.dist)
+            if launcher is not None:
+                previous = self._status.get("launcher")
+                if isinstance(previous, dict) and previous.get("pid") == launcher["pid"]:
+                    launcher = {**previous, **launcher}  # keep what lrtui's launch recorded
+                self._status["launcher"] = launcher
+        else:  # a single process (also one resuming what was a torchrun job)
+            self._status.pop("world_size", None)
+            self._status.pop("launcher", None)
         self.set_state("starting")
         self.event(event, message)
         self.set_state("running")
@@ -397,7 +532,27 @@ class RunLogger:
 
     def _on_sigterm(self, signum: int, frame: Any) -> None:
         self._sigterm_received = True
+        if self.dist is not None:
+            self._sigterm_under_launcher(signum)
         raise SystemExit(128 + signum)
+
+    def _sigterm_under_launcher(self, signum: int) -> None:
+        """Under torchrun SIGTERM comes from the agent (a stop, or another rank failed), which kills what
+        has not exited after its grace period: record the final state at once, then die of the signal as
+        the agent expects, instead of unwinding through user code that may wait on dead ranks."""
+        with contextlib.suppress(Exception):
+            state, message = "stopped", "terminated by SIGTERM from the torchrun agent"
+            if self.is_writer:
+                from lrtui.runs.ranks import RanksTail, assess
+
+                health = assess(RanksTail(self.run_dir).poll(), live=False)
+                if health.message:  # another rank died first: that is why the agent stops the job
+                    state, message = "failed", f"{health.message}; the torchrun agent stopped the job"
+                self.close(state, message if state == "failed" else None, message=message)
+            else:
+                self.close(state)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
     def _restore_sigterm(self) -> None:
         if self._old_sigterm is None:
@@ -438,6 +593,9 @@ class RunLogger:
         device sync; pass a float (e.g. every N steps) in hot loops.
         """
         step = _check_step(step)
+        if not self.is_writer:
+            self._beat_step(step)
+            return
         lrs = _floats(lr, "lr")
         moms = None if momentum is None else _floats(momentum, "momentum")
         loss_f = _opt_float(loss, "loss")
@@ -475,7 +633,7 @@ class RunLogger:
                     if len(col) == n:
                         col.append(None)
             self._r_t = time.time()
-            self._step = step
+            self._beat_step(step)
             if epoch is not None:
                 self._epoch = epoch
             if n + 1 >= MAX_BATCH_STEPS:
@@ -491,6 +649,8 @@ class RunLogger:
         """
         if not isinstance(columns, dict):
             raise ValueError(f"columns={type(columns).__name__} is not allowed: expected a dict of columns")
+        if not self.is_writer:
+            return
         cols = {str(k): _tolist(v) for k, v in columns.items()}
         if "step" not in cols or cols.get("lr") is None:
             raise ValueError(f"columns has keys {sorted(cols)}; 'step' and 'lr' are required")
@@ -538,7 +698,7 @@ class RunLogger:
                     record[key] = packed
             record["t"] = time.time()
             self._lines.append(dumps_line(record))
-            self._step = steps[-1]
+            self._beat_step(steps[-1])
             epochs = cols.get("epoch")
             if epochs and epochs[-1] is not None:
                 self._epoch = epochs[-1]
@@ -581,6 +741,12 @@ class RunLogger:
         """Record the run's plan from a live scheduler object (see __init__'s `scheduler`) after the run
         started: config.json is replaced atomically and a "plan" event tells live readers to re-read it.
         Returns the recorded "schedule" entry."""
+        if not self.is_writer:  # rank > 0 of a job: rank 0 records the plan
+            return dict(
+                with_schedule(dict(self.config), scheduler, stepping, steps_per_epoch, total_steps)[
+                    "schedule"
+                ]
+            )
         with self._lock:
             self._check_open()
             self.config = with_schedule(dict(self.config), scheduler, stepping, steps_per_epoch, total_steps)
@@ -619,6 +785,8 @@ class RunLogger:
         best_test_acc so run listings need not read metrics.jsonl.
         """
         epoch = _tolist(epoch)
+        if not self.is_writer:
+            return
         with self._lock:
             self._check_open()
             record = {"kind": "epoch", "epoch": epoch, "step": self._step, **metrics}
@@ -640,6 +808,8 @@ class RunLogger:
 
     def event(self, name: str, message: str = "", **extra: Any) -> None:
         """A named event (start, stop, resume, finish, error, diverged, checkpoint, device, ...)."""
+        if not self.is_writer:
+            return
         with self._lock:
             self._check_open()
             record = {"kind": "event", "event": str(name), "step": self._step, "message": str(message)}
@@ -654,6 +824,9 @@ class RunLogger:
         """Flush, then atomically replace status.json with the new state (plus any extra fields)."""
         if state not in WRITABLE_STATES:
             raise ValueError(f"state={state!r} is not allowed: expected one of {', '.join(WRITABLE_STATES)}")
+        if not self.is_writer:
+            self._status["state"] = state
+            return
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"RunLogger for {self.id} is closed")
@@ -680,6 +853,8 @@ class RunLogger:
 
     def flush(self) -> None:
         """Write everything buffered now."""
+        if not self.is_writer:
+            return
         with self._lock:
             if not self._closed:
                 self._flush_locked()
@@ -784,6 +959,9 @@ class RunLogger:
         with self._lock:
             if self._closed:
                 return
+            if not self.is_writer:
+                self._close_follower(state, error, extra)
+                return
             try:
                 if state in _STATE_EVENT and os.getpid() == self._pid:
                     message = error.splitlines()[-1] if error else str(extra.get("message") or "")
@@ -797,6 +975,32 @@ class RunLogger:
                 release_lock(self._lock_fd)
                 atexit.unregister(self._atexit)
                 self._restore_sigterm()
+                self._end_heartbeat(state, error, extra)
+                if self.dist is not None:
+                    from lrtui.runs.distributed import drop_pointer
+
+                    with contextlib.suppress(Exception):
+                        drop_pointer(
+                            self.dist, getattr(self, "_runs_root", self.run_dir.parent), self.run_dir
+                        )
+
+    def _beat_step(self, step: int) -> None:
+        self._step = step
+        if self.heartbeat is not None:
+            self.heartbeat.step(step + 1)  # the heartbeat counts steps done; `step` is the update k
+
+    def _end_heartbeat(self, state: str, error: str | None, extra: dict) -> None:
+        if self.heartbeat is not None:
+            message = error.splitlines()[-1] if error else extra.get("message")
+            with contextlib.suppress(Exception):
+                self.heartbeat.close(state, str(message) if message else None)
+
+    def _close_follower(self, state: str, error: str | None, extra: dict) -> None:
+        self._closed = True
+        self._status["state"] = state
+        atexit.unregister(self._atexit)
+        self._restore_sigterm()
+        self._end_heartbeat(state, error, extra)
 
     def __enter__(self) -> RunLogger:
         return self

@@ -132,6 +132,13 @@ def stop(run_dir: str | Path, timeout: float | None = None) -> bool:
     """
     run_dir = Path(run_dir)
     status = read_status(run_dir)
+    from lrtui.runs.distributed import is_job, settle_stop, stop_job
+
+    if is_job(status) and status.get("state") in LIVE_STATES:  # a torchrun job: its agent, verified
+        outcome = stop_job(run_dir)
+        if timeout is not None:
+            settle_stop(run_dir, outcome.signalled, timeout)
+        return bool(outcome.signalled or outcome.requested)
     pid = status.get("pid")
     if status.get("state") not in LIVE_STATES or status.get("host") != this_host():
         return False

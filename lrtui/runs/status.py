@@ -12,8 +12,12 @@ from lrtui.runs import identity
 from lrtui.runs.jsonio import finite_number, read_json_file
 from lrtui.runs.paths import STATUS
 
-STATES = ("starting", "running", "finished", "stopped", "failed", "diverged", "lost", "unreadable")
+STATES = ("queued", "starting", "running", "finished", "stopped", "failed", "diverged", "lost", "unreadable")
 LIVE_STATES = ("starting", "running")
+# What a live torchrun job may be shown as besides running (derived from its ranks' heartbeats, never
+# written: lrtui.runs.ranks.job_view); both still have live processes.
+JOB_STATES = ("degraded", "hung")
+SHOWN_LIVE_STATES = (*LIVE_STATES, *JOB_STATES)
 TERMINAL_STATES = ("finished", "stopped", "failed", "diverged")
 
 # A run on another host whose status has not been updated for this long is presumed lost.

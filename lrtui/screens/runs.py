@@ -28,6 +28,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from lrtui.plotting.figure import SERIES_COLORS, Figure, Series
 from lrtui.runs.listing import RunSummary
+from lrtui.runs.status import SHOWN_LIVE_STATES
 from lrtui.runs.text import clean_name
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.confirm import ConfirmScreen
@@ -425,7 +426,7 @@ class RunsScreen(Screen):
         if self._is_group(s):
             self._stop_group(s)
             return
-        if s.state not in ("starting", "running"):
+        if s.state not in SHOWN_LIVE_STATES:
             self.notify(f"{s.id} is {s.state}: nothing to stop", severity="warning")
             return
 
@@ -470,7 +471,7 @@ class RunsScreen(Screen):
             else:
                 self._control("resume_group", s.dir)
             return
-        if s.state in ("starting", "running"):
+        if s.state in SHOWN_LIVE_STATES:
             self.notify(f"{s.id} is already {s.state}", severity="warning")
             return
         if s.state == "finished":
@@ -482,7 +483,7 @@ class RunsScreen(Screen):
         s = self.current()
         if s is None:
             return
-        if s.state in ("starting", "running", "stopping"):
+        if s.state in (*SHOWN_LIVE_STATES, "stopping"):
             self.notify(f"{s.id} is {s.state}: stop it before deleting", severity="warning")
             return
         if self._is_group(s):
@@ -529,8 +530,10 @@ class RunsScreen(Screen):
                     else f"{clean_name(run_dir.name)}: no live process here"
                 )
             elif what == "resume":
-                pid = process.launch(run_dir, resume=True)
-                message = f"resumed {clean_name(run_dir.name)} (pid {pid})"
+                from lrtui.runs.distributed import resume_run
+
+                _pid, started = resume_run(run_dir)  # a torchrun job resumes on its own layout
+                message = f"resumed {clean_name(run_dir.name)} on {started}"
             else:
                 process.delete_run(run_dir)
                 message = f"deleted {clean_name(run_dir.name)}"

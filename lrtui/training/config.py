@@ -173,6 +173,10 @@ class TrainConfig:
     log_every_steps: int = 50  # flush step records at least every N steps ...
     log_interval_s: float = 0.25  # ... or this often
     checkpoint_every_epochs: int = 1
+    # torchrun layout (lrtui.runs.distributed.LaunchSpec as a mapping); None = one process. batch_size is per
+    # rank: the global batch is batch_size x world size, and steps_per_epoch counts global batches.
+    distributed: dict | None = None
+    heartbeat_s: float = 5.0  # a rank's heartbeat interval (ranks/<rank>.jsonl; torchrun jobs only)
     # Test aids (documented, default off): they make the failure paths testable for real.
     inject_nan_at_step: int | None = None  # multiply the loss by NaN at this step -> "diverged"
     stop_at_step: int | None = None  # act as if SIGTERM arrived during this step -> "stopped"
@@ -228,7 +232,7 @@ class TrainConfig:
         Given values must match the computed ones: the schedule the user previewed must be the one run.
         """
         self.validate()
-        spe = self.train_size() // self.batch_size
+        spe = self.steps_per_epoch()
         total = spe * self.epochs
         errors = []
         if self.schedule.steps_per_epoch is not None and self.schedule.steps_per_epoch != spe:
@@ -236,7 +240,7 @@ class TrainConfig:
                 (
                     "schedule.steps_per_epoch",
                     self.schedule.steps_per_epoch,
-                    f"{spe} (= {self.train_size()} training images // batch_size {self.batch_size})",
+                    f"{spe} (= {self.train_size()} training images // {self._batch_words()})",
                 )
             )
         if self.schedule.total_steps is not None and self.schedule.total_steps != total:
@@ -287,6 +291,12 @@ class TrainConfig:
                 problems.append(("dataset", self.dataset, why))
         return problems
 
+    def _batch_words(self) -> str:
+        world = self.world_size()
+        if world == 1:
+            return f"batch_size {self.batch_size}"
+        return f"global batch {self.global_batch_size()} = batch_size {self.batch_size} x world size {world}"
+
     # --------------------------------------------------------------------------------------- queries
     @property
     def dataset_info(self) -> DatasetInfo:
@@ -300,8 +310,23 @@ class TrainConfig:
         info = self.dataset_info
         return self.synthetic_test_size if info.test_size is None else info.test_size
 
+    def world_size(self) -> int:
+        """Ranks the run was laid out for (nproc_per_node x nnodes; 1 without `distributed`)."""
+        if not isinstance(self.distributed, dict):
+            return 1
+        from lrtui.runs.distributed import DistError, LaunchSpec
+
+        try:
+            return LaunchSpec.from_dict(self.distributed).world_size
+        except DistError:
+            return 1
+
+    def global_batch_size(self) -> int:
+        """The batch one optimizer step sees: batch_size per rank x world size."""
+        return self.batch_size * self.world_size()
+
     def steps_per_epoch(self) -> int:
-        return self.train_size() // self.batch_size
+        return self.train_size() // self.global_batch_size()
 
     def total_steps(self) -> int:
         return self.steps_per_epoch() * self.epochs
@@ -355,6 +380,14 @@ class TrainConfig:
         if self.stop_at_step is not None:
             _int(e, "stop_at_step", self.stop_at_step, 0, 2**62)
         _num(e, "step_delay_s", self.step_delay_s, 0.0, 60.0)
+        _num(e, "heartbeat_s", self.heartbeat_s, 0.05, 3600.0)
+        if self.distributed is not None:
+            from lrtui.runs.distributed import DistError, LaunchSpec
+
+            try:
+                LaunchSpec.from_dict(self.distributed)
+            except DistError as err:
+                e.append((err.field, err.value, err.allowed))
         self._validate_optimizer(e)
         self._validate_schedule(e)
         if not e:
@@ -442,12 +475,16 @@ class TrainConfig:
                     f"{self.model} expects {model.expected_input}; try lenet or resnet18",
                 )
             )
-        if self.train_size() // self.batch_size < 1:
+        if self.train_size() // self.global_batch_size() < 1:
+            world = self.world_size()
+            limit = self.train_size() // world
             e.append(
                 (
                     "batch_size",
                     self.batch_size,
-                    f"at most the training set size {self.train_size()} (the last partial batch is dropped)",
+                    f"at most the training set size {self.train_size()} (the last partial batch is dropped)"
+                    if world == 1
+                    else f"at most {limit} per rank (training set {self.train_size()} / world size {world})",
                 )
             )
 

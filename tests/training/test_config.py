@@ -88,3 +88,21 @@ def test_augment_defaults():
     assert TrainConfig(dataset="mnist", model="lenet").augment_ops() == (True, False)
     assert TrainConfig(augment="crop").augment_ops() == (True, False)
     assert TrainConfig(augment="none").augment_ops() == (False, False)
+
+
+def test_distributed_layout_sets_the_global_batch_and_steps():
+    c = TrainConfig.from_dict(
+        {"dataset": "synthetic", "model": "lenet", "synthetic_train_size": 1000, "batch_size": 32,
+         "distributed": {"nproc_per_node": 4, "nnodes": 2}}
+    ).resolve()  # fmt: skip
+    assert c.world_size() == 8 and c.global_batch_size() == 256
+    assert c.schedule.steps_per_epoch == 3  # 1000 // 256: global batches, the last partial one dropped
+    with pytest.raises(ConfigError) as err:
+        TrainConfig.from_dict({"distributed": {"nproc_per_node": 2, "backend": "mpi"}})
+    assert err.value.fields == ["distributed.backend"] and "one of auto, gloo, nccl" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        TrainConfig.from_dict(
+            {"dataset": "synthetic", "model": "lenet", "synthetic_train_size": 100, "batch_size": 64,
+             "distributed": {"nproc_per_node": 2}}
+        )  # fmt: skip
+    assert "at most 50 per rank (training set 100 / world size 2)" in str(err.value)
