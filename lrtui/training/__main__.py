@@ -1,8 +1,11 @@
 """The trainer entry point.
 
-    python -m lrtui.training --run-dir DIR [--resume] [--compile]
+    python -m lrtui.training --run-dir DIR [--resume | --auto-resume] [--compile]
         train the run in DIR (reads DIR/config.json, appends to DIR/metrics.jsonl); this is what
-        lrtui.runs.process.launch starts, detached. --resume continues from DIR/checkpoint.pt.
+        lrtui.runs.process.launch starts, detached. --resume continues from DIR/checkpoint.pt;
+        --auto-resume resumes when there is one, and exits 0 at once when the run already finished
+        (a resubmitted SLURM job). Under torchrun (RANK/WORLD_SIZE set) every rank runs this same
+        command: rank 0 writes the run, the others beat into DIR/ranks/ (lrtui/training/ddp.py).
     python -m lrtui.training CONFIG.json|CONFIG.toml [--runs-dir D] [--compile]
         create a new run directory from the config file and train in the foreground.
     A config with "kind": "lr_find" runs an LR range test instead (lrtui/training/lr_find_trainer.py).
@@ -39,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("config", nargs="?", help="config file (.json or .toml) for a new run")
     p.add_argument("--run-dir", help="train the existing run directory DIR (reads DIR/config.json)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its checkpoint")
+    p.add_argument(
+        "--auto-resume",
+        action="store_true",
+        help="resume when --run-dir has a checkpoint, do nothing when the run finished, else start it",
+    )
     p.add_argument("--runs-dir", help="where a new run directory is created (with CONFIG)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     return p
@@ -46,14 +54,23 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     # Signals first: a SIGTERM that arrives while torch is importing still ends as a clean "stopped".
-    stop = StopFlag().install()
+    from lrtui.runs.distributed import dist_env
+
+    stop = StopFlag(escalate=dist_env() is None).install()
     args = _parser().parse_args(argv)
     if bool(args.run_dir) == bool(args.config):
         print("error: give either CONFIG (a new run) or --run-dir DIR (an existing run)", file=sys.stderr)
         return 2
-    if args.resume and not args.run_dir:
-        print("error: --resume needs --run-dir DIR", file=sys.stderr)
+    if (args.resume or args.auto_resume) and not args.run_dir:
+        print("error: --resume and --auto-resume need --run-dir DIR", file=sys.stderr)
         return 2
+    if args.auto_resume:
+        from lrtui.runs.status import read_status
+
+        if read_status(Path(args.run_dir)).get("state") == "finished":
+            print(f"run in {args.run_dir} already finished: nothing to do", flush=True)
+            return 0
+        args.resume = (Path(args.run_dir) / "checkpoint.pt").is_file()
     from lrtui.runs import RunLogger
     from lrtui.runs.jsonio import read_json_file
     from lrtui.runs.lock import RunLocked

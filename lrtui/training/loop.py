@@ -29,6 +29,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from lrtui.runs.distributed import dist_env, stop_requested
 from lrtui.training import checkpoint as ckpt
 from lrtui.training.config import TrainConfig
 from lrtui.training.datasets import load_dataset
@@ -133,9 +134,23 @@ class Trainer:
         self.checkpoint_path = self.run_dir / ckpt.CHECKPOINT_NAME
         self._warm = False  # has this process run a training step yet (see _train_epoch_part)
         self.close_extra: dict[str, Any] = {}  # more status.json fields for the final state (subclasses)
+        # torchrun: this process is one rank of a DDP job (lrtui/training/ddp.py); rank 0 writes the run
+        self.dist = dist_env()
+        self.rank = self.dist.rank if self.dist else 0
+        self.world = self.dist.world_size if self.dist else 1
+        self.writer = self.rank == 0
+        self.heartbeat = getattr(logger, "heartbeat", None)
+        self._agreed_stop = False
+        self._k = 1  # steps between control points (distributed; rank 0 resizes it at each one)
+        self._since_control = 0
+        self._last_control = time.monotonic()
+        self._stop_file_checked = 0.0
 
-    def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+    def say(self, text: str, every_rank: bool = False) -> None:
+        """A line for stdout.log; in a job only rank 0's (all ranks share the file), unless `every_rank`."""
+        if self.writer or every_rank:
+            prefix = f"[rank {self.rank}] " if self.dist is not None and every_rank else ""
+            print(prefix + text, file=self.out, flush=True)
 
     # --------------------------------------------------------------------------------------- public
     def run(self) -> str:
@@ -144,6 +159,15 @@ class Trainer:
         RunLogger.close(state) writes the matching finish/stop/diverged/error event and status.json.
         """
         self.pos = Position()
+        try:
+            return self._run_and_close()
+        finally:
+            if self.dist is not None:
+                from lrtui.training import ddp
+
+                ddp.shutdown()
+
+    def _run_and_close(self) -> str:
         try:
             state, message = self._run()
         except Diverged as d:
@@ -159,17 +183,40 @@ class Trainer:
             raise
         except BaseException as err:  # every failure must reach status.json
             tail = "".join(traceback.format_exception(type(err), err, err.__traceback__))[-4000:]
-            self.say(tail)
+            self.say(tail, every_rank=True)
             self._save_pending_records()
-            self.logger.close("failed", error=tail.rstrip(), message=f"{type(err).__name__}: {err}"[:500])
+            message = f"{type(err).__name__}: {err}"[:500]
+            ranks = self._ranks_diagnosis()
+            if ranks:  # a collective failed because another rank died: name it first
+                message = f"{ranks}; here: {message}"[:600]
+            self.logger.close("failed", error=tail.rstrip(), message=message)
             return "failed"
         self.logger.close(state, message=message, **self.close_extra)
         return state
 
+    def _ranks_diagnosis(self) -> str:
+        """On rank 0 of a job: which other rank died or failed (its heartbeats say so), or ""."""
+        if self.dist is None or not self.writer:
+            return ""
+        with contextlib.suppress(Exception):
+            from lrtui.runs.ranks import RanksTail, assess
+
+            time.sleep(0.2)  # the dead rank's process may still be being reaped
+            rows = assess(RanksTail(self.run_dir).poll(), live=False).rows
+            gone = [r for r in rows if r.rank != self.rank and r.state in ("dead", "failed", "silent")]
+            if gone:
+                return "; ".join(
+                    f"rank {r.rank} {r.state}"
+                    + (f" at step {r.step}" if r.step is not None else "")
+                    + (f" ({r.note})" if r.note else "")
+                    for r in gone
+                )
+        return ""
+
     def _save_pending_records(self) -> None:
         """Write the steps buffered before a failure (best effort: the device itself may be what failed)."""
         buf = getattr(self, "buf", None)
-        if buf is None or not len(buf):
+        if buf is None or not len(buf) or self.dist is not None:  # a job's losses need the other ranks
             return
         with contextlib.suppress(Exception):  # the original error is the one to report
             cols, _ = buf.columns()
@@ -183,7 +230,14 @@ class Trainer:
             raise FileNotFoundError(f"cannot resume: no {ckpt.CHECKPOINT_NAME} in {self.run_dir}")
         if c.num_threads:
             torch.set_num_threads(c.num_threads)
-        self.device = select_device(c.device)
+        if self.dist is not None:
+            from lrtui.training import ddp
+
+            self.device = ddp.rank_device(c.device, self.dist)
+            launch = c.distributed if isinstance(c.distributed, dict) else {}
+            self.backend = ddp.init(self.dist, self.device, launch.get("backend", "auto"))
+        else:
+            self.device = select_device(c.device)
         cuda = self.device.type == "cuda"
         self.amp = c.amp == "bf16" or (c.amp == "auto" and cuda)
         self.channels_last = cuda if c.channels_last is None else c.channels_last
@@ -204,6 +258,13 @@ class Trainer:
             seed=c.synthetic_seed,
         )
         crop, flip = c.augment_ops()
+        global_batch = c.global_batch_size()
+        if global_batch % self.world:
+            raise ValueError(
+                f"world size = {self.world} is invalid for this run: its global batch {global_batch} "
+                f"(batch_size x the world size it was started with) must split evenly between the ranks"
+            )
+        self.batch_per_rank = global_batch // self.world
         self.data = DevicePipeline(
             data.train_x,
             data.train_y,
@@ -211,19 +272,21 @@ class Trainer:
             data.test_y,
             mean=data.mean,
             std=data.std,
-            batch_size=c.batch_size,
+            batch_size=self.batch_per_rank,
             device=self.device,
             seed=c.seed,
             crop=crop,
             flip=flip,
             eval_batch_size=c.eval_batch_size,
             channels_last=self.channels_last,
+            rank=self.rank,
+            world_size=self.world,
         )
         if self.data.steps_per_epoch != c.schedule.steps_per_epoch:
             raise ValueError(
                 f"schedule.steps_per_epoch = {c.schedule.steps_per_epoch} is invalid: the {c.dataset} copy "
                 f"loaded has {self.data.num_train} training images, so {self.data.steps_per_epoch} steps per "
-                f"epoch at batch_size {c.batch_size}"
+                f"epoch at global batch {global_batch}"
             )
 
         torch.manual_seed(c.seed)  # model init
@@ -241,7 +304,25 @@ class Trainer:
         self.acc = self._new_epoch_acc()
         if self.resume:
             self._load_checkpoint()
-        self.forward = torch.compile(model) if c.compile else model
+        trained = model
+        if self.dist is not None:
+            from lrtui.training import ddp
+
+            trained = ddp.wrap(model, self.device)  # broadcasts rank 0's weights: every rank starts equal
+        self.forward = torch.compile(trained) if c.compile else trained
+        # DDP's forward may run collectives (buffer broadcast): ranks evaluate shards of unequal batch
+        # counts, so evaluation uses the plain module
+        self.eval_forward = self.forward if self.dist is None else model
+        self._setup_rank_timing()
+
+    def _setup_rank_timing(self) -> None:
+        from lrtui.training.ddp import RankTimer, cuda_memory
+
+        self.timer = RankTimer(self.device) if self.heartbeat is not None else None
+        if self.heartbeat is not None:
+            self.heartbeat.configure(every=self.config.heartbeat_s, device=str(self.device))
+            if self.device.type == "cuda":
+                self.heartbeat.memory = cuda_memory(self.device)
 
     def _build_stepper(self):
         return build_schedule_stepper(self.config, self.optimizer)
@@ -266,26 +347,45 @@ class Trainer:
                 steps_done=self.pos.step,
             )
             self.say(f"resumed at step {self.pos.step} (epoch {self.pos.epoch}, batch {self.pos.batch})")
+        layout = {}
+        if self.dist is not None:
+            layout = {
+                "world_size": self.world,
+                "batch_per_rank": self.batch_per_rank,
+                "global_batch": c.global_batch_size(),
+                "backend": self.backend,
+            }
+            self.say(
+                f"on {self.device} ({self.backend}, world size {self.world}): batch {self.batch_per_rank} "
+                f"per rank, global batch {c.global_batch_size()}",
+                every_rank=True,
+            )
         self.logger.event(
             "plan",
             message=f"{c.model} on {c.dataset}, {c.optimizer.name} lr {c.optimizer.lr}, "
-            f"schedule {c.schedule.spec or 'constant'} per {c.schedule.stepping}",
+            f"schedule {c.schedule.spec or 'constant'} per {c.schedule.stepping}"
+            + (
+                f", {self.world} ranks x batch {self.batch_per_rank} = global batch {c.global_batch_size()}"
+                if self.dist is not None
+                else ""
+            ),
             steps_per_epoch=spe,
             total_steps=spe * epochs,
             amp="bf16" if self.amp else "off",
             channels_last=self.channels_last,
             compile=c.compile,
+            **layout,
         )
         self.logger.set_state("running")
         self.buf = StepBuffer(len(self.optimizer.param_groups))
-        self._last_flush = time.monotonic()
+        self._last_flush = self._last_control = time.monotonic()
 
         while self.pos.epoch < epochs:
             stopped = self._train_epoch_part()
             if stopped:
                 return self._stop()
             self._end_epoch()
-            if self.stop:
+            if self._stopping():
                 return self._stop()
         self.say("finished")
         return "finished", f"finished {epochs} epochs ({self.pos.step} steps)"
@@ -297,8 +397,9 @@ class Trainer:
         spe = self.data.steps_per_epoch
         t0 = time.perf_counter()
         stopped = False
+        self._phase("train")
         while self.pos.batch < spe and not stopped:
-            if self.stop:
+            if self._stopping():
                 stopped = True
                 break
             self._train_step(c, self.optimizer)
@@ -308,20 +409,33 @@ class Trainer:
                 self._warm = True
                 if self.device.type == "cuda":
                     torch.cuda.synchronize(self.device)
-                self.acc["untimed"] += self.config.batch_size
+                self.acc["untimed"] += self.batch_per_rank
                 t0 = time.perf_counter()
-            if c.stop_at_step is not None and self.pos.step - 1 == c.stop_at_step and not self.stop:
-                self.stop.reason = f"stop_at_step={c.stop_at_step}"
-            stopped = bool(self.stop)
+            stopped = self._stopping()
         self._flush()
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)  # the time below is real (one sync per epoch)
         self.acc["train_time"] += time.perf_counter() - t0
         return stopped
 
+    def _stopping(self) -> bool:
+        """Stop now? One process: its stop flag. A job: only what the ranks agreed at a control point."""
+        return self._agreed_stop if self.dist is not None else bool(self.stop)
+
+    def _phase(self, name: str) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.phase = name
+
     def _train_step(self, c: TrainConfig, opt) -> None:
         pos = self.pos
+        timer, hb = self.timer, self.heartbeat
+        if timer is not None:
+            hb.phase = "data"
+            timer.begin()
         x, y = self.data.train_batch(pos.epoch, pos.batch, pos.step)
+        if timer is not None:
+            timer.data_done()
+            hb.phase = "forward"
         lrs = [float(g["lr"]) for g in opt.param_groups]  # the LR this update will use
         moms = [group_momentum(g) for g in opt.param_groups]
         with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp):
@@ -329,6 +443,9 @@ class Trainer:
             loss = F.cross_entropy(out.float(), y)
         if c.inject_nan_at_step is not None and pos.step == c.inject_nan_at_step:
             loss = loss * float("nan")  # test aid: a real NaN flows through backward and the update
+        if timer is not None:
+            data_time, own_time = timer.own_done()
+            hb.phase = "backward"  # with DDP: also the gradient all-reduce, where ranks wait for each other
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.log_steps:
@@ -349,11 +466,69 @@ class Trainer:
         pos.batch += 1
         if c.step_delay_s:
             time.sleep(c.step_delay_s)  # test aid
+        if hb is not None:
+            hb.step(pos.step, data_time=data_time, own_time=own_time)
+            hb.phase = "train"
+        if c.stop_at_step is not None and pos.step - 1 == c.stop_at_step and not self.stop:
+            self.stop.reason = f"stop_at_step={c.stop_at_step}"
         now = time.monotonic()
-        if len(self.buf) >= c.log_every_steps or now - self._last_flush >= c.log_interval_s:
+        if self.dist is not None:
+            self._since_control += 1
+            if self._since_control >= self._k or (self.stop.reason or "").startswith("stop_at_step"):
+                self._control(now)
+        elif len(self.buf) >= c.log_every_steps or now - self._last_flush >= c.log_interval_s:
             self._flush(now)
 
+    def _control(self, now: float | None = None) -> None:
+        """A control point of a job (every rank at the same step): one all-reduce of the losses since the
+        last one, the stop flags and the next interval; rank 0 writes the step records (lrtui/training/ddp.py)."""
+        from lrtui.training import ddp
+
+        c = self.config
+        now = time.monotonic() if now is None else now
+        local_stop = bool(self.stop)
+        if self.writer and not local_stop and now - self._stop_file_checked >= 1.0:
+            self._stop_file_checked = now
+            if stop_requested(self.run_dir):  # `lrtui stop` from a host without an agent of this job
+                self.stop.reason = "stop.request"
+                local_stop = True
+        next_k = 0
+        if self.writer:  # about one control point per log_interval_s, never more than log_every_steps apart
+            step_time = (now - self._last_control) / max(self._since_control, 1)
+            next_k = max(1, min(c.log_every_steps, int(c.log_interval_s / step_time) if step_time > 0 else 1))
+        self._phase("sync")
+        ex = ddp.exchange(
+            self.buf.loss,
+            self.buf.grad_norm,
+            stop=local_stop,
+            next_k=next_k,
+            rank=self.rank,
+            world_size=self.world,
+            device=self.device,
+        )
+        self._phase("train")
+        self._k, self._since_control, self._last_control = ex.next_k, 0, now
+        self._last_flush = now
+        if ex.stop and not self._agreed_stop:
+            self._agreed_stop = True
+            if not self.stop.reason:
+                self.stop.reason = "a stop on another rank"
+        if len(self.buf):
+            cols, bad = self.buf.columns((ex.losses, ex.grad_norms))
+            self.buf.clear()
+            if self.writer:
+                self.logger.steps(cols)
+            if bad is not None:  # every rank sees the same reduced losses: all stop here together
+                raise Diverged(
+                    f"loss is not finite at step {bad} (epoch {self.pos.epoch}); training stopped", bad
+                )
+        if self.writer:
+            self.logger.flush()
+
     def _flush(self, now: float | None = None) -> None:
+        if self.dist is not None:
+            self._control(now)
+            return
         now = time.monotonic() if now is None else now
         self._last_flush = now
         if len(self.buf):
@@ -366,11 +541,32 @@ class Trainer:
                 )
         self.logger.flush()  # also refreshes status.json (the logger's heartbeat)
 
+    def _global_acc(self) -> dict[str, Any]:
+        """The epoch's accumulators over every rank (a collective in a job): loss_sum is the sum of the
+        global batches' mean losses, the rest are plain totals; train_time is this rank's."""
+        acc = self.acc
+        if self.dist is None:
+            return {**acc, "loss_sum": float(acc["loss_sum"]), "correct": int(acc["correct"])}
+        from lrtui.training import ddp
+
+        loss_sum, correct, seen, untimed = ddp.all_sum(
+            [acc["loss_sum"], acc["correct"], float(acc["seen"]), float(acc["untimed"])], self.device
+        )
+        return {
+            "loss_sum": loss_sum / self.world,
+            "correct": round(correct),
+            "seen": round(seen),
+            "untimed": round(untimed),
+            "train_time": acc["train_time"],
+        }
+
     def _end_epoch(self) -> None:
-        c, acc, epoch = self.config, self.acc, self.pos.epoch
+        c, epoch = self.config, self.pos.epoch
         t_eval = time.perf_counter()
+        self._phase("eval")
         test_loss, test_acc = self.evaluate()
         eval_time = time.perf_counter() - t_eval
+        acc = self._global_acc()
         seen = max(acc["seen"], 1)
         train_loss = float(acc["loss_sum"]) / max(self.data.steps_per_epoch, 1)
         train_acc = float(acc["correct"]) / seen
@@ -413,16 +609,26 @@ class Trainer:
         n = 0
         with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp):
             for x, y in self.data.test_batches():
-                out = self.forward(x).float()
+                out = self.eval_forward(x).float()
                 loss_sum += F.cross_entropy(out, y, reduction="sum")
                 correct += (out.argmax(1) == y).sum()
                 n += len(y)
         model.train()
+        if self.dist is not None:  # every rank evaluated its shard of the test set
+            from lrtui.training import ddp
+
+            total_loss, total_correct, total_n = ddp.all_sum([loss_sum, correct, float(n)], self.device)
+            return total_loss / max(total_n, 1), round(total_correct) / max(total_n, 1)
         return float(loss_sum) / max(n, 1), int(correct) / max(n, 1)
 
     # ----------------------------------------------------------------------------------- checkpoint
     def save_checkpoint(self) -> None:
-        acc = self.acc
+        """Rank 0 writes one checkpoint (in a job every rank calls this: the accumulators are summed)."""
+        self._phase("checkpoint")
+        acc = self._global_acc()
+        if not self.writer:
+            self._phase("train")
+            return
         payload = {
             "format": 1,
             "model": self.model.state_dict(),
@@ -440,9 +646,11 @@ class Trainer:
             "seed": self.config.seed,
             "rng": ckpt.rng_states(),
             "config": self.config.to_dict(),
+            "layout": {"world_size": self.world, "global_batch": self.config.global_batch_size()},
             "saved": time.time(),
         }
         ckpt.save_atomic(payload, self.checkpoint_path)
+        self._phase("train")
         self.logger.event(
             "checkpoint",
             message=f"{self.checkpoint_path.name} at {self.pos.step} steps",
@@ -462,8 +670,16 @@ class Trainer:
         p = state["position"]
         self.pos = Position(epoch=p["epoch"], batch=p["batch"], step=p["step"])
         a = state.get("epoch_acc") or {}
+        saved_batch = (state.get("layout") or {}).get("global_batch")
+        if saved_batch is not None and saved_batch != self.config.global_batch_size():
+            raise ValueError(
+                f"global batch = {self.config.global_batch_size()} is invalid: the checkpoint was trained with "
+                f"global batch {saved_batch} (keep it for the same steps and LR sequence)"
+            )
+        if not self.writer:  # the epoch so far is counted once, on rank 0 (sums over ranks at the end)
+            a = {}
         self.acc = self._new_epoch_acc()
-        self.acc["loss_sum"] += a.get("loss_sum", 0.0)
+        self.acc["loss_sum"] += a.get("loss_sum", 0.0) * self.world  # stored per rank-mean (see save)
         self.acc["correct"] += a.get("correct", 0)
         self.acc["seen"] = a.get("seen", 0)
         self.acc["untimed"] = a.get("untimed", 0)

@@ -112,7 +112,8 @@ def run_sweep(
         record.lrs.append(lr)
         record.losses.append(value)
         done = watch.update(value)
-        if logger is not None and rank == 0:
+        if logger is not None and (rank == 0 or not getattr(logger, "is_writer", True)):
+            # rank 0 writes the step; another rank's RunLogger (under torchrun) only beats with it
             logger.step(first_step + i, lr=lrs, loss=value, smooth_loss=watch.smoothed)
         if done:
             record.reason = f"diverged at step {i}: {watch.reason}"
@@ -358,7 +359,10 @@ def find_lr(
     _dist_mod, rank, world = _dist()
 
     logger = None
-    if log and rank == 0:
+    from lrtui.runs.distributed import dist_env
+
+    # under torchrun every rank makes the RunLogger: one run, rank 0 writes it, every rank beats in ranks/
+    if log and (rank == 0 or dist_env() is not None):
         from lrtui.runs.logger import RunLogger
 
         run_config = {

@@ -56,6 +56,8 @@ class LrFindTrainer(Trainer):
             self.optimizer.step()
             pos.step += 1
             pos.epoch, pos.batch = divmod(pos.step, spe)
+            if self.heartbeat is not None:  # a torchrun job: this rank's progress for the rank panel
+                self.heartbeat.step(pos.step)
             if c.stop_at_step is not None and pos.step - 1 == c.stop_at_step and not self.stop:
                 self.stop.reason = f"stop_at_step={c.stop_at_step}"
             if c.step_delay_s:

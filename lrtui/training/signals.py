@@ -11,8 +11,11 @@ import signal
 
 
 class StopFlag:
-    def __init__(self) -> None:
+    def __init__(self, *, escalate: bool = True) -> None:
+        # escalate=False for a rank of a torchrun job: Ctrl-C reaches it twice (from the terminal and
+        # forwarded by the agent), and a rank leaving alone would leave the others waiting anyway
         self.reason: str | None = None
+        self.escalate = escalate
 
     def install(self) -> StopFlag:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -22,7 +25,7 @@ class StopFlag:
         return self
 
     def _handle(self, signum, _frame) -> None:
-        if self.reason is not None and signum == signal.SIGINT:
+        if self.reason is not None and signum == signal.SIGINT and self.escalate:
             raise KeyboardInterrupt  # a second Ctrl-C means "now"
         self.reason = signal.Signals(signum).name
 

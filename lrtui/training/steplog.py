@@ -46,10 +46,15 @@ class StepBuffer:
         self.loss.append(loss)
         self.grad_norm.append(grad_norm)
 
-    def columns(self) -> tuple[dict[str, Any], int | None]:
-        """The columnar record (one device->host copy) and the first step whose loss is not finite."""
-        values = torch.stack([torch.stack(self.loss), torch.stack(self.grad_norm)]).float().cpu().tolist()
-        losses, norms = values
+    def columns(
+        self, host: tuple[list[float], list[float]] | None = None
+    ) -> tuple[dict[str, Any], int | None]:
+        """The columnar record (one device->host copy) and the first step whose loss is not finite.
+
+        `host`: (losses, grad norms) already on the host (the distributed trainer's reduced values)."""
+        if host is None:
+            host = torch.stack([torch.stack(self.loss), torch.stack(self.grad_norm)]).float().cpu().tolist()
+        losses, norms = host
         bad = next((self.step[i] for i, v in enumerate(losses) if not math.isfinite(v)), None)
         has_momentum = all(m is not None for col in self.momentum for m in col)
         cols = {

@@ -1,8 +1,8 @@
 """The LR range test under torch.distributed: 2 processes started by the real torchrun, Gloo on CPU, DDP.
 
 Every rank must run the same sweep in lock step: the same (all-reduced, mean) loss at every step, the stop at
-the same step (the sweep is made to diverge), the same suggestions; only rank 0 writes the run directory;
-every rank gets its model back."""
+the same step (the sweep is made to diverge), the same suggestions; only rank 0 writes the run (records);
+every rank gets its model back; the job is one run with a heartbeat file per rank."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lrtui.runs import read_run
+from lrtui.runs.ranks import RanksTail
 
 WORKER = Path(__file__).with_name("ddp_lr_find_worker.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,10 @@ def test_two_ranks_sweep_in_lock_step_with_the_loss_all_reduced(tmp_path):
     for mean, a, b in zip(r0["losses"], r0["local"], r1["local"]):  # ... and the sweep saw their mean
         assert mean == pytest.approx((a + b) / 2, rel=1e-6)
     assert r0["restored"] and r1["restored"]
-    assert r1["run_dir"] is None and [p.name for p in runs.iterdir()] == [Path(r0["run_dir"]).name]
+    # one run for the job (rank 0 writes it), a heartbeat file per rank
+    assert r1["run_dir"] == r0["run_dir"] and [p.name for p in runs.iterdir()] == [Path(r0["run_dir"]).name]
     run = read_run(r0["run_dir"])
     assert list(run.data.loss) == r0["losses"] and run.config["world_size"] == 2
+    beats = RanksTail(r0["run_dir"]).poll()
+    assert sorted(beats) == [0, 1] and {b.last["event"] for b in beats.values()} == {"exit"}
+    assert beats[1].last["step"] == len(r0["losses"])

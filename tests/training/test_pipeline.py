@@ -88,3 +88,33 @@ def test_channels_last_option():
     xb, _ = p.train_batch(0, 0, 0)
     assert xb.is_contiguous(memory_format=torch.channels_last)
     assert _pipeline().train_batch(0, 0, 0)[0].is_contiguous()
+
+
+def _ranks(world, seed=3):
+    x, y = _data(n=100)
+    return [
+        DevicePipeline(x, y, x[:21], y[:21], mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
+                       batch_size=24 // world, seed=seed, eval_batch_size=8, rank=r, world_size=world)
+        for r in range(world)
+    ]  # fmt: skip
+
+
+def test_ranks_split_every_global_batch_exactly_as_one_process_takes_it():
+    """World sizes 1, 2, 3, 4 at global batch 24: the same images, crops and flips in every global batch,
+    each rank holding (on its device) and augmenting only its shard of the epoch and of the test set."""
+    one = _ranks(1)[0]
+    for world in (2, 3, 4):
+        ranks = _ranks(world)
+        assert {p.steps_per_epoch for p in ranks} == {one.steps_per_epoch} == {4}
+        for epoch in (0, 1):
+            shards = [p.shard(epoch)[0] for p in ranks]
+            assert sum(len(s) for s in shards) == 4 * 24 and all(len(s) == 4 * 24 // world for s in shards)
+            for b in range(4):
+                step = epoch * 4 + b
+                xa, ya = one.train_batch(epoch, b, step)
+                parts = [p.train_batch(epoch, b, step) for p in ranks]
+                assert torch.equal(torch.cat([x for x, _ in parts]), xa)
+                assert torch.equal(torch.cat([y for _, y in parts]), ya)
+        test = torch.cat([p.test_x for p in ranks])
+        assert torch.equal(test, one.test_x)  # the test set split into contiguous parts, nothing twice
+    assert ranks[0].train_x.device.type == "cpu"  # the host keeps the full set; the device gets shards
