@@ -33,6 +33,9 @@ from lrtui.screens.runs import CompareScreen, RunsScreen  # noqa: E402
 
 FIXTURE_RUNS = ROOT / "tests" / "monitor" / "fixtures" / "runs"
 FIXTURE_LR_FIND = ROOT / "tests" / "monitor" / "fixtures" / "lr_find" / "20251121-110000-lenet-f001"
+DDP_RUN = (
+    ROOT / "tests" / "monitor" / "fixtures" / "ddp" / "20251121-110000-resnet18-d008"
+)  # make_ddp_fixture.py
 FIXED_NOW = 1_763_719_200.0 + 3 * 3600.0  # tests/monitor/make_fixture.py FIXED_NOW
 A001, A002, A003, A004, A005 = (
     sorted(p.name for p in FIXTURE_RUNS.iterdir()) if FIXTURE_RUNS.is_dir() else [""] * 5
@@ -88,6 +91,11 @@ def _lr_find_ready(app: App) -> bool:
     )
 
 
+def _ranks_ready(app: App) -> bool:
+    screen = app.screen
+    return _monitor_ready(app) and screen.side == "ranks" and screen.drawn.ranks is not None
+
+
 def _runs_ready(app: App) -> bool:
     return isinstance(app.screen, RunsScreen) and app.screen.listings > 0
 
@@ -115,6 +123,13 @@ def _scenarios() -> list[Scenario]:
                 lambda: LrFindMonitorScreen(FIXTURE_LR_FIND, clock=fixed_clock, sample_device=False),
                 _lr_find_ready,
                 settle=1.0,
+            ),
+            Scenario(
+                f"monitor-ranks-hung-{tag}",
+                size,
+                lambda: RunMonitorScreen(DDP_RUN, clock=fixed_clock, sample_device=False),
+                _ranks_ready,
+                keys=("o",),  # worst first: the rank the others wait for leads
             ),
             Scenario(
                 f"runs-{tag}",

@@ -20,7 +20,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid
+from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -42,6 +42,7 @@ from lrtui.widgets.runs.panels import (
     StateLine,
     info_lines,
 )
+from lrtui.widgets.runs.ranks_panel import RanksPanel
 
 REDRAW_HZ = 8.0
 POLL_IDLE_S = 0.25  # how often the worker looks for new data when none came last time
@@ -59,7 +60,8 @@ class RunMonitorScreen(Screen):
     RunMonitorScreen > #charts {
         grid-size: 2 2; grid-columns: 1fr 1fr; grid-rows: 1fr 1fr; height: 1fr; grid-gutter: 0 1;
     }
-    RunMonitorScreen DevicePanel { border-top: solid $primary-darken-2; }
+    RunMonitorScreen #side { border-top: solid $primary-darken-2; height: 1fr; width: 1fr; }
+    RunMonitorScreen #side > .hidden { display: none; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -68,6 +70,8 @@ class RunMonitorScreen(Screen):
         Binding("plus,equals_sign", "ema(1)", "Smoother", key_display="+"),
         Binding("minus", "ema(-1)", "Rougher", key_display="-"),
         Binding("g", "next_group", "LR group", show=False),
+        Binding("k", "toggle_ranks", "Ranks/device"),
+        Binding("o", "rank_order", "Rank order", show=False),
         Binding("s", "stop_run", "Stop run"),
         Binding("d", "doctor", "LR doctor", tooltip="Which schedule the LR follows, and what went wrong"),
     ]
@@ -106,6 +110,9 @@ class RunMonitorScreen(Screen):
         self._rebuild_all = False
         self._next_chart = 0
         self._chart_panels: list | None = None
+        self.side = "device"  # what the bottom-right cell shows: "device" or "ranks" (k)
+        self._side_chosen = False  # the user pressed k: no more automatic switching
+        self.has_ranks = False  # the run is a torchrun job (it has rank heartbeats)
         self.on_redraw: Callable[[MonitorSnapshot], None] | None = None  # benchmark hook
 
     # -- layout ---------------------------------------------------------------------------------------
@@ -118,7 +125,9 @@ class RunMonitorScreen(Screen):
             yield LrPanel()
             yield LossPanel()
             yield AccuracyPanel()
-            yield DevicePanel()
+            with Vertical(id="side"):
+                yield DevicePanel()
+                yield RanksPanel(classes="hidden")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -206,6 +215,7 @@ class RunMonitorScreen(Screen):
                 self.query_one("#monitor-title", Static).update(title, layout=False)
             for panel in self.text_panels():
                 panel.show(snap)
+            self._show_ranks(snap)
         charts = self._charts()
         dirty = [charts[(self._next_chart + i) % len(charts)] for i in range(len(charts))]
         dirty = [chart for chart in dirty if chart.needs(snap)]
@@ -257,6 +267,43 @@ class RunMonitorScreen(Screen):
         groups = len(self.latest.lr) if self.latest else 1
         panel.group = (panel.group + 1) % max(groups, 1)
         self.force_redraw()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_ranks", "rank_order"):
+            return self.has_ranks  # only a torchrun job has ranks to show
+        return True
+
+    def ranks_panel(self) -> RanksPanel | None:
+        """The rank panel, when this screen's layout has one (the LR-find monitor's has not)."""
+        found = self.query(RanksPanel)
+        return found.first() if found else None
+
+    def _show_ranks(self, snap: MonitorSnapshot) -> None:
+        panel = self.ranks_panel()
+        if panel is None:
+            return
+        if snap.ranks is not None and not self.has_ranks:
+            self.has_ranks = True
+            self.refresh_bindings()  # k / o appear in the footer
+            if self.side == "device" and not self._side_chosen:
+                self._set_side("ranks")  # a torchrun job: its ranks are what to watch
+        panel.show(snap.ranks)
+
+    def _set_side(self, side: str) -> None:
+        self.side = side
+        self.query_one(DevicePanel).set_class(side != "device", "hidden")
+        self.query_one(RanksPanel).set_class(side != "ranks", "hidden")
+
+    def action_toggle_ranks(self) -> None:
+        self._side_chosen = True
+        self._set_side("ranks" if self.side == "device" else "device")
+
+    def action_rank_order(self) -> None:
+        if self.side != "ranks":
+            self._set_side("ranks")
+            self._side_chosen = True
+        order = self.query_one(RanksPanel).cycle_order()
+        self.notify(f"ranks ordered by {'rank' if order == 'rank' else 'worst first'}", timeout=2)
 
     def action_ema(self, direction: int) -> None:
         betas = list(EMA_BETAS)

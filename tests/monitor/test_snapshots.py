@@ -95,3 +95,23 @@ def test_launch_form_at_80x24(snap_compare):
         )
     )
     assert snap_compare(app, terminal_size=(80, 24))
+
+
+async def _ranks_ready(pilot) -> None:
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, RunMonitorScreen)
+            and pilot.app.screen.drawn is not None
+            and pilot.app.screen.drawn.ranks is not None
+            and pilot.app.screen.side == "ranks"
+        ),
+        what="the rank panel",
+    )
+    await pilot.pause(0.3)
+
+
+def test_monitor_torchrun_job_rank_panel(snap_compare):
+    ddp_run = FIXTURE_RUNS.parent / "ddp" / "20251121-110000-resnet18-d008"
+    app = ScreenTestApp(lambda: RunMonitorScreen(ddp_run, clock=fixed_clock, sample_device=False))
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_ranks_ready)

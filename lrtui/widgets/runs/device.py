@@ -21,6 +21,7 @@ class GpuSample:
     mem_used: float  # bytes
     mem_total: float
     process_mem: float | None = None  # the run's own process on this GPU, when NVML reports it
+    ranks: tuple[int, ...] = ()  # ranks of a torchrun job found on this GPU (by their pids)
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,18 @@ def describe(sample: DeviceSample | None) -> list[str]:
     if sample is None:
         return ["(sampling…)"]
     lines: list[str] = []
+    compact = len(sample.gpus) > 2  # an 8-GPU node: one line per GPU
     for gpu in sample.gpus:
         util = "—" if gpu.util_percent is None else f"{gpu.util_percent:.0f}%"
+        ranks = (
+            f"  rank{'s' if len(gpu.ranks) > 1 else ''} {','.join(map(str, gpu.ranks))}" if gpu.ranks else ""
+        )
+        if compact:
+            used = "—" if gpu.mem_used is None else f"{gpu.mem_used / 2**30:.1f}"
+            lines.append(f"GPU{gpu.index} {util:>4} {used}/{_gib(gpu.mem_total)}{ranks}  {gpu.name}")
+            continue
         lines.append(f"GPU{gpu.index} {gpu.name}")
-        lines.append(f"  util {util}  mem {_gib(gpu.mem_used)} / {_gib(gpu.mem_total)}")
+        lines.append(f"  util {util}  mem {_gib(gpu.mem_used)} / {_gib(gpu.mem_total)}{ranks}")
         if gpu.process_mem is not None:
             lines.append(f"  run uses {_gib(gpu.process_mem)}")
     if sample.load is not None:
@@ -96,15 +105,17 @@ def _proc_times(pid: int) -> tuple[float, float | None] | None:
 class DeviceProbe:
     """Samples NVML (if importable and initialisable) or the CPU; keeps NVML open between samples."""
 
-    def __init__(self) -> None:
+    def __init__(self, nvml: Any = None) -> None:
+        """`nvml`: the pynvml module (default: imported here; a stand-in with its API in tests)."""
         self._nvml: Any = None
         self._nvml_failed = ""
         self._last_proc: tuple[int, float, float] | None = None  # pid, monotonic time, cpu seconds
         try:
-            import pynvml  # nvidia-ml-py
+            if nvml is None:
+                import pynvml as nvml  # nvidia-ml-py
 
-            pynvml.nvmlInit()
-            self._nvml = pynvml
+            nvml.nvmlInit()
+            self._nvml = nvml
         except ModuleNotFoundError:  # fall back to the CPU view, saying how to get the GPU one
             self._nvml_failed = "nvidia-ml-py is not installed: pip install nvidia-ml-py"
         except Exception as exc:  # no driver, no GPU
@@ -116,7 +127,7 @@ class DeviceProbe:
                 self._nvml.nvmlShutdown()
             self._nvml = None
 
-    def _gpus(self, pid: int | None) -> tuple[GpuSample, ...]:
+    def _gpus(self, pid: int | None, rank_pids: dict[int, int] | None = None) -> tuple[GpuSample, ...]:
         nv = self._nvml
         out = []
         try:
@@ -134,20 +145,28 @@ class DeviceProbe:
                     util = None
                 mem = nv.nvmlDeviceGetMemoryInfo(handle)
                 proc_mem = None
-                if pid is not None:
+                ranks: list[int] = []
+                if pid is not None or rank_pids:
                     try:
                         for proc in nv.nvmlDeviceGetComputeRunningProcesses(handle):
                             if proc.pid == pid and proc.usedGpuMemory is not None:
                                 proc_mem = float(proc.usedGpuMemory)
+                            if rank_pids and proc.pid in rank_pids:
+                                ranks.append(rank_pids[proc.pid])
                     except Exception:
                         pass
-                out.append(GpuSample(i, name, util, float(mem.used), float(mem.total), proc_mem))
+                out.append(
+                    GpuSample(
+                        i, name, util, float(mem.used), float(mem.total), proc_mem, tuple(sorted(ranks))
+                    )
+                )
             except Exception:
                 continue
         return tuple(out)
 
-    def sample(self, pid: int | None = None) -> DeviceSample:
-        gpus = self._gpus(pid) if self._nvml is not None else ()
+    def sample(self, pid: int | None = None, rank_pids: dict[int, int] | None = None) -> DeviceSample:
+        """This machine now; `pid` is the run's process, `rank_pids` {pid: rank} a job's ranks on this host."""
+        gpus = self._gpus(pid, rank_pids) if self._nvml is not None else ()
         try:
             load: tuple[float, float, float] | None = os.getloadavg()
         except OSError:

@@ -21,8 +21,10 @@ import numpy as np
 from lrtui.runs.jsonio import finite_number, unpack
 from lrtui.runs.lr_sweep import is_lr_find, sweep_of
 from lrtui.runs.paths import METRICS
+from lrtui.runs.ranks import JobHealth, RanksTail, ranks_dir
+from lrtui.runs.ranks import job_view as ranks_job_view
 from lrtui.runs.reader import MetricsTail, RunData, read_config
-from lrtui.runs.status import LIVE_STATES, effective_state, read_status
+from lrtui.runs.status import LIVE_STATES, SHOWN_LIVE_STATES, effective_state, read_status
 from lrtui.runs.text import clean_name
 from lrtui.schedules.lr_suggest import analyze
 from lrtui.widgets.runs.device import DeviceProbe, DeviceSample
@@ -41,6 +43,7 @@ from lrtui.widgets.runs.model import (
 )
 
 XY = tuple  # (x ndarray, y ndarray)
+PROGRESSING = (*LIVE_STATES, "degraded")
 
 
 class _TrackedRunData(RunData):
@@ -117,6 +120,8 @@ class MonitorSnapshot:
     lr_find: Any = None  # runs of kind lr_find: the suggestions (lrtui.schedules.lr_suggest.Analysis)
     lr_find_version: int = 0  # bumps when that analysis was recomputed
     extra: dict = field(default_factory=dict)
+    ranks: JobHealth | None = None  # a torchrun job's ranks (heartbeats under ranks/), else None
+    ranks_version: int = 0
 
     @property
     def run_id(self) -> str:
@@ -128,7 +133,7 @@ class MonitorSnapshot:
 
     @property
     def live(self) -> bool:
-        return self.state in LIVE_STATES
+        return self.state in SHOWN_LIVE_STATES
 
     def error_text(self) -> str | None:
         """The failure/divergence text: status error, else the last error/diverged event's message."""
@@ -164,6 +169,7 @@ class RunFollower:
 
     RATE_WINDOW_S = 30.0
     DEVICE_EVERY_S = 1.0
+    RANKS_EVERY_S = 1.0  # heartbeats come every few seconds; on a shared filesystem each poll costs opens
     LR_RECHECK_S = 1.0
     INFER_EVERY_S = 10.0  # a run without a plan: its schedule is inferred again at most this often
     INFER_MIN_POINTS = 16
@@ -192,6 +198,10 @@ class RunFollower:
         self._versions = [0, 0, 0]  # steps, epochs, status
         self._epochs_seen = -1
         self._snapshot: MonitorSnapshot | None = None
+        self._ranks_tail = RanksTail(self.run_dir)
+        self._ranks: JobHealth | None = None
+        self._ranks_at = -math.inf
+        self._ranks_version = 0
         self.ema_beta = DEFAULT_EMA_BETA  # set by the UI thread (a float assignment is atomic)
         self._ema = EmaCache()
         self._ema_beta_done: float | None = None
@@ -423,14 +433,17 @@ class RunFollower:
         state = (
             effective_state(raw, now) if raw else ("unknown" if not records and not steps.size else "running")
         )
+        state = self._job_state(raw, state, now)
         if raw != self._status_raw or (self._snapshot is not None and state != self._snapshot.state):
             self._status_raw = raw
             self._versions[2] += 1
         device_changed = False
         if self._device is not None and time.monotonic() - self._device_at >= self.DEVICE_EVERY_S:
             self._device_at = time.monotonic()
-            pid = raw.get("pid") if state in LIVE_STATES else None
-            self._device_sample = self._device.sample(pid if isinstance(pid, int) else None)
+            pid = raw.get("pid") if state in SHOWN_LIVE_STATES else None
+            self._device_sample = self._device.sample(
+                pid if isinstance(pid, int) else None, self._rank_pids()
+            )
             device_changed = True
         lr_find_changed = self._update_lr_find()
         prev = self._snapshot
@@ -442,6 +455,7 @@ class RunFollower:
             and not steps_changed
             and prev.loss_version == self._loss_version
             and (prev.steps_version, prev.epochs_version, prev.status_version) == tuple(self._versions)
+            and prev.ranks_version == self._ranks_version
         ):
             return None
         if prev is None or prev.loss_version != self._loss_version or prev.steps_version != self._versions[0]:
@@ -472,7 +486,8 @@ class RunFollower:
             events=tuple(self.data.events),
             planned=self._planned,
             lr_check=self._check,
-            progress=progress_of(steps, self._times, self.data.epochs, self.config, state in LIVE_STATES),
+            # a hung job is not progressing: no ETA
+            progress=progress_of(steps, self._times, self.data.epochs, self.config, state in PROGRESSING),
             device=self._device_sample,
             steps_version=self._versions[0],
             epochs_version=self._versions[1],
@@ -487,6 +502,8 @@ class RunFollower:
             loss_version=self._loss_version,
             lr_find=self._lr_find,
             lr_find_version=self._lr_find_version,
+            ranks=self._ranks,
+            ranks_version=self._ranks_version,
         )
         self._snapshot = snap
         return snap
@@ -511,6 +528,34 @@ class RunFollower:
         self._lr_find_cost = self._lr_find_at - start
         self._lr_find_version += 1
         return True
+
+    def _rank_pids(self) -> dict[int, int]:
+        """{pid: rank} of the job's live ranks on this host (the device panel names them per GPU)."""
+        health = self._ranks
+        if health is None:
+            return {}
+        from lrtui.runs.status import this_host
+
+        host = this_host()
+        return {
+            r.pid: r.rank
+            for r in health.rows
+            if r.pid is not None and r.host == host and r.state not in ("dead", "exited")
+        }
+
+    def _job_state(self, raw: dict, state: str, now: float) -> str:
+        """A torchrun job's ranks, read at most every RANKS_EVERY_S; a running job may show degraded/hung."""
+        if time.monotonic() - self._ranks_at >= self.RANKS_EVERY_S:
+            self._ranks_at = time.monotonic()
+            if self._ranks is not None or ranks_dir(self.run_dir).is_dir() or raw.get("world_size"):
+                _shown, health = ranks_job_view(self.run_dir, raw, now=now, tail=self._ranks_tail)
+                if health != self._ranks:
+                    self._ranks = health
+                    self._ranks_version += 1
+        health = self._ranks
+        if state == "running" and health is not None and health.state in ("degraded", "hung"):
+            return health.state
+        return state
 
     def close(self) -> None:
         if self._device is not None:

@@ -24,6 +24,7 @@ from lrtui.widgets.runs.follow import MonitorSnapshot
 from lrtui.widgets.runs.model import epoch_series, format_acc, format_duration
 
 STATE_STYLE = {
+    "queued": ("◌", "blue"),
     "starting": ("◌", "yellow"),
     "running": ("●", "green"),
     "finished": ("✔", "cyan"),
@@ -33,6 +34,8 @@ STATE_STYLE = {
     "lost": ("?", "magenta"),
     "unknown": ("?", "magenta"),
     "unreadable": ("!", "red"),
+    "degraded": ("▲", "yellow"),
+    "hung": ("‖", "red"),
 }
 
 
@@ -363,7 +366,8 @@ class StateLine(Static):
         self._text: Text | None = None
 
     def show(self, snap: MonitorSnapshot) -> None:
-        key = (snap.status_version, snap.state, snap.config_error, snap.skipped)
+        health = snap.ranks
+        key = (snap.status_version, snap.state, snap.config_error, snap.skipped, health and health.message)
         if key == self._key:
             return
         self._key = key
@@ -377,11 +381,14 @@ class StateLine(Static):
         message = status.get("message")
         if isinstance(message, str) and message.strip() and snap.state not in ("failed", "diverged"):
             text.append(f"  {message.strip().splitlines()[-1]}", style="dim")
+        if health is not None and health.message:  # a job's ranks first: who died, who the others wait for
+            rank_style = {"hung": "bold red", "degraded": "bold yellow"}.get(snap.state, f"bold {color}")
+            text.append(f"  {health.message}", style=rank_style)
         error = snap.error_text() if snap.state in ("failed", "diverged", "lost", "stopped") else None
         if error:
             lines = error.splitlines()
             shown = lines[-1] if len(lines) > 1 else error
-            text.append(f"  {shown}", style=f"bold {color}")
+            text.append(f"  {shown}", style=f"bold {color}" if health is None else color)
         if snap.state == "lost":
             text.append("  (no live writer: the process is gone or stopped updating)", style="magenta")
         if snap.config_error:
