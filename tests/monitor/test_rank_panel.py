@@ -39,15 +39,15 @@ async def test_rank_panel_shows_every_rank_names_the_hang_and_keys_order_and_swi
         assert "gpu-node-2" in rows[6] and "1,313" in rows[6] and "data" in rows[6]
         assert "look at rank 6" in str(panel.summary.content)
         await pilot.press("o")  # worst first: the rank the others wait for, then the rest
-        await pilot.pause(0.1)
-        assert panel.order == "worst" and panel.rows_text()[0].startswith("6 ")
+        await wait_for(pilot, lambda: panel.order == "worst", what="the worst-first order")
+        assert panel.rows_text()[0].startswith("6 ")
         assert panel.rows_text()[1].startswith("5 ")  # the straggler's own time ranks it next
         await pilot.press("k")  # the machine's device panel instead
-        await pilot.pause(0.1)
-        assert screen.side == "device" and screen.query_one(DevicePanel).display and not panel.display
+        await wait_for(pilot, lambda: screen.side == "device", what="the device panel")
+        assert screen.query_one(DevicePanel).display and not panel.display
         await pilot.press("o")  # ordering brings the ranks back, by rank again
-        await pilot.pause(0.1)
-        assert screen.side == "ranks" and panel.order == "rank" and panel.rows_text()[0].startswith("0 ")
+        await wait_for(pilot, lambda: screen.side == "ranks" and panel.order == "rank", what="rank order")
+        assert panel.rows_text()[0].startswith("0 ")
 
 
 async def test_a_single_process_run_has_no_rank_keys():

@@ -136,7 +136,7 @@ class Jobs:
         # stop: detached through the CLI
         self.stop_runs = self.base / "stop"
         started = _lrtui(
-            "train", *RECIPE, "--set", "step_delay_s=0.1", "--nproc", "2", "--backend", "gloo",
+            "train", *RECIPE, "--set", "step_delay_s=0.25", "--nproc", "2", "--backend", "gloo",
             "--runs-dir", str(self.stop_runs),
         )  # fmt: skip
         assert started.returncode == 0, started.stderr
@@ -170,14 +170,17 @@ class Jobs:
         run = self.stop_run
         self.seen: dict = {}
         try:
-            _wait(lambda: (read_status(run).get("step") or 0) >= 6, 120, "the 2-rank job to reach step 6")
             from lrtui.runs.lock import holder
 
+            # the refused second start comes early: on 2 loaded cores it may take seconds, and the job
+            # must still be training when `lrtui stop` comes (else it finishes first and there is no stop)
+            _wait(lambda: (read_status(run).get("step") or 0) >= 1, 120, "the 2-rank job to train")
             self.seen["held"] = holder(run)  # the agent holds the run's lock for the whole job
             self.seen["launcher"] = read_status(run).get("launcher")
             self.seen["second"] = _lrtui(
                 "resume", str(run), "--nproc", "2", "--runs-dir", str(self.stop_runs)
             )
+            _wait(lambda: (read_status(run).get("step") or 0) >= 6, 120, "the 2-rank job to reach step 6")
             self.seen["stop"] = _lrtui("stop", str(run), "--wait", "60", "--runs-dir", str(self.stop_runs))
             self.seen["stopped_status"] = read_status(run)
             self.seen["exits"] = {r: rec.last for r, rec in RanksTail(run).poll().items()}
