@@ -21,6 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 
 EXIT_BAD_SPEC = 2
+PLOT_WIDTHS = (20, 1000)  # columns: narrower leaves no room for the y tick labels and a curve
+PLOT_HEIGHTS = (6, 500)  # rows: the frame, the x ticks and the axis labels take five
 
 
 def add_subcommands(sub) -> None:
@@ -239,6 +241,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if args.json:
         _out(curve_json(curve, others))
         return 0
+    for flag, value, (lo, hi) in (
+        ("--width", args.width, PLOT_WIDTHS),
+        ("--height", args.height, PLOT_HEIGHTS),
+    ):
+        if value is not None and not lo <= value <= hi:
+            print(f"lrtui plot: {flag} {value} is out of range: allowed {lo} to {hi}", file=sys.stderr)
+            return EXIT_BAD_SPEC
     width = args.width or max(40, min(shutil.get_terminal_size((100, 30)).columns, 200))
     height = args.height or 25
     from lrtui.schedules.lint import lint
@@ -251,7 +260,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def draw(curve, others=(), *, width: int, height: int, log: bool = False) -> str:
     """The chart as text, via the plotting layer (plotext under the hood)."""
-    from lrtui.plotting.figure import Figure, Marker, Series, render_text
+    from lrtui.plotting.figure import Figure, Marker, Series, find_nonfinite, render_text
 
     x = curve.steps
     series = []
@@ -261,6 +270,11 @@ def draw(curve, others=(), *, width: int, height: int, log: bool = False) -> str
     for text, other in others:
         series.append(Series(other.steps, other.lr[0], label=_short(text)))
     markers = [Marker(m.step, m.label or m.kind, m.kind) for m in curve.markers if m.step < curve.n][:40]
+    # Where a curve leaves the float range it is not drawn: a red line marks where (the summary says it).
+    for s in series:
+        found = find_nonfinite(s.x, s.y)
+        if found is not None:
+            markers.append(Marker(found.x, found.marker_label, "overflow"))
     fig = Figure(
         series=series,
         markers=markers,
@@ -291,6 +305,12 @@ def summary(curve, lints) -> str:
     if warm:
         parts.append(f"warmup end {_num(warm[0])}")
     parts.append(f"{curve.n} steps")
+    from lrtui.plotting.figure import nonfinite_note
+
+    for g in range(curve.lr.shape[0]):
+        note = nonfinite_note("lr" if curve.lr.shape[0] == 1 else f"lr[{g}]", curve.steps, curve.lr[g])
+        if note:
+            parts.append(note)
     if lints is not None:
         counts = {s: sum(1 for x in lints if x.severity == s) for s in ("error", "warning", "info")}
         detail = ", ".join(f"{c} {s}{'s' if c != 1 else ''}" for s, c in counts.items() if c)

@@ -9,7 +9,11 @@ Everything plotext would do slowly or wrongly is done here first, in numpy:
 - log y: we plot log10(y) with our own decade ticks (plotext 5's own log scale corrupts its data on the
   second build); nonpositive values are dropped and counted;
 - limits and tick labels: computed by us, so the plot area's position is known exactly (`RenderInfo`),
-  which lets a widget map a mouse column back to data x.
+  which lets a widget map a mouse column back to data x;
+- any numbers: non-finite points are left out (`first_nonfinite`/`overflow_note` say where a curve
+  overflows, for captions and markers), and an axis whose values are too large or too small for
+  plotext's arithmetic (it computes `(bins - 1) * (v - lo)`, which overflows near 1e308) is drawn in
+  units of a power of ten (`RenderInfo.x_exp`/`y_exp`) with ticks labelled in real values.
 
 Plot-area geometry (plotext 5.3 `build_plot`): with y tick labels of width W (left axis only) and the
 default frame, the data canvas starts at column W + 1 and is `width - W - 2` columns wide; a data x maps
@@ -29,23 +33,26 @@ import numpy as np
 from lrtui.plotting.decimate import minmax_indices
 from lrtui.plotting.labels import place_marker_labels
 from lrtui.plotting.raster import Cells, cell_centres, rasterize, resolution
-from lrtui.plotting.ticks import TickSet, format_si, linear_ticks, log_decade_ticks
+from lrtui.plotting.ticks import TickSet, format_si, linear_ticks, log_ticks, scaled_ticks
 
 __all__ = [
     "MARKER_KINDS",
     "Figure",
     "Marker",
+    "NonFinite",
     "RenderInfo",
     "Series",
     "describe_decimation",
+    "find_nonfinite",
     "no_color_requested",
+    "nonfinite_note",
     "render",
     "render_text",
 ]
 
 SeriesStyle = Literal["line", "scatter"]
-MarkerKind = Literal["warmup_end", "milestone", "restart", "end", "cursor"]
-MARKER_KINDS: tuple[str, ...] = ("warmup_end", "milestone", "restart", "end", "cursor")
+MarkerKind = Literal["warmup_end", "milestone", "restart", "end", "cursor", "overflow"]
+MARKER_KINDS: tuple[str, ...] = ("warmup_end", "milestone", "restart", "end", "cursor", "overflow")
 SERIES_STYLES: tuple[str, ...] = ("line", "scatter")
 
 # plotext colour names (16-colour palette: readable on dark and light terminals, survive 256-colour mode).
@@ -56,6 +63,7 @@ MARKER_COLORS = {
     "restart": "blue+",
     "end": "red+",
     "cursor": None,  # None: the theme's tick colour, i.e. the foreground, on any theme
+    "overflow": "red",
 }
 # Without colour, series stay apart by their glyphs (only braille has sub-cell resolution).
 MONOCHROME_MARKERS = ("braille", "dot", "x", "+", "*", "o")
@@ -151,8 +159,8 @@ class RenderInfo:
     points_in: int = 0  # usable points inside the x range, all series together
     points_drawn: int = 0  # points handed to plotext after decimation
     dropped_nonpositive: int = 0  # points a log axis could not show (y <= 0)
-    xlim: tuple[float, float] = (0.0, 1.0)  # plot coordinates: log10 values when log_x
-    ylim: tuple[float, float] = (0.0, 1.0)  # plot coordinates: log10 values when log_y
+    xlim: tuple[float, float] = (0.0, 1.0)  # data units (log10 values when log_x)
+    ylim: tuple[float, float] = (0.0, 1.0)  # plot coordinates: log10 values when log_y, else y / 10**y_exp
     canvas_left: int = 0  # first terminal column of the data canvas, relative to the plot's left edge
     canvas_width: int = 0
     canvas_rows: int = 0
@@ -160,24 +168,127 @@ class RenderInfo:
     height: int = 0
     xticks: TickSet = field(default_factory=lambda: TickSet([], []))
     yticks: TickSet = field(default_factory=lambda: TickSet([], []))
+    x_exp: int = 0  # plotext got x / 10**x_exp (0 unless the values are beyond plotext's arithmetic)
+    y_exp: int = 0  # plotext got y / 10**y_exp (linear axes only)
+    plot_xlim: tuple[float, float] | None = None  # the x limits plotext got (xlim / 10**x_exp)
+
+    def _plot_xlim(self) -> tuple[float, float]:
+        if self.plot_xlim is not None:
+            return self.plot_xlim
+        return scale_down(self.xlim[0], self.x_exp), scale_down(self.xlim[1], self.x_exp)
 
     def column_to_x(self, column: int) -> float | None:
         """Data x drawn in plot column `column` (0 = the plot's left edge), or None outside the canvas."""
+        x = self.column_to_plot_x(column)
+        return None if x is None else float(scale_up(x, self.x_exp))
+
+    def column_to_plot_x(self, column: int) -> float | None:
+        """`column_to_x` in the units plotext got (x / 10**x_exp)."""
         c = column - self.canvas_left
         if self.canvas_width <= 0 or not 0 <= c < self.canvas_width:
             return None
-        x0, x1 = self.xlim
+        x0, x1 = self._plot_xlim()
         if self.canvas_width == 1:
             return x0
         return x0 + c * (x1 - x0) / (self.canvas_width - 1)
 
     def x_to_column(self, x: float) -> int | None:
         """Plot column where data x is drawn (as plotext maps vertical lines), or None outside the canvas."""
-        x0, x1 = self.xlim
+        x0, x1 = self._plot_xlim()
         if self.canvas_width <= 0 or x1 == x0 or not math.isfinite(x):
             return None
-        c = math.floor(round(0.5 + (self.canvas_width - 1) * (x - x0) / (x1 - x0), 8))
+        position = 0.5 + (self.canvas_width - 1) * (scale_down(x, self.x_exp) - x0) / (x1 - x0)
+        if not abs(position) < 2.0**52:  # far off the canvas (or overflowed): not drawn
+            return None
+        c = math.floor(round(position, 8))
         return self.canvas_left + c if 0 <= c < self.canvas_width else None
+
+
+# plotext computes `(bins - 1) * (v - lo) / (hi - lo)` and rounds ticks with `math.floor`: beyond ~1e300
+# that overflows, and near the subnormals the spans lose every digit. An axis whose values go past these
+# bounds is handed to plotext in units of 10**exp.
+SAFE_MAX = 1e100
+SAFE_MIN = 1e-100
+
+
+def axis_exp(lo: float, hi: float) -> int:
+    """The power of ten an axis from `lo` to `hi` (finite) is drawn in: 0 for ordinary values."""
+    big = max(abs(lo), abs(hi))
+    if big > SAFE_MAX or 0 < big < SAFE_MIN:
+        return math.floor(math.log10(big))
+    return 0
+
+
+def scale_down(values: Any, exp: int) -> Any:
+    """values / 10**exp, in two factors so that neither overflows nor turns subnormal."""
+    if exp == 0:
+        return values
+    half = exp // 2
+    with np.errstate(over="ignore"):  # values far from this axis's range may overflow: never drawn
+        return values / 10.0**half / 10.0 ** (exp - half)
+
+
+def scale_up(values: Any, exp: int) -> Any:
+    """values * 10**exp (inf past the float range, never an error)."""
+    if exp == 0:
+        return values
+    half = exp // 2
+    with np.errstate(over="ignore"):
+        return values * 10.0**half * 10.0 ** (exp - half)
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """Where a series stops being drawable: its first inf/NaN point, and how many there are."""
+
+    x: float  # x of the first non-finite y
+    value: float  # that y: inf, -inf or nan
+    count: int  # non-finite points in the series
+    to_end: bool  # every point from there on is non-finite (the curve overflowed for good)
+
+    def note(self, name: str, unit: str = "step") -> str:
+        """'lr overflows to inf from step 7,472', 'loss is NaN at step 12 (3 points)' ('NaN at ...' unnamed)."""
+        what = "NaN" if math.isnan(self.value) else ("inf" if self.value > 0 else "-inf")
+        where = _where(unit, self.x)
+        subject = f"{name} is " if name else ""  # no name: the caption already names the series
+        if self.to_end and what != "NaN":
+            return f"{name} overflows to {what} from {where}".lstrip()
+        if self.to_end:
+            return f"{subject}NaN from {where}"
+        more = f" ({self.count:,} points)" if self.count > 1 else ""
+        return f"{subject}{what} at {where}{more}"
+
+    @property
+    def marker_label(self) -> str:
+        what = "nan" if math.isnan(self.value) else ("inf" if self.value > 0 else "-inf")
+        return f"{what} →" if self.to_end else what
+
+
+def find_nonfinite(x: Any, y: Any) -> NonFinite | None:
+    """The first point (in index order) whose y is inf, -inf or NaN; None when every y is finite."""
+    y = np.asarray(y, dtype=np.float64)
+    bad = ~np.isfinite(y)
+    if not bad.any():
+        return None
+    i = int(bad.argmax())
+    return NonFinite(
+        x=float(np.asarray(x, dtype=np.float64)[i]),
+        value=float(y[i]),
+        count=int(np.count_nonzero(bad)),
+        to_end=bool(bad[i:].all()),
+    )
+
+
+def _where(unit: str, x: float) -> str:
+    if math.isfinite(x) and x == int(x) and abs(x) < 1e15:
+        return f"{unit} {int(x):,}"
+    return f"{unit} {format_si(x)}"
+
+
+def nonfinite_note(name: str, x: Any, y: Any, unit: str = "step") -> str | None:
+    """`NonFinite.note` for a series, or None when every value is finite."""
+    found = find_nonfinite(x, y)
+    return None if found is None else found.note(name, unit)
 
 
 @dataclass
@@ -221,6 +332,16 @@ def _finite_limits(values: list[np.ndarray]) -> tuple[float, float] | None:
     return min(lows), max(highs)
 
 
+def _finite_range(value: tuple[float, float] | None) -> tuple[float, float] | None:
+    """A zoom range with both ends finite, sorted (anything else is no zoom)."""
+    if value is None:
+        return None
+    lo, hi = (float(v) for v in value)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    return min(lo, hi), max(lo, hi)
+
+
 def _pad_equal(lo: float, hi: float, log_y: bool) -> tuple[float, float]:
     """Turn an empty span into a visible one (a flat line sits mid-plot)."""
     if hi > lo:
@@ -231,39 +352,47 @@ def _pad_equal(lo: float, hi: float, log_y: bool) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def _y_limits(prepared: list[_Prepared], fig: Figure) -> tuple[float, float]:
-    if fig.y_range is not None:
-        lo, hi = sorted(float(v) for v in fig.y_range)
+def _y_limits(prepared: list[_Prepared], fig: Figure) -> tuple[tuple[float, float], int]:
+    """The y limits in plot coordinates (log10, or y / 10**exp), and that exp."""
+    y_range = _finite_range(fig.y_range)
+    if y_range is not None:
+        lo, hi = y_range
         if fig.log_y:
             if hi <= 0:
                 lo, hi = 1e-12, 1.0  # nothing positive to show; any decade will do
-            lo = lo if lo > 0 else hi * 1e-6
-            lo, hi = math.log10(lo), math.log10(hi)
-        return _pad_equal(lo, hi, fig.log_y)
-    ys = [p.y[p.usable & p.inside] for p in prepared]
-    limits = _finite_limits(ys)
-    if limits is None:
-        return (-1.0, 1.0) if not fig.log_y else (-3.0, 0.0)
-    lo, hi = limits
-    if fig.log_y:
-        lo, hi = math.log10(lo), math.log10(hi)
-    return _pad_equal(lo, hi, fig.log_y)
-
-
-def _x_limits(prepared: list[_Prepared], fig: Figure) -> tuple[float, float]:
-    if fig.x_range is not None:
-        lo, hi = sorted(float(v) for v in fig.x_range)
+            lo = lo if lo > 0 else max(hi * 1e-6, 5e-324)
+            return _pad_equal(math.log10(lo), math.log10(hi), True), 0
     else:
-        xs = [p.x[p.usable] for p in prepared]
+        ys = [p.y[p.usable & p.inside] for p in prepared]
+        limits = _finite_limits(ys)
+        if limits is None:
+            return ((-1.0, 1.0) if not fig.log_y else (-3.0, 0.0)), 0
+        lo, hi = limits
+        if fig.log_y:
+            return _pad_equal(math.log10(lo), math.log10(hi), True), 0
+    exp = axis_exp(lo, hi)
+    return _pad_equal(scale_down(lo, exp), scale_down(hi, exp), False), exp
+
+
+def _x_limits(prepared: list[_Prepared], fig: Figure) -> tuple[tuple[float, float], int]:
+    """The x limits in plot units (x / 10**exp), and that exp."""
+    x_range = _finite_range(fig.x_range)
+    if x_range is not None:
+        lo, hi = x_range
+    else:
+        # Points whose y overflowed still span the x axis: the gap shows where the curve left the plot.
+        xs = [p.x[p.usable | (np.isfinite(p.x) & ~np.isfinite(p.y))] for p in prepared]
         limits = _finite_limits(xs)
         if limits is None:
             marker_xs = [m.x for m in fig.markers if math.isfinite(m.x)]
             limits = (min(marker_xs), max(marker_xs)) if marker_xs else (0.0, 1.0)
         lo, hi = limits
-    if hi <= lo:
-        pad = abs(lo) * 0.1 if lo != 0 else 1.0
-        lo, hi = lo - pad, hi + pad
-    return lo, hi
+    exp = axis_exp(lo, hi)
+    plo, phi = scale_down(lo, exp), scale_down(hi, exp)
+    if phi <= plo:
+        pad = abs(plo) * 0.1 if plo != 0 else 1.0
+        plo, phi = plo - pad, phi + pad
+    return (plo, phi), exp
 
 
 def _series_color(index: int, series: Series, monochrome: bool) -> str:
@@ -313,25 +442,29 @@ def render(
     log_x = fig.log_x
     if log_x:
         fig = _log_x_figure(fig)
-    prepared = [_prepare(s, fig.x_range, fig.log_y) for s in fig.series]
-    xlim = _x_limits(prepared, fig)
-    ylim = _y_limits(prepared, fig)
+    x_range = _finite_range(fig.x_range)
+    prepared = [_prepare(s, x_range, fig.log_y) for s in fig.series]
+    pxlim, x_exp = _x_limits(prepared, fig)  # what plotext gets: x / 10**x_exp (log10 x: always exp 0)
+    xlim = (float(scale_up(pxlim[0], x_exp)), float(scale_up(pxlim[1], x_exp)))
+    ylim, y_exp = _y_limits(prepared, fig)
 
     title_rows = 1 if fig.title else 0
     label_rows = 1 if (fig.xlabel or fig.ylabel) else 0
     canvas_rows = max(height - _FRAME_ROWS - _XTICK_ROWS - title_rows - label_rows, 0)
 
     if fig.log_y:
-        yticks = log_decade_ticks(10 ** ylim[0], 10 ** ylim[1], max_ticks=max(2, min(7, canvas_rows // 2)))
+        yticks = log_ticks(*ylim, max_ticks=max(2, min(7, canvas_rows // 2)))
     else:
-        yticks = linear_ticks(*ylim, max_ticks=max(2, min(7, canvas_rows // 2)))
+        yticks = scaled_ticks(linear_ticks(*ylim, max_ticks=max(2, min(7, canvas_rows // 2))), y_exp)
     ylabel_width = max((len(label) for label in yticks.labels), default=0)
     canvas_left = ylabel_width + 1
     canvas_width = max(width - ylabel_width - 2, 0)
     if log_x:
-        xticks = log_decade_ticks(10 ** xlim[0], 10 ** xlim[1], max_ticks=max(2, min(8, canvas_width // 8)))
+        xticks = log_ticks(*pxlim, max_ticks=max(2, min(8, canvas_width // 8)))
     else:
-        xticks = linear_ticks(*xlim, max_ticks=max(2, min(8, canvas_width // 10)), si=True)
+        xticks = scaled_ticks(
+            linear_ticks(*pxlim, max_ticks=max(2, min(8, canvas_width // 10)), si=True), x_exp
+        )
 
     n_buckets = max(canvas_width, 1)
     points_in = dropped = 0
@@ -352,8 +485,8 @@ def render(
     occupied = np.zeros((max(canvas_rows, 0), max(canvas_width, 0)), dtype=bool)
     for index, series, prep, idx in drawable:
         decimated |= idx.size < int(np.count_nonzero(prep.usable))
-        xs = prep.x[idx]
-        ys = np.log10(prep.y[idx]) if fig.log_y else prep.y[idx]
+        xs = scale_down(prep.x[idx], x_exp)
+        ys = np.log10(prep.y[idx]) if fig.log_y else scale_down(prep.y[idx], y_exp)
         points_drawn += int(idx.size)
         style = _SeriesDraw(
             marker=_series_marker(index, series, monochrome),
@@ -364,7 +497,7 @@ def render(
         cells = rasterize(
             xs,
             ys,
-            xlim=xlim,
+            xlim=pxlim,
             ylim=ylim,
             cols=canvas_width,
             rows=canvas_rows,
@@ -376,9 +509,9 @@ def render(
             draw = plt.plot if style.lines else plt.scatter
             draw(xs.tolist(), ys.tolist(), marker=style.marker, color=style.color, label=style.label)
         else:
-            _draw_cells(plt, cells, style, xlim, ylim, canvas_width, canvas_rows)
+            _draw_cells(plt, cells, style, pxlim, ylim, canvas_width, canvas_rows)
 
-    plt.xlim(*xlim)
+    plt.xlim(*pxlim)
     plt.ylim(*ylim)
     if xticks.positions:
         plt.xticks(xticks.positions, xticks.labels)
@@ -398,6 +531,7 @@ def render(
         dropped_nonpositive=dropped,
         xlim=xlim,
         ylim=ylim,
+        plot_xlim=pxlim,
         canvas_left=canvas_left,
         canvas_width=canvas_width,
         canvas_rows=canvas_rows,
@@ -405,6 +539,8 @@ def render(
         height=height,
         xticks=xticks,
         yticks=yticks,
+        x_exp=x_exp,
+        y_exp=y_exp,
     )
     _draw_markers(plt, fig, info, monochrome, occupied)
     return info
@@ -470,10 +606,11 @@ def _draw_markers(plt: Any, fig: Figure, info: RenderInfo, monochrome: bool, occ
         if column is None:
             continue
         color = "default" if monochrome else MARKER_COLORS[marker.kind]
+        x = scale_down(marker.x, info.x_exp)
         if color is None:
-            plt.vline(marker.x)
+            plt.vline(x)
         else:
-            plt.vline(marker.x, color=color)
+            plt.vline(x, color=color)
         visible.append((marker, column - info.canvas_left))
     if not visible or info.canvas_rows < 1:
         return
@@ -488,7 +625,7 @@ def _draw_markers(plt: Any, fig: Figure, info: RenderInfo, monochrome: bool, occ
     for marker, row, column, alignment in place_marker_labels(
         visible, info.canvas_width, info.canvas_rows, reserved, occupied
     ):
-        x = info.column_to_x(info.canvas_left + column)
+        x = info.column_to_plot_x(info.canvas_left + column)
         color = "default" if monochrome else (MARKER_COLORS[marker.kind] or "default")
         plt.text(marker.label, x, y1 - row * row_step, color=color, alignment=alignment)
 

@@ -7,6 +7,7 @@ second build takes the log of a log and crashes. Instead the caller plots log10(
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import NamedTuple
 
@@ -19,7 +20,9 @@ __all__ = [
     "format_si",
     "linear_ticks",
     "log_decade_ticks",
+    "log_ticks",
     "nice_step",
+    "scaled_ticks",
     "to_log10",
 ]
 
@@ -126,8 +129,13 @@ def linear_ticks(lo: float, hi: float, max_ticks: int = 6, *, si: bool = False) 
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return TickSet([], [])
     lo, hi = min(lo, hi), max(lo, hi)
-    if hi - lo <= 1e-9 * max(abs(lo), abs(hi)):  # equal, or too close for floats to tell ticks apart
+    span = hi - lo
+    # Equal, too close for floats to tell ticks apart, or a span in the subnormals (no nice step has
+    # digits left there): one tick. Callers with extreme values draw in scaled units (`scaled_ticks`).
+    if span <= 1e-9 * max(abs(lo), abs(hi)) or span < 1e-300:
         return TickSet([float(lo)], [format_si(lo, 6) if si else format_compact(lo, 6)])
+    if not math.isfinite(span):  # beyond the float range: the two ends only
+        return TickSet([float(lo), float(hi)], [format_compact(lo), format_compact(hi)])
     step = nice_step(hi - lo, max(max_ticks, 2))
     if _count(lo, hi, step) < 2:  # a coarse step can miss the range (8.2..43 at most 2 ticks: 50): refine
         for finer in _finer_steps(step):
@@ -175,7 +183,8 @@ def log_decade_ticks(ymin: float, ymax: float, max_ticks: int = 7) -> TickSet:
     lo, hi = math.log10(ymin), math.log10(ymax)
     if hi == lo:
         return TickSet([lo], [format_compact(ymin)])
-    first, last = math.floor(lo), math.ceil(hi)
+    # Decades a float can hold (10.0**309 raises OverflowError; below 1e-323 is zero).
+    first, last = max(math.floor(lo), -323), min(math.ceil(hi), 308)
     decades = list(range(first, last + 1))
     stride = max(1, math.ceil(len(decades) / max_ticks))
     chosen = [d for d in decades if d % stride == 0]
@@ -196,3 +205,45 @@ def log_decade_ticks(ymin: float, ymax: float, max_ticks: int = 7) -> TickSet:
             return TickSet([math.log10(p) for p, _ in pairs], [label for _, label in pairs])
     values = sorted(set(values))
     return TickSet([math.log10(v) for v in values], [format_compact(v, 3) for v in values])
+
+
+# Just inside log10 of the largest and of the smallest positive float (10.0 ** x raises OverflowError
+# past the first; log10(max float) itself rounds up past it).
+_LOG10_MAX = 308.25
+_LOG10_MIN = -323.3
+
+
+def log_ticks(lo: float, hi: float, max_ticks: int = 7) -> TickSet:
+    """`log_decade_ticks` for an axis given by its log10 limits (any finite ones: clamped to floats)."""
+    lo = min(max(lo, _LOG10_MIN), _LOG10_MAX)
+    hi = min(max(hi, _LOG10_MIN), _LOG10_MAX)
+    return log_decade_ticks(10.0**lo, 10.0**hi, max_ticks=max_ticks)
+
+
+def scaled_ticks(ticks: TickSet, exp: int) -> TickSet:
+    """Ticks computed on values / 10**exp, relabelled with the real values ('1.5e308', '2e-320').
+
+    The labels are exact decimal arithmetic, so a tick beyond the float range still gets its name.
+    Positions stay in the scaled units (they are plot coordinates).
+    """
+    if exp == 0 or not ticks.positions:
+        return ticks
+    from decimal import Decimal
+
+    positions = ticks.positions
+    nonzero = [abs(p) for p in positions if p != 0]
+    step = min(
+        (abs(b - a) for a, b in itertools.pairwise(positions) if b != a), default=max(nonzero, default=1.0)
+    )
+    biggest = max(nonzero, default=step)
+    digits = max(1, math.floor(math.log10(biggest)) - math.floor(math.log10(step)) + 1)
+    labels = []
+    for p in positions:
+        if p == 0:
+            labels.append("0")
+            continue
+        mantissa, _, exponent = f"{Decimal(repr(p)).scaleb(exp):.{digits - 1}e}".partition("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        labels.append(f"{mantissa}e{int(exponent)}")
+    return TickSet(list(positions), labels)

@@ -56,7 +56,7 @@ async def test_shifted_lr_raises_the_alarm_and_divergence_shows_its_error():
         assert "scheduler stepped before the optimizer" in _plain(alarm)
         state = _plain(screen.query_one(StateLine))
         assert "diverged" in state and "loss is nan at step 130" in state
-        assert "last NaN/inf" in _plain(screen.query_one(LossPanel).caption)
+        assert "loss · NaN from step 130" in _plain(screen.query_one(LossPanel).caption)
 
 
 async def test_failed_user_run_without_schedule_shows_traceback_tail_and_an_inferred_plan():

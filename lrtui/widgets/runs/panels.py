@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from lrtui.plotting.figure import Figure, Marker, Series
+from lrtui.plotting.figure import Figure, Marker, Series, find_nonfinite
 from lrtui.plotting.ticks import format_si
 from lrtui.runs.listing import schedule_spec
 from lrtui.runs.lr_sweep import is_lr_find, sweep_of
@@ -191,6 +191,10 @@ class LrPanel(ChartPanel):
         check = snap.lr_check
         if not check.ok and check.first_step is not None:
             markers.append(Marker(check.first_step, "differs", "milestone"))
+        # A logged lr of inf/NaN is not drawn: a red line marks where it starts, the caption says it.
+        overflow = find_nonfinite(snap.steps, snap.lr[self.group]) if self.group < len(snap.lr) else None
+        if overflow is not None:
+            markers.append(Marker(overflow.x, overflow.marker_label, "overflow"))
         self.plot.set_figure(
             Figure(series=series, markers=markers, ylabel="lr", log_y=self.log_y, x_range=x_range)
         )
@@ -208,6 +212,8 @@ class LrPanel(ChartPanel):
             extra.append(f"matches plan ({check.compared:,} steps)")
         elif not check.ok:
             extra.append("⚠ DIFFERS from plan (d: doctor)")
+        if overflow is not None:
+            extra.append(overflow.note("lr"))
         self._extra = " · ".join(extra)
 
 
@@ -238,9 +244,10 @@ class LossPanel(ChartPanel):
         self.plot.set_figure(Figure(series=series, ylabel="loss", log_y=self.log_y))
         parts = []
         last = _last_finite(snap.loss) if snap.n else None
-        if snap.n and not np.isfinite(snap.loss[-1]):
-            parts.append("last NaN/inf")
-        elif last is not None:
+        overflow = find_nonfinite(snap.steps, snap.loss) if snap.n else None
+        if overflow is not None:
+            parts.append(overflow.note(""))  # "NaN from step 130": the caption starts with "loss"
+        if last is not None and (overflow is None or not overflow.to_end):
             parts.append(f"last {last:.4g}")
         parts.append(f"EMA β={snap.ema_beta:g} (-/+)" if snap.ema_beta > 0 else "no smoothing (+)")
         self._extra = " · ".join(parts)
