@@ -4,16 +4,10 @@ Extension points (for the runs / monitor screens and the launch form):
 
 - `LrtuiApp.MODES`: one entry per top-level screen, a Screen class (or a callable returning a screen)
   that takes no arguments; read what you need from the app (`app.initial_spec`, `app.runs_dir`).
-  Add yours with `def _runs_screen():
-    # Imported on first use: the runs/monitor screens are not needed for the first frame.
-    from lrtui.screens.runs import RunsScreen
-
-    return RunsScreen()
-
-
-LrtuiApp.add_mode("runs", _runs_screen, key="r", description="Runs")`: that registers
-  the mode, a binding (key, `switch_mode`, shown in the footer and in the `?` help) and a command
-  palette entry. `DEFAULT_MODE` is "preview".
+  Its key goes in `LrtuiApp.BINDINGS` with an id (`r` -> `action_runs`: a `switch_mode` that also leads
+  back down to the runs list from a monitor opened there). Textual reads a class's BINDINGS once, when
+  the class is created: a binding appended later is dead (that is how `r` once did nothing).
+  `DEFAULT_MODE` is "preview".
 - Modal screens (help, child editor, confirmations) are pushed with `push_screen(screen, callback)`.
 - Messages shared between screens and widgets live in `lrtui/messages.py`.
 - Command palette: `AppCommands` lists every binding of the active screen and of the app, plus a
@@ -30,6 +24,7 @@ start with it. The settings/schedule form and the hidden tabs mount right after 
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 # Textual repaints dirty widgets on a timer that starts when something changes, so each edit waits up to a
@@ -40,9 +35,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen
 
+from lrtui.app_base import LrtuiBaseApp
 from lrtui.commands import ListedCommands
 from lrtui.screens.preview import PreviewScreen
 
@@ -82,19 +78,31 @@ def _runner(owner, action: str) -> Callable:
     return run
 
 
-class LrtuiApp(App):
+def _runs_screen():
+    # Imported on first use: the runs/monitor screens are not needed for the first frame.
+    from lrtui.screens.runs import RunsScreen
+
+    return RunsScreen()
+
+
+class LrtuiApp(LrtuiBaseApp):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses elsewhere still find it
     TITLE = "lrtui"
     SUB_TITLE = "learning-rate schedules, exactly"
-    MODES: ClassVar[dict] = {"preview": PreviewScreen}
+    MODES: ClassVar[dict] = {"preview": PreviewScreen, "runs": _runs_screen}
     DEFAULT_MODE = "preview"
-    COMMANDS: ClassVar[set] = App.COMMANDS | {AppCommands}
+    COMMANDS: ClassVar[set] = LrtuiBaseApp.COMMANDS | {AppCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit", show=False),
+        Binding("q", "quit_key", "Quit", id="app.quit", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit_ctrl", priority=True),
         # show=False: the footer already shows the palette key on its right edge (no duplicate entry)
         Binding("ctrl+p", "command_palette", "Commands", id="app.command_palette", priority=True, show=False),
         Binding("t", "launch", "Train", id="app.launch", tooltip="Launch a training run with this schedule"),
+        Binding(
+            "r", "runs", "Runs", id="app.mode_runs", tooltip="Every run: open, stop, resume, delete, compare"
+        ),
+        # Every screen's keys (the preview has its own, richer help on the same keys).
+        Binding("question_mark,f1", "help", "Help", id="app.help", key_display="?"),
     ]
 
     def __init__(
@@ -112,16 +120,6 @@ class LrtuiApp(App):
         self.theme = theme or os.environ.get("LRTUI_THEME") or DEFAULT_THEME
         self._first_frame_file = os.environ.get("LRTUI_EXIT_AFTER_FIRST_FRAME")
         self._first_frame_done = False
-
-    @classmethod
-    def add_mode(cls, name: str, screen: Callable, *, key: str | None = None, description: str = "") -> None:
-        """Register a top-level screen (see the module docstring)."""
-        cls.MODES = {**cls.MODES, name: screen}
-        if key:
-            cls.BINDINGS = [
-                *cls.BINDINGS,
-                Binding(key, f"switch_mode('{name}')", description or name.title(), id=f"app.mode_{name}"),
-            ]
 
     def _display(self, screen, renderable) -> None:
         # Benchmark hook (LRTUI_EXIT_AFTER_FIRST_FRAME): after the first frame that shows the drawn curve has
@@ -154,7 +152,37 @@ class LrtuiApp(App):
         # `t` trains the schedule being previewed: only offered (and shown in the footer) on the preview.
         if action == "launch" and self.preview is None:
             return False
+        # A dialog (help, confirmation, child editor) is answered or closed first: no mode switch under it.
+        if action in ("switch_mode", "runs", "help") and isinstance(self.screen, ModalScreen):
+            return False
+        # The launch form is all fields (a letter is typing, or picks an option): of the app's keys it
+        # offers only ctrl+q, ctrl+p and ?, besides its own escape and ctrl+s.
+        launch = sys.modules.get("lrtui.screens.launch")  # not imported yet: the form was never opened
+        if (
+            action in ("runs", "quit_key")
+            and launch is not None
+            and isinstance(self.screen, launch.LaunchScreen)
+        ):
+            return False
         return super().check_action(action, parameters)
+
+    async def action_quit_key(self) -> None:
+        """`q`: quit (ctrl+q quits from anywhere; q only where a letter is not typing into a form)."""
+        await self.action_quit()
+
+    def action_help(self) -> None:
+        """The keys of the current screen, of lrtui's widgets around the focus, and of the app."""
+        from lrtui.screens.help import HelpScreen, screen_help_sections
+
+        self.push_screen(HelpScreen(screen_help_sections(self, self.screen)))
+
+    def action_runs(self) -> None:
+        """The runs screen: switch to its mode, or back down to it (from a monitor opened there)."""
+        if self.current_mode != "runs":
+            self.switch_mode("runs")
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
 
     def action_launch(self) -> None:
         """Open the launch form prefilled with the preview's current (last valid) schedule."""
@@ -215,17 +243,6 @@ class LrtuiApp(App):
         return screen if isinstance(screen, PreviewScreen) else None
 
 
-def _runs_screen():
-    # Imported on first use: the runs/monitor screens are not needed for the first frame.
-    from lrtui.screens.runs import RunsScreen
-
-    return RunsScreen()
-
-
-LrtuiApp.add_mode("runs", _runs_screen, key="r", description="Runs")
-
-
 def run_app(spec: str | None = None, runs_dir: str | None = None, watch: str | None = None) -> int:
     """Run the app; quitting it never stops a training run (runs are detached processes)."""
-    LrtuiApp(spec=spec, runs_dir=runs_dir, watch=watch).run()
-    return 0
+    return LrtuiApp(spec=spec, runs_dir=runs_dir, watch=watch).run_reporting()

@@ -61,8 +61,45 @@ def help_table(rows: list[tuple[str, str, str, str]]) -> Table:
         if title != section:
             section = title
             table.add_row(Text(title, style="bold underline"), "", "")
-        table.add_row(keys, does, bid)
+        table.add_row(Text(keys), Text(does), Text(bid))  # Text: a str cell is parsed as markup ("[/]")
     return table
+
+
+def screen_help_sections(app, screen) -> list[tuple[str, list]]:
+    """What `?` lists on `screen`: its own `help_sections()` where it has one, else its bindings, those
+    of lrtui's widgets around the focus (a chart's cursor keys), then the app's."""
+    if hasattr(screen, "help_sections"):
+        return screen.help_sections()
+    title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__.removesuffix("Screen")
+    sections: list[tuple[str, list]] = [(title, list(getattr(screen, "BINDINGS", [])))]
+    focused = app.focused
+    for node in focused.ancestors_with_self if focused is not None else ():
+        if node is screen:
+            break
+        own = type(node).__dict__.get("BINDINGS")  # lrtui's own keys, not those inherited from Textual
+        if type(node).__module__.startswith("lrtui.") and own:
+            sections.append((getattr(node, "HELP_TITLE", None) or type(node).__name__, list(own)))
+    sections.append(app_section(app, sections))
+    return sections
+
+
+def app_section(app, sections: list[tuple[str, Iterable]]) -> tuple[str, list]:
+    """The app's keys, less those the sections above bind to something else (on the runs screen `r`
+    resumes a run: listing "r Runs" too would be wrong)."""
+    taken = {
+        key.strip(): b.action
+        for _title, bindings in sections
+        for b in _as_bindings(bindings)
+        for key in b.key.split(",")
+    }
+    kept = []
+    for b in _as_bindings(app.BINDINGS):
+        keys = [key.strip() for key in b.key.split(",")]
+        if all(taken.get(key, b.action) == b.action for key in keys) and not all(
+            key in taken for key in keys
+        ):
+            kept.append(b)
+    return ("App", kept)
 
 
 class HelpScreen(ModalScreen[None]):

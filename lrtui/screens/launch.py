@@ -26,6 +26,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from lrtui.runs.lr_sweep import Sweep
 from lrtui.screens.launch_choices import DATASETS, DEFAULTS, MODELS, OPTIMIZERS, STEPPINGS, validate_form
+from lrtui.widgets.inputs import TextInput
 from lrtui.widgets.runs.navigation import app_runs_dir, go_back
 
 # (field id, label, kind, help); kind "select" fields take their options from launch_choices.
@@ -83,14 +84,16 @@ class LaunchScreen(Screen):
     LaunchScreen > #launch-status { height: auto; padding: 0 1; }
     """
 
+    HELP_TITLE = "Launch form"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "launch", "Launch", priority=True),
+        Binding("escape", "cancel", "Cancel", id="launch.cancel"),
+        Binding("ctrl+s", "launch", "Launch", priority=True, id="launch.launch"),
         Binding(
             "ctrl+f",
             "launch('lr_find')",
             "Find LR first",
             priority=True,
+            id="launch.find_lr",
             tooltip="An LR range test with these settings; its monitor hands the LR back to the preview",
         ),
     ]
@@ -153,7 +156,7 @@ class LaunchScreen(Screen):
                             id=f"field-{field}",
                         )
                     else:
-                        yield Input(
+                        yield TextInput(
                             self.initial[field], compact=True, id=f"field-{field}", select_on_focus=False
                         )
                     if help_text:

@@ -86,14 +86,29 @@ class LrFindMonitorScreen(RunMonitorScreen):
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
 
+    HELP_TITLE = "LR range test"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "hand_off", "Preview", tooltip="Preview the schedule peaking at the chosen LR"),
-        Binding("n", "next_choice", "Next LR", tooltip="Choose the next suggestion"),
-        Binding("o", "next_target", "Schedule", tooltip="OneCycleLR max_lr or warmup + cosine peak"),
-        Binding("a", "auto_smoothing", "Auto smoothing", show=False),
+        Binding(
+            "enter",
+            "hand_off",
+            "Preview",
+            tooltip="Preview the schedule peaking at the chosen LR",
+            id="lr_find.hand_off",
+        ),
+        Binding(
+            "n", "next_choice", "Next LR", tooltip="Choose the next suggestion", id="lr_find.next_choice"
+        ),
+        Binding(
+            "o",
+            "next_target",
+            "Schedule",
+            tooltip="OneCycleLR max_lr or warmup + cosine peak",
+            id="lr_find.next_target",
+        ),
+        Binding("a", "auto_smoothing", "Auto smoothing", show=False, id="lr_find.auto_smoothing"),
         # the caption names -/+; the footer keeps its room for the keys above
-        Binding("plus,equals_sign", "ema(1)", "Smoother", key_display="+", show=False),
-        Binding("minus", "ema(-1)", "Rougher", show=False),
+        Binding("plus,equals_sign", "ema(1)", "Smoother", key_display="+", show=False, id="lr_find.ema_1"),
+        Binding("minus", "ema(-1)", "Rougher", show=False, id="lr_find.ema_minus_1"),
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
+from lrtui.app_base import LrtuiBaseApp
 from lrtui.runs.listing import find_run
 from lrtui.runs.text import clean_name
 from lrtui.widgets.runs.confirm import ConfirmScreen
@@ -43,6 +44,7 @@ from lrtui.widgets.runs.panels import (
     info_lines,
 )
 from lrtui.widgets.runs.ranks_panel import RanksPanel
+from lrtui.widgets.safe_text import plain
 
 REDRAW_HZ = 8.0
 POLL_IDLE_S = 0.25  # how often the worker looks for new data when none came last time
@@ -64,16 +66,19 @@ class RunMonitorScreen(Screen):
     RunMonitorScreen #side > .hidden { display: none; }
     """
 
+    HELP_TITLE = "Monitor"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("w", "warmup_zoom", "Warmup zoom"),
-        Binding("plus,equals_sign", "ema(1)", "Smoother", key_display="+"),
-        Binding("minus", "ema(-1)", "Rougher", key_display="-"),
-        Binding("g", "next_group", "LR group", show=False),
-        Binding("k", "toggle_ranks", "Ranks/device"),
-        Binding("o", "rank_order", "Rank order", show=False),
-        Binding("s", "stop_run", "Stop run"),
-        Binding("d", "doctor", "LR doctor", tooltip="Which schedule the LR follows, and what went wrong"),
+        Binding("escape", "back", "Back", id="monitor.back"),
+        Binding("w", "warmup_zoom", "Warmup zoom", id="monitor.warmup_zoom"),
+        Binding("plus,equals_sign", "ema(1)", "Smoother", key_display="+", id="monitor.smoother"),
+        Binding("minus", "ema(-1)", "Rougher", key_display="-", id="monitor.rougher"),
+        Binding("g", "next_group", "LR group", show=False, id="monitor.next_group"),
+        Binding("k", "toggle_ranks", "Ranks/device", id="monitor.toggle_ranks"),
+        Binding("o", "rank_order", "Rank order", show=False, id="monitor.rank_order"),
+        Binding("s", "stop_run", "Stop run", id="monitor.stop", tooltip="Stop the run (asks first)"),
+        Binding(
+            "d", "doctor", "LR doctor", id="monitor.doctor", tooltip="Which schedule the LR follows, and what went wrong"
+        ),
     ]
 
     class SnapshotReady(Message):
@@ -212,7 +217,7 @@ class RunMonitorScreen(Screen):
             title = info_lines(snap)
             if title != self._title_text:  # Static.update re-lays out: only when the text changed
                 self._title_text = title
-                self.query_one("#monitor-title", Static).update(title, layout=False)
+                self.query_one("#monitor-title", Static).update(plain(title), layout=False)
             for panel in self.text_panels():
                 panel.show(snap)
             self._show_ranks(snap)
@@ -371,7 +376,7 @@ def resolve_run(run: str, runs_dir: str | Path | None = None) -> Path:
     return find_run(run, runs_dir, read_only=True)
 
 
-class WatchApp(App):
+class WatchApp(LrtuiBaseApp):
     """`lrtui watch RUN`: the monitor alone; escape or q quits (the run keeps going)."""
 
     TITLE = "lrtui watch"
@@ -395,5 +400,4 @@ def watch_main(run: str, runs_dir: str | Path | None = None) -> int:
     except ValueError as err:
         print(f"lrtui watch: {err}", file=sys.stderr)
         return 2
-    WatchApp(run_dir).run()
-    return 0
+    return WatchApp(run_dir).run_reporting()

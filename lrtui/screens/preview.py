@@ -44,7 +44,7 @@ from lrtui.messages import (
     SpecPasteRejected,
 )
 from lrtui.plotting.decimate import minmax_indices
-from lrtui.plotting.figure import Figure, Marker, Series
+from lrtui.plotting.figure import Figure, Marker, NonFinite, Series, find_nonfinite
 from lrtui.schedules.catalogue import get_kind, resolve
 from lrtui.schedules.errors import SpecError
 from lrtui.schedules.evaluate import Curve, evaluate
@@ -197,7 +197,10 @@ class PreviewScreen(Screen):
         Binding("question_mark,f1", "help", "Help", id="preview.help", key_display="?"),
         Binding("slash", "pick", "Pick", id="preview.pick", key_display="/"),
         Binding("p", "pin", "Pin", id="preview.pin"),
-        Binding("u", "unpin", "Unpin", id="preview.unpin", tooltip="Remove the last pinned curve"),
+        # show=False for u and e: at 80 columns the footer then still has room for t Train and r Runs.
+        Binding(
+            "u", "unpin", "Unpin", id="preview.unpin", show=False, tooltip="Remove the last pinned curve"
+        ),
         Binding("U", "clear_pins", "Clear pins", id="preview.clear_pins", show=False),
         Binding("l", "toggle_log", "Log y", id="preview.log"),
         Binding(
@@ -219,7 +222,7 @@ class PreviewScreen(Screen):
         Binding("z", "zoom", "Zoom", id="preview.zoom", tooltip="Zoom: warmup, first 5% of steps, all"),
         Binding("s", "show_tab('tab-schedule')", "Schedule form", id="preview.tab_schedule", show=False),
         Binding("i", "show_tab('tab-lint')", "Lints", id="preview.tab_lint", show=False),
-        Binding("e", "show_tab('tab-export')", "Export", id="preview.tab_export"),
+        Binding("e", "show_tab('tab-export')", "Export", id="preview.tab_export", show=False),
         Binding(
             "c",
             "copy_export",
@@ -260,6 +263,7 @@ class PreviewScreen(Screen):
         self._pending_plan: Plan | None = None
         self.eval_ms = 0.0
         self.hidden_markers = 0
+        self.overflow: NonFinite | None = None  # where the lr first is inf/NaN (x in steps)
         self.last_cursor_step: int | None = None
         self._error_shown = False
         self._status = ""
@@ -340,15 +344,16 @@ class PreviewScreen(Screen):
     # -- help and commands ---------------------------------------------------------------------------------
 
     def help_sections(self) -> list[tuple[str, list]]:
+        from lrtui.screens.help import app_section
         from lrtui.widgets.picker.schedule_picker import PickerList
 
-        return [
+        sections = [
             ("Preview", self.BINDINGS),
             ("Plot", CurvePlot.BINDINGS),
             ("Nested schedules", ChildInput.BINDINGS),
             ("Picker", PickerList.BINDINGS),
-            ("App", self.app.BINDINGS),
         ]
+        return [*sections, app_section(self.app, sections)]
 
     def action_help(self) -> None:
         from lrtui.screens.help import HelpScreen
@@ -627,6 +632,7 @@ class PreviewScreen(Screen):
             return
         self.curve = event.curve
         self.plan = event.curve.plan
+        self.overflow = curve_overflow(event.curve)
         self.lints = event.lints
         self.error = None
         self._show_lints()
@@ -730,13 +736,19 @@ class PreviewScreen(Screen):
             found = [m for m in found if m.kind not in ("milestone", "restart")]
         found = found[:MAX_MARKERS]
         label = len(found) <= MAX_LABELLED_MARKERS
-        return [Marker(m.step * scale, m.label if label else "", marker_kind(m.kind)) for m in found]
+        out = [Marker(m.step * scale, m.label if label else "", marker_kind(m.kind)) for m in found]
+        if self.overflow is not None and lo <= self.overflow.x * scale <= hi:
+            out.append(Marker(self.overflow.x * scale, self.overflow.marker_label, "overflow"))
+        return out
 
     def _x_range(self) -> tuple[float, float] | None:
         curve = self.curve
-        if curve is None or self.zoom == "full":
+        if curve is None:
             return None
         scale = 1.0 if self.x_unit == "steps" else 1.0 / curve.plan.steps_per_epoch
+        if self.zoom == "full":
+            # An lr that overflows is not drawn past that step: the axis still spans every step.
+            return None if self.overflow is None else (0.0, (curve.n - 1) * scale)
         if self.zoom == "warmup":
             end = warmup_end(curve)
             if end is None:
@@ -806,6 +818,8 @@ class PreviewScreen(Screen):
                 parts.append(f"{info.dropped_nonpositive:,} values ≤ 0 not shown")
         if self.zoom != "full":
             parts.append(f"zoom: {self.zoom_label()}")
+        if self.overflow is not None:
+            parts.append(self.overflow.note("lr"))
         if self.hidden_markers:
             parts.append(f"{self.hidden_markers} milestones too dense to draw (z zooms)")
         if self.pins:
@@ -911,7 +925,11 @@ class PreviewScreen(Screen):
         self.query_one("#plot", CurvePlot).focus()
 
     def action_focus_spec(self) -> None:
-        self.query_one("#spec", Input).focus()
+        spec = self.query_one("#spec", Input)
+        spec.focus()
+        # Typing replaces the whole spec, also when the field already had the focus (focusing it again
+        # selects nothing, so the text used to be appended to).
+        spec.select_all()
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")
@@ -992,6 +1010,12 @@ class PreviewScreen(Screen):
             self._eval_timer = None
             self._evaluate_pending()
         await self.app.workers.wait_for_complete()
+
+
+def curve_overflow(curve: Curve) -> NonFinite | None:
+    """The first step where some group's lr is inf or NaN (None when every value is finite)."""
+    found = [f for f in (find_nonfinite(curve.steps, lr) for lr in curve.lr) if f is not None]
+    return min(found, key=lambda f: f.x) if found else None
 
 
 def warmup_end(curve: Curve) -> float | None:

@@ -19,15 +19,17 @@ from typing import ClassVar
 import numpy as np
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from lrtui.app_base import LrtuiBaseApp
 from lrtui.plotting.figure import SERIES_COLORS, Figure, Series
 from lrtui.runs.listing import RunSummary
+from lrtui.runs.paths import CHECKPOINT
 from lrtui.runs.status import SHOWN_LIVE_STATES
 from lrtui.runs.text import clean_name
 from lrtui.widgets.plot import CurvePlot
@@ -35,6 +37,7 @@ from lrtui.widgets.runs.confirm import ConfirmScreen
 from lrtui.widgets.runs.model import debiased_ema, epoch_series, format_acc, format_age
 from lrtui.widgets.runs.navigation import app_runs_dir, go_back
 from lrtui.widgets.runs.panels import STATE_STYLE
+from lrtui.widgets.safe_text import plain
 
 REFRESH_S = 2.0
 COLUMNS = (
@@ -100,15 +103,14 @@ def schedule_kind(spec: str | None) -> str:
 
 def _state_cell(state: str) -> Text:
     symbol, color = GROUP_STATE_STYLE.get(state, ("?", "magenta"))
-    return Text(f"{symbol} {state}", style=color)
+    return plain(f"{symbol} {state}", style=color)
 
 
 def _group_row(group, now: float, expanded: bool) -> tuple:
     """A sweep group's row: its state, name, shape, best accuracy and progress (done/running/queued/...)."""
     age = format_age(now - group.updated) if group.updated is not None else "—"
-    return (
+    cells = (
         " ",
-        _state_cell(group.state),
         ("▾ " if expanded else "▸ ") + f"sweep {group.name}",
         # shape and progress in the schedule column too: it stays in view at 80 columns
         f"{len(group.group.schedules)} sched × {group.group.repeats} · {group.progress.compact()}"
@@ -121,6 +123,8 @@ def _group_row(group, now: float, expanded: bool) -> tuple:
         group.recipe("model") or "—",
         group.recipe("dataset") or "—",
     )
+    # Text, never str (DataTable parses str as markup; names come from files), the state cell second.
+    return (plain(cells[0]), _state_cell(group.state), *(plain(cell) for cell in cells[1:]))
 
 
 def _queued_member_summary(group, state) -> RunSummary:
@@ -143,17 +147,18 @@ def _row(summary, now: float, selected: bool, member: bool = False) -> tuple:
         done = "—" if summary.epochs_done is None else str(summary.epochs_done)
         epochs = done + (f"/{summary.epochs_total}" if summary.epochs_total is not None else "")
     age = format_age(now - summary.updated) if summary.updated is not None else "—"
+    # Cells are Text, never str: DataTable parses a str cell as markup, and these come from run files.
     return (
-        "✓" if selected else " ",
+        plain("✓" if selected else " "),
         _state_cell(summary.state),
-        ("  └ " if member else "") + (summary.name or short_id(summary.id)),
-        summary.lr_find_label or short_schedule(summary.schedule),
-        format_acc(summary.best_test_acc),
-        format_acc(summary.last_test_acc),
-        epochs,
-        age,
-        summary.model or "—",
-        summary.dataset or "—",
+        plain(("  └ " if member else "") + (summary.name or short_id(summary.id))),
+        plain(summary.lr_find_label or short_schedule(summary.schedule)),
+        plain(format_acc(summary.best_test_acc)),
+        plain(format_acc(summary.last_test_acc)),
+        plain(epochs),
+        plain(age),
+        plain(summary.model or "—"),
+        plain(summary.dataset or "—"),
     )
 
 
@@ -169,15 +174,18 @@ class RunsScreen(Screen):
     RunsScreen > #runs-detail { height: auto; max-height: 3; color: $text-muted; }
     """
 
+    HELP_TITLE = "Runs"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("enter", "open", "Open"),
-        Binding("space", "toggle_select", "Select"),
-        Binding("c", "compare", "Compare"),
-        Binding("s", "stop", "Stop"),
-        Binding("r", "resume", "Resume"),
-        Binding("d", "delete", "Delete"),
-        Binding("x", "expand", "Expand", tooltip="Show or hide the runs of a sweep group"),
+        Binding("escape", "back", "Back", id="runs.back"),
+        Binding("enter", "open", "Open", id="runs.open", tooltip="Open the run's live monitor"),
+        Binding("space", "toggle_select", "Select", id="runs.select", tooltip="Select for comparison"),
+        Binding("c", "compare", "Compare", id="runs.compare", tooltip="Compare the selected runs"),
+        Binding("s", "stop", "Stop", id="runs.stop", tooltip="Stop the run (asks first)"),
+        Binding(
+            "r", "resume", "Resume", id="runs.resume", tooltip="Resume a stopped run from its checkpoint"
+        ),
+        Binding("d", "delete", "Delete", id="runs.delete", tooltip="Delete the run's directory (asks first)"),
+        Binding("x", "expand", "Expand", id="runs.expand", tooltip="Show or hide the runs of a sweep group"),
     ]
 
     class Listed(Message):
@@ -325,7 +333,7 @@ class RunsScreen(Screen):
             parts.append(s.problem)
         if self.selected:
             parts.append(f"{len(self.selected)} selected (c compares)")
-        detail.update(" · ".join(parts))
+        detail.update(plain(" · ".join(parts)))
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def current(self):
@@ -340,7 +348,9 @@ class RunsScreen(Screen):
     def _refresh_row(self, run_id: str) -> None:
         s = self.summaries.get(run_id)
         if s is not None:
-            self.query_one(DataTable).update_cell(run_id, "sel", "✓" if run_id in self.selected else " ")
+            self.query_one(DataTable).update_cell(
+                run_id, "sel", plain("✓" if run_id in self.selected else " ")
+            )
         self._show_detail()
 
     # -- actions ---------------------------------------------------------------------------------------------
@@ -476,6 +486,9 @@ class RunsScreen(Screen):
             return
         if s.state == "finished":
             self.notify(f"{s.id} finished: nothing to resume", severity="warning")
+            return
+        if not (s.dir / CHECKPOINT).is_file():  # as `lrtui resume`: no trainer started just to fail
+            self.notify(f"{s.id} has no {CHECKPOINT} to resume from", severity="warning")
             return
         self._control("resume", s.dir)
 
@@ -641,9 +654,10 @@ class CompareScreen(Screen):
     CompareScreen > DataTable { height: auto; max-height: 40%; }
     """
 
+    HELP_TITLE = "Compare"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("r", "reload", "Reload"),
+        Binding("escape", "back", "Back", id="compare.back"),
+        Binding("r", "reload", "Reload", id="compare.reload", tooltip="Read the runs again"),
     ]
 
     class Loaded(Message):
@@ -737,20 +751,20 @@ class CompareScreen(Screen):
             epochs = f"{r.epochs_done}" + (f"/{r.epochs_total}" if r.epochs_total else "")
             table.add_row(
                 Text(f"━━ #{number}", style=color),
-                short_schedule(r.schedule, schedule_width),
-                format_acc(r.final_acc),
+                plain(short_schedule(r.schedule, schedule_width)),
+                plain(format_acc(r.final_acc)),
                 best_cell,
-                epochs,
-                f"{r.images_per_s:,.0f}" if r.images_per_s else "—",
-                r.state,
-                r.run_id,
+                plain(epochs),
+                plain(f"{r.images_per_s:,.0f}" if r.images_per_s else "—"),
+                plain(r.state),
+                plain(r.run_id),
             )
         if runs:
             table.move_cursor(row=min(cursor, len(runs) - 1))
         self.call_after_refresh(_redraw, table)
 
 
-class RunsApp(App):
+class RunsApp(LrtuiBaseApp):
     """`lrtui runs` interactive: the runs screen alone; escape or q quits (runs keep going)."""
 
     TITLE = "lrtui runs"
@@ -766,5 +780,4 @@ class RunsApp(App):
 
 def runs_main(runs_dir: str | Path | None = None) -> int:
     """Entry point for an interactive `lrtui runs` (the runs screen on its own)."""
-    RunsApp(runs_dir).run()
-    return 0
+    return RunsApp(runs_dir).run_reporting()

@@ -31,6 +31,7 @@ from lrtui.sweep.stats import format_p, noise_note
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.model import debiased_ema, epoch_series
 from lrtui.widgets.runs.navigation import go_back
+from lrtui.widgets.safe_text import plain
 
 RELOAD_S = 5.0
 EMA_BETA = 0.98
@@ -144,11 +145,29 @@ class GroupCompareScreen(Screen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("enter", "open_schedule", "Repeats", tooltip="Compare this schedule's repeats run by run"),
-        Binding("m", "next_metric", "Rank by", tooltip="Rank by final/best test accuracy or loss"),
-        Binding("e", "export", "Export", tooltip="Write results.csv and results.md into the group directory"),
-        Binding("r", "reload", "Reload"),
+        Binding("escape", "back", "Back", id="sweep.back"),
+        Binding(
+            "enter",
+            "open_schedule",
+            "Repeats",
+            tooltip="Compare this schedule's repeats run by run",
+            id="sweep.open_schedule",
+        ),
+        Binding(
+            "m",
+            "next_metric",
+            "Rank by",
+            tooltip="Rank by final/best test accuracy or loss",
+            id="sweep.next_metric",
+        ),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            tooltip="Write results.csv and results.md into the group directory",
+            id="sweep.export",
+        ),
+        Binding("r", "reload", "Reload", id="sweep.reload"),
     ]
 
     class Loaded(Message):
@@ -292,7 +311,7 @@ class GroupCompareScreen(Screen):
             table.add_row(
                 str(ranked.rank),
                 Text(f"━ #{s.index + 1}", style=color),
-                short_schedule(s.label, width),
+                plain(short_schedule(s.label, width)),  # a label from the sweep's file: Text, not markup
                 _acc_cell("final_acc", s.summaries["final_acc"]),
                 _acc_cell("best_acc", s.summaries["best_acc"]),
                 format_diff(self.metric, ranked),

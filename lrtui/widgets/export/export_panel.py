@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Select, Static, TextArea
 
 from lrtui.messages import ExportSaved
+from lrtui.widgets.inputs import TextInput
 
 DEFAULT_PATHS = {
     "spec": "./lrtui-schedule.txt",
@@ -108,7 +109,9 @@ class ExportPanel(Vertical):
         )
         yield TextArea("", read_only=True, id="export-text", compact=True, soft_wrap=False)
         with Horizontal(classes="row"):
-            yield Input(DEFAULT_PATHS["torch"], id="export-path", compact=True, placeholder="file to save to")
+            yield TextInput(
+                DEFAULT_PATHS["torch"], id="export-path", compact=True, placeholder="file to save to"
+            )
             yield Button("copy", id="export-copy", compact=True, tooltip="Copy to the clipboard (OSC 52)")
             yield Button("save", id="export-save", compact=True, tooltip="Save to the file (ctrl+s)")
         yield Static("", id="export-status", markup=False)

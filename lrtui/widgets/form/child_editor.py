@@ -20,6 +20,7 @@ from lrtui.schedules.catalogue import Context, get_kind, kinds, resolve
 from lrtui.schedules.errors import SpecError
 from lrtui.schedules.spec import Spec, parse
 from lrtui.widgets.form.schedule_form import ScheduleForm, safe_error
+from lrtui.widgets.inputs import TextInput
 
 
 def child_label(field_id: str) -> str:
@@ -71,7 +72,7 @@ class ChildEditor(ModalScreen[str | None]):
                 id="child-kind",
                 compact=True,
             )
-            yield Input(
+            yield TextInput(
                 self.initial_text,
                 id="child-spec",
                 compact=True,

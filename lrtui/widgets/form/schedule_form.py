@@ -28,6 +28,8 @@ from lrtui.schedules.errors import SpecError
 from lrtui.schedules.params import Param
 from lrtui.schedules.spec import Spec
 from lrtui.widgets.form.values import MISSING, default_text, field_text, parse_child, parse_field
+from lrtui.widgets.inputs import TextInput
+from lrtui.widgets.safe_text import plain_content
 
 _NONE = "__none__"
 
@@ -39,7 +41,7 @@ def safe_error(exc: BaseException) -> str:
     return f"internal error ({type(exc).__name__}): {exc}"
 
 
-class ChildInput(Input):
+class ChildInput(TextInput):
     """A nested schedule's spec text; ctrl+e opens its form."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -110,7 +112,7 @@ class ParamField(Vertical):
         eid = f"input-{p.name}"
         if p.type == "bool" and not p.optional:
             current = p.default if value is MISSING else value
-            return Switch(value=bool(current), id=eid, tooltip=p.help or None)
+            return Switch(value=bool(current), id=eid, tooltip=plain_content(p.help) if p.help else None)
         if p.type == "choice":
             options = [(c, c) for c in p.choices]
             if p.optional:
@@ -124,13 +126,19 @@ class ParamField(Vertical):
                 allow_blank=sel_value is Select.NULL,
                 id=eid,
                 compact=True,
-                tooltip=p.help or None,
+                tooltip=plain_content(p.help) if p.help else None,
             )
             select.last_value = sel_value  # type: ignore[attr-defined]  (a Select reports it when mounted)
             return select
         text = "" if value is MISSING else field_text(p, value)
-        cls = ChildInput if p.type == "schedule" else Input
-        widget = cls(text, placeholder=default_text(p), id=eid, compact=True, tooltip=p.help or None)
+        cls = ChildInput if p.type == "schedule" else TextInput
+        widget = cls(
+            text,
+            placeholder=default_text(p),
+            id=eid,
+            compact=True,
+            tooltip=plain_content(p.help) if p.help else None,
+        )
         widget.last_text = text  # type: ignore[attr-defined]
         if p.type == "schedule":
             return _with_edit_button(widget, p.name)
@@ -146,7 +154,7 @@ class ParamField(Vertical):
         )
         inp.last_text = text  # type: ignore[attr-defined]
         return Horizontal(
-            Label(f"  [{index}]", classes="index"),
+            Label(f"  [{index}]", classes="index", markup=False),
             inp,
             Button(
                 "edit",

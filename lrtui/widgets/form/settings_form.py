@@ -18,6 +18,7 @@ from lrtui.schedules.errors import SpecError
 from lrtui.schedules.params import Param
 from lrtui.schedules.plan import MAX_STEPS, OPTIMIZERS, STEPPINGS
 from lrtui.widgets.form.values import _literal
+from lrtui.widgets.inputs import TextInput
 
 _STEPPING_HELP = {
     "step": "scheduler.step() after every optimizer step",
@@ -59,26 +60,26 @@ class SettingsForm(Vertical):
         yield from self._row(
             "lr",
             "base lr",
-            Input(format_lrs(s.base_lrs), id="set-lr", compact=True),
+            TextInput(format_lrs(s.base_lrs), id="set-lr", compact=True),
             "Initial LR of each param group: 0.1, or 0.1, 0.01 for two groups.",
         )
         yield from self._row(
             "steps",
             "steps",
-            Input(str(s.total_steps), id="set-steps", compact=True, placeholder="auto"),
+            TextInput(str(s.total_steps), id="set-steps", compact=True, placeholder="auto"),
             f"Optimizer steps to show (1 to {MAX_STEPS:,}); empty: the length the spec states "
             "(total_steps, T_max, ...), which then follows the spec.",
         )
         yield from self._row(
             "epochs",
             "epochs",
-            Input(format_epochs(s.total_steps, s.steps_per_epoch), id="set-epochs", compact=True),
+            TextInput(format_epochs(s.total_steps, s.steps_per_epoch), id="set-epochs", compact=True),
             "Sets steps = epochs × steps/epoch.",
         )
         yield from self._row(
             "steps_per_epoch",
             "steps/epoch",
-            Input(str(s.steps_per_epoch), id="set-spe", compact=True),
+            TextInput(str(s.steps_per_epoch), id="set-spe", compact=True),
             "Optimizer steps per epoch (batches per epoch).",
         )
         yield from self._row(
@@ -109,13 +110,13 @@ class SettingsForm(Vertical):
         yield from self._row(
             "momentum",
             "momentum",
-            Input(mom, id="set-momentum", compact=True, placeholder="none"),
+            TextInput(mom, id="set-momentum", compact=True, placeholder="none"),
             "SGD momentum or Adam beta1 before the schedule touches it; empty for none.",
         )
         yield from self._row(
             "metric",
             "metric",
-            Input(s.metric_source, id="set-metric", compact=True, placeholder="synthetic"),
+            TextInput(s.metric_source, id="set-metric", compact=True, placeholder="synthetic"),
             "Plateau schedules: the metric per scheduler step, from a run directory (its test_loss; "
             "RUN:test_acc for another key) or a .json/.txt/.csv file; empty for the synthetic curve.",
         )

@@ -1,16 +1,16 @@
 """The spec field. A terminal pastes a block of code as one bracketed paste; a one-line Input would keep only
 its first line. Here a paste that parses as a schedule — several lines, `>>>` prompts, `scheduler = ...`,
-names defined above the call — becomes its spec, written out in full."""
+names defined above the call — becomes its spec, written out in full. Any other paste falls through to
+TextInput's: one clean line inserted at the cursor."""
 
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input
-
 from lrtui.messages import SpecPasteRejected
+from lrtui.widgets.inputs import TextInput
 
 
-class SpecInput(Input):
+class SpecInput(TextInput):
     def on_paste(self, event: events.Paste) -> None:
         from lrtui.schedules.errors import SpecError
         from lrtui.schedules.spec import parse
@@ -21,7 +21,7 @@ class SpecInput(Input):
             spec = parse(text)
         except SpecError as exc:
             if not multiline:
-                return  # Input's own paste: insert at the cursor (part of a spec being typed)
+                return  # TextInput's paste: insert at the cursor (part of a spec being typed)
             event.prevent_default()
             self.value = " ".join(line.strip() for line in text.splitlines() if line.strip())
             self.cursor_position = 0

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from lrtui.messages import ComparisonPicked, KindPicked, PresetPicked
 from lrtui.schedules.catalogue import LIBRARIES, kinds
 from lrtui.schedules.presets import comparisons, presets
+from lrtui.widgets.inputs import TextInput
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class SchedulePicker(Vertical):
         self.shown: list[Entry] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield TextInput(
             placeholder="type to filter: cosine, warmup, seed 001, timm…", id="picker-filter", compact=True
         )
         yield PickerList(id="picker-list", compact=True)

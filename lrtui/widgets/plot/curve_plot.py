@@ -64,6 +64,7 @@ class CurvePlot(PlotextPlot, can_focus=True):
     }
     """
 
+    HELP_TITLE = "Chart"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "move_cursor(-1)", "Cursor ←", show=False, id="curve_plot.cursor_left"),
         Binding("right", "move_cursor(1)", "Cursor →", show=False, id="curve_plot.cursor_right"),

@@ -18,10 +18,12 @@ from lrtui.plotting.ticks import format_si
 from lrtui.runs.listing import schedule_spec
 from lrtui.runs.lr_sweep import is_lr_find, sweep_of
 from lrtui.runs.status import this_host
+from lrtui.runs.text import clean_text
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.device import describe
 from lrtui.widgets.runs.follow import MonitorSnapshot
 from lrtui.widgets.runs.model import epoch_series, format_acc, format_duration
+from lrtui.widgets.safe_text import plain
 
 STATE_STYLE = {
     "queued": ("◌", "blue"),
@@ -128,7 +130,7 @@ class ChartPanel(Vertical):
         text = self.caption_text(self.caption.size.width)
         if text != self._caption_text:  # an update re-lays out the screen: skip when nothing changed
             self._caption_text = text
-            self.caption.update(text, layout=False)  # one fixed line: no re-layout needed
+            self.caption.update(plain(text), layout=False)  # one fixed line: no re-layout needed
 
 
 def _count_in(steps: np.ndarray, x_range: tuple[float, float] | None) -> int:
@@ -383,23 +385,24 @@ class StateLine(Static):
         text.append(f"{symbol} {snap.state}", style=f"bold {color}")
         status = snap.status
         pid, host = status.get("pid"), status.get("host")
+        # Every piece below comes from the run's files: control characters out (clean_text) before display.
         if snap.live and isinstance(pid, int):
-            text.append(f"  pid {pid}" + (f" on {host}" if host else ""), style="dim")
+            text.append(clean_text(f"  pid {pid}" + (f" on {host}" if host else "")), style="dim")
         message = status.get("message")
         if isinstance(message, str) and message.strip() and snap.state not in ("failed", "diverged"):
-            text.append(f"  {message.strip().splitlines()[-1]}", style="dim")
+            text.append(clean_text(f"  {message.strip().splitlines()[-1]}"), style="dim")
         if health is not None and health.message:  # a job's ranks first: who died, who the others wait for
             rank_style = {"hung": "bold red", "degraded": "bold yellow"}.get(snap.state, f"bold {color}")
-            text.append(f"  {health.message}", style=rank_style)
+            text.append(clean_text(f"  {health.message}"), style=rank_style)
         error = snap.error_text() if snap.state in ("failed", "diverged", "lost", "stopped") else None
         if error:
             lines = error.splitlines()
             shown = lines[-1] if len(lines) > 1 else error
-            text.append(f"  {shown}", style=f"bold {color}" if health is None else color)
+            text.append(clean_text(f"  {shown}"), style=f"bold {color}" if health is None else color)
         if snap.state == "lost":
             text.append("  (no live writer: the process is gone or stopped updating)", style="magenta")
         if snap.config_error:
-            text.append(f"  config: {snap.config_error}", style="yellow")
+            text.append(clean_text(f"  config: {snap.config_error}"), style="yellow")
         if snap.skipped:
             text.append(f"  ({snap.skipped} unreadable records skipped)", style="dim")
         if text == self._text:  # status.json is rewritten on every flush; mostly nothing shown changed
@@ -439,14 +442,16 @@ class DevicePanel(Static):
         self._key = key
         text = Text()
         text.append("device", style="bold")
-        text.append(f"  run on {run_device}\n")
+        text.append(f"  run on {clean_text(run_device)}\n")
         if snap.device is None:
             text.append("machine sampling off" if not snap.live else "(sampling…)", style="dim")
         else:
             text.append("\n".join(describe(snap.device)), style="")
         host = snap.status.get("host") if isinstance(snap.status, dict) else None
         if isinstance(host, str) and host and host != this_host():
-            text.append(f"\n(the run is on host {host}; figures above are this machine's)", style="dim")
+            text.append(
+                f"\n(the run is on host {clean_text(host)}; figures above are this machine's)", style="dim"
+            )
         self.update(text, layout=False)  # a fixed-size grid cell: new figures never change the layout
 
 
