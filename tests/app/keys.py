@@ -1,0 +1,71 @@
+"""Helpers for tests that press keys the way a user does: the app, the offered bindings, waits.
+
+`offered(app)` is what a user is offered on the current screen: every binding the footer shows and every
+binding the `?` help lists (generated from the screens' and widgets' BINDINGS). Key tests check that each
+offered action has a check, so a new binding is covered the day it is added.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.binding import Binding
+
+from lrtui.app import LrtuiApp
+from lrtui.screens.help import screen_help_sections
+
+
+class KeysApp(LrtuiApp):
+    """The real app, remembering the notifications it showed (what a key said when it did nothing else)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.messages: list[str] = []
+
+    def notify(self, message, **kwargs) -> None:
+        self.messages.append(str(message))
+        super().notify(message, **kwargs)
+
+
+def _bindings(items) -> list[Binding]:
+    out = []
+    for b in items:
+        if isinstance(b, Binding):
+            out.append(b)
+        elif isinstance(b, tuple):
+            out.append(Binding(*b))
+    return out
+
+
+def offered(app) -> list[tuple[str, str]]:
+    """(key, action) of every binding the footer shows or the `?` help lists on the current screen."""
+    pairs: dict[tuple[str, str], None] = {}
+    active = app.screen.active_bindings
+    for binding in active.values():
+        if binding.binding.show:
+            pairs[(binding.binding.key, binding.binding.action)] = None
+    if not any(binding.binding.action == "help" for binding in active.values()):
+        return list(pairs)  # no `?` here (a dialog, the help itself)
+    for _title, bindings in screen_help_sections(app, app.screen):
+        for b in _bindings(bindings):
+            if not b.description:
+                continue
+            if b.action in ("runs", "help", "launch", "quit_key") and app.check_action(b.action, ()) is False:
+                continue  # an app action this screen does not offer (hidden from its footer too)
+            for key in b.key.split(","):
+                pairs[(key.strip(), b.action)] = None
+    return list(pairs)
+
+
+def missing_checks(pairs: list[tuple[str, str]], checks: dict[str, Callable]) -> list[str]:
+    return sorted({f"{action} ({key})" for key, action in pairs if action not in checks})
+
+
+async def wait_for(pilot, predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await pilot.pause(0.05)
+    await pilot.pause()
