@@ -64,7 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         if module is not None and hasattr(module, "normalize_argv"):
             argv = module.normalize_argv(argv)
     args = parser.parse_args(argv)
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except Exception as exc:  # a bug: one line and a log file, never a traceback on the terminal
+        from lrtui.crash import report_exception
+
+        return report_exception(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

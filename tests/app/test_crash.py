@@ -77,3 +77,21 @@ def test_the_log_dir_falls_back_to_home_and_is_created_private(monkeypatch, tmp_
     for i in range(crash.KEEP_LOGS + 5):
         crash.write_crash_log(f"boom {i}", now=1_700_000_000 + i)
     assert len(list(path.parent.glob("crash-*.log"))) <= crash.KEEP_LOGS
+
+
+def test_a_failing_command_outside_the_app_reports_one_line_and_a_log(monkeypatch, tmp_path, capsys):
+    import lrtui.cli_schedules
+    from lrtui.cli import main
+
+    def broken(args):
+        raise RuntimeError("a bug in plot\nwith a second line")
+
+    monkeypatch.setattr(lrtui.cli_schedules, "cmd_plot", broken)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert main(["plot", "StepLR(step_size=3)"]) == crash.EXIT_CRASH
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "lrtui crashed: RuntimeError: a bug in plot with a second line"
+    )
+    log = next((tmp_path / "state" / "lrtui").glob("crash-*.log"))
+    assert "Traceback" in log.read_text() and "broken" in log.read_text()

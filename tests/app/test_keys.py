@@ -432,6 +432,13 @@ async def test_every_runs_screen_key_and_its_dialogs(tmp_path):
                 await pilot.pause()
                 assert "nothing to resume" in " ".join(app.messages[said:])
 
+            async def expand(key):
+                said = len(app.messages)
+                await at("a001")  # a single run: says what x is for (sweep groups have their own tests)
+                await pilot.press(key)
+                await pilot.pause()
+                assert "sweep group" in " ".join(app.messages[said:])
+
             async def delete(key):
                 run = await at("a002")
                 await pilot.press(key)
@@ -453,6 +460,7 @@ async def test_every_runs_screen_key_and_its_dialogs(tmp_path):
                 "stop": stop,
                 "resume": resume,
                 "delete": delete,
+                "expand": expand,
                 "help": lambda key: _closes_modal(pilot, HelpScreen, key),
                 "command_palette": lambda key: _closes_modal(pilot, CommandPalette, key),
                 "quit": None,
@@ -566,7 +574,8 @@ async def test_launch_form_keys_launch_a_real_run_and_escape_cancels(tmp_path):
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, LaunchScreen), "launch form")
         assert not missing_checks(
-            offered(app), {"cancel": 1, "launch": 1, "help": 1, "command_palette": 1, "quit": 1}
+            offered(app),
+            {"cancel": 1, "launch": 1, "launch('lr_find')": 1, "help": 1, "command_palette": 1, "quit": 1},
         )
         assert not {"runs", "quit_key"} & {action for _, action in offered(app)}  # a form: letters type
         await _closes_modal(pilot, HelpScreen, "f1")
@@ -590,6 +599,18 @@ async def test_launch_form_keys_launch_a_real_run_and_escape_cancels(tmp_path):
             else:
                 widget.value = value
             await pilot.pause()
+        assert not form.errors, form.errors
+        # ctrl+f (an LR range test first) and ctrl+s check every field before anything starts
+        epochs = form.query_one("#field-epochs", Input)
+        epochs.focus()
+        await pilot.press("ctrl+a", "ctrl+k", "x")
+        for key in ("ctrl+f", "ctrl+s"):
+            said = len(app.messages)
+            await pilot.press(key)
+            await pilot.pause()
+            assert "need fixing" in " ".join(app.messages[said:]) and app.screen is form
+        await pilot.press("ctrl+a", "ctrl+k", "1")
+        await pilot.pause()
         assert not form.errors, form.errors
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, RunMonitorScreen), "the new run's monitor", 60)
