@@ -105,6 +105,8 @@ class LrtuiApp(LrtuiBaseApp):
         Binding("question_mark,f1", "help", "Help", id="app.help", key_display="?"),
     ]
 
+    trainer_python = sys.executable  # the interpreter the launch form starts trainers with
+
     def __init__(
         self,
         spec: str | None = None,
@@ -207,6 +209,7 @@ class LrtuiApp(LrtuiBaseApp):
                 self.runs_dir,
                 defaults=defaults,
                 extra_config=extra,
+                python=self.trainer_python,
             )
         )
 

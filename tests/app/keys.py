@@ -7,13 +7,13 @@ offered action has a check, so a new binding is covered the day it is added.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from textual.binding import Binding
 
 from lrtui.app import LrtuiApp
 from lrtui.screens.help import screen_help_sections
+from tests.monitor.helpers import wait_for as monitor_wait_for
 
 
 class KeysApp(LrtuiApp):
@@ -63,9 +63,13 @@ def missing_checks(pairs: list[tuple[str, str]], checks: dict[str, Callable]) ->
 
 
 async def wait_for(pilot, predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await pilot.pause(0.05)
-    await pilot.pause()
+    await monitor_wait_for(pilot, predicate, timeout=timeout, what=what)
+
+
+async def press_all(app, pairs: list[tuple[str, str]], checks: dict, stays: Callable[[], bool]) -> None:
+    """Run the check of every offered (key, action); each must leave the app on its screen (`stays`)."""
+    assert not missing_checks(pairs, checks), "keys without a check"
+    for key, action in pairs:
+        if checks[action] is not None:
+            await checks[action](key)
+            assert stays(), f"{key} ({action}) left {app.screen!r} open"

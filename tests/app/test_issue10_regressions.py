@@ -8,7 +8,6 @@ nothing, ctrl+l appended to the spec instead of replacing it, a growing schedule
 from __future__ import annotations
 
 import re
-import time
 
 from textual.command import CommandPalette
 from textual.widgets import Input
@@ -16,18 +15,9 @@ from textual.widgets import Input
 from lrtui.app import LrtuiApp
 from lrtui.screens.preview import PreviewScreen
 from lrtui.screens.runs import CompareScreen, RunsScreen
+from tests.monitor.helpers import wait_for as _wait
 
 SIZE = (120, 36)
-
-
-async def wait_for(pilot, predicate, what: str, timeout: float = 20.0) -> None:
-    # (kept here, not imported: this file also runs unchanged against the code before the fixes)
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await pilot.pause(0.05)
-    await pilot.pause()
 
 
 async def _preview(pilot) -> PreviewScreen:
@@ -39,6 +29,16 @@ async def _preview(pilot) -> PreviewScreen:
     return app.screen
 
 
+async def wait_for(pilot, predicate, what: str, timeout: float = 20.0) -> None:
+    await _wait(pilot, predicate, timeout=timeout, what=what)  # (helpers that exist before the fixes too)
+
+
+async def _open_palette(pilot) -> None:
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette), "the palette")
+    await wait_for(pilot, lambda: len(_palette_lines(pilot.app)) > 5, "its entries")
+
+
 def _palette_lines(app) -> list[str]:
     return [str(option.prompt) for option in app.screen.query_one("CommandList").options]
 
@@ -47,9 +47,7 @@ async def test_ctrl_p_opens_the_palette_and_entries_are_chosen_by_typing(tmp_pat
     app = LrtuiApp(runs_dir=str(tmp_path / "runs"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await _preview(pilot)
-        await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
-        await wait_for(pilot, lambda: len(_palette_lines(app)) > 5, "its entries")
+        await _open_palette(pilot)
         # Help lines are data: the key `[/]` and specs full of brackets show as written.
         lines = "\n".join(_palette_lines(app))
         assert "Pick [/]" in lines
@@ -62,9 +60,7 @@ async def test_ctrl_p_opens_the_palette_and_entries_are_chosen_by_typing(tmp_pat
             pilot, lambda: app.screen is screen and screen.query_one("#plot").figure.log_y, "log y on"
         )
 
-        await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
-        await wait_for(pilot, lambda: len(_palette_lines(app)) > 5, "its entries")
+        await _open_palette(pilot)
         await pilot.press(*"multisteplr 1000")
         await wait_for(pilot, lambda: any("[1000, 2000]" in line for line in _palette_lines(app)), "a preset")
         await pilot.press("enter")
@@ -72,9 +68,7 @@ async def test_ctrl_p_opens_the_palette_and_entries_are_chosen_by_typing(tmp_pat
             pilot, lambda: app.screen is screen and "milestones=[1000, 2000]" in str(screen.spec), "loaded"
         )
 
-        await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
-        await wait_for(pilot, lambda: len(_palette_lines(app)) > 5, "its entries")
+        await _open_palette(pilot)
         await pilot.press(*"runs")
         await pilot.pause(0.3)
         await pilot.press("enter")

@@ -25,7 +25,7 @@ from lrtui.widgets.form.schedule_form import ChildInput
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.confirm import ConfirmScreen
 from lrtui.widgets.runs.panels import LrPanel
-from tests.app.keys import KeysApp, missing_checks, offered, wait_for
+from tests.app.keys import KeysApp, missing_checks, offered, press_all, wait_for
 from tests.app.live_run import live_run
 from tests.monitor.helpers import copy_fixture
 
@@ -466,12 +466,7 @@ async def test_every_runs_screen_key_and_its_dialogs(tmp_path):
                 "quit": None,
                 "quit_key": None,
             }
-            pairs = offered(app)
-            assert not missing_checks(pairs, checks), "keys without a check"
-            for key, action in pairs:
-                if checks[action] is not None:
-                    await checks[action](key)
-                    assert app.screen is screen, f"{key} ({action}) left {app.screen!r} open"
+            await press_all(app, offered(app), checks, lambda: app.screen is screen)
 
 
 # -- the monitor of a live run -------------------------------------------------------------------------------
@@ -554,13 +549,8 @@ async def test_every_monitor_key_on_a_live_run(tmp_path):
                 "quit": None,
                 "quit_key": None,
             }
-            pairs = offered(app)
-            assert not missing_checks(pairs, checks), "keys without a check"
-            assert ("r", "runs") in pairs
-            for key, action in pairs:
-                if checks[action] is not None:
-                    await checks[action](key)
-                    assert isinstance(app.screen, RunMonitorScreen), f"{key} ({action}) left {app.screen!r}"
+            assert ("r", "runs") in offered(app)
+            await press_all(app, offered(app), checks, lambda: isinstance(app.screen, RunMonitorScreen))
 
 
 # -- the launch form: a real (tiny) run is launched, watched and stopped -------------------------------------

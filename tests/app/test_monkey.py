@@ -29,7 +29,6 @@ from hypothesis import strategies as st
 from textual import events
 from textual.command import CommandPalette
 
-from lrtui.screens.launch import LaunchScreen
 from lrtui.screens.monitor import RunMonitorScreen
 from lrtui.screens.preview import PreviewScreen
 from lrtui.screens.runs import CompareScreen, RunsScreen
@@ -43,8 +42,8 @@ LOG = os.environ.get("LRTUI_MONKEY_LOG")  # a file: every example's route and ac
 
 
 def _log(text: str) -> None:
-    if LOG:
-        with open(LOG, "a", encoding="utf-8") as f:
+    if LOG:  # one file per xdist worker (pytest -n N for long runs)
+        with open(LOG + os.environ.get("PYTEST_XDIST_WORKER", ""), "a", encoding="utf-8") as f:
             f.write(text + "\n")
 
 
@@ -115,21 +114,7 @@ ROUTES = ["preview", "picker", "help", "palette", "child", "runs", "confirm", "c
 class MonkeyApp(KeysApp):
     """The real app; its launch form starts `true` rather than a trainer (the form itself is unchanged)."""
 
-    def action_launch(self) -> None:
-        preview = self.preview
-        if preview is None or preview.plan is None:
-            return super().action_launch()
-        plan = preview.plan
-        self.push_screen(
-            LaunchScreen(
-                str(plan.spec),
-                plan.base_lrs,
-                plan.steps_per_epoch,
-                plan.stepping,
-                self.runs_dir,
-                python="true",
-            )
-        )
+    trainer_python = "true"
 
 
 async def _go(pilot, route: str, live: Path) -> None:
