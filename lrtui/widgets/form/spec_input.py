@@ -6,6 +6,7 @@ TextInput's: one clean line inserted at the cursor."""
 from __future__ import annotations
 
 from textual import events
+
 from lrtui.messages import SpecPasteRejected
 from lrtui.widgets.inputs import TextInput
 
