@@ -123,9 +123,12 @@ async def test_typing_while_the_terminal_is_resized_keeps_every_character():
 
 
 async def test_a_schedule_that_overflows_to_inf_is_drawn_and_marked_not_a_crash():
-    app = LrtuiApp()  # the default preset: 10,000 steps
+    app = LrtuiApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = await _preview(pilot)
+        # The case: over 10,000 steps (a spec that states no length is drawn over 1,000 by default).
+        await pilot.click("#set-steps")
+        await pilot.press("home", "ctrl+k", *"10000")
         await pilot.press("ctrl+l", *"ExponentialLR(gamma=1.1)")
         await screen.settle()
         await pilot.pause()
