@@ -77,7 +77,11 @@ class RunMonitorScreen(Screen):
         Binding("o", "rank_order", "Rank order", show=False, id="monitor.rank_order"),
         Binding("s", "stop_run", "Stop run", id="monitor.stop", tooltip="Stop the run (asks first)"),
         Binding(
-            "d", "doctor", "LR doctor", id="monitor.doctor", tooltip="Which schedule the LR follows, and what went wrong"
+            "d",
+            "doctor",
+            "LR doctor",
+            id="monitor.doctor",
+            tooltip="Which schedule the LR follows, and what went wrong",
         ),
     ]
 

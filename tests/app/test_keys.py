@@ -15,6 +15,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input, TabbedContent
 
+from lrtui.screens.doctor import DoctorScreen
 from lrtui.screens.help import HelpScreen
 from lrtui.screens.launch import LaunchScreen
 from lrtui.screens.monitor import RunMonitorScreen
@@ -532,6 +533,12 @@ async def test_every_monitor_key_on_a_live_run(tmp_path):
                 await pilot.press("enter")
                 await wait_for(pilot, lambda: isinstance(app.screen, RunMonitorScreen), "monitor again")
 
+            async def doctor(key):
+                await pilot.press(key)
+                await wait_for(pilot, lambda: isinstance(app.screen, DoctorScreen), "the LR doctor")
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(app.screen, RunMonitorScreen), "monitor again")
+
             def current() -> RunMonitorScreen:
                 return app.screen
 
@@ -542,6 +549,7 @@ async def test_every_monitor_key_on_a_live_run(tmp_path):
                 "ema(-1)": ema,
                 "next_group": group,
                 "stop_run": stop,
+                "doctor": doctor,
                 **chart_checks(pilot, lambda: current().query_one(LrPanel).plot),
                 "runs": runs_key,
                 "help": lambda key: _closes_modal(pilot, HelpScreen, key),
