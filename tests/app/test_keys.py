@@ -539,6 +539,11 @@ async def test_every_monitor_key_on_a_live_run(tmp_path):
                 await pilot.press("escape")
                 await wait_for(pilot, lambda: isinstance(app.screen, RunMonitorScreen), "monitor again")
 
+            async def ranks_only(key):  # k / o: a torchrun job's rank panel; this run has one process
+                await pilot.press(key)
+                await pilot.pause()
+                assert not current().has_ranks and current().side == "device"
+
             def current() -> RunMonitorScreen:
                 return app.screen
 
@@ -550,6 +555,8 @@ async def test_every_monitor_key_on_a_live_run(tmp_path):
                 "next_group": group,
                 "stop_run": stop,
                 "doctor": doctor,
+                "toggle_ranks": ranks_only,
+                "rank_order": ranks_only,
                 **chart_checks(pilot, lambda: current().query_one(LrPanel).plot),
                 "runs": runs_key,
                 "help": lambda key: _closes_modal(pilot, HelpScreen, key),
