@@ -56,7 +56,35 @@ def _open_app(args: argparse.Namespace) -> int:
     return run_app(spec=getattr(args, "spec", None), runs_dir=args.runs_dir)
 
 
+# What a shell reports for a command killed by SIGPIPE (`yes | head`): 128 + 13. Python ignores SIGPIPE, so a
+# write to a closed pipe raises BrokenPipeError instead; lrtui ends the way Unix tools do, quietly.
+EXIT_CLOSED_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one lrtui command; its exit status. Output into a pipe closed early (`| head`) ends it quietly."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # buffered output meets a closed pipe here, not in the interpreter's exit
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_CLOSED_PIPE
+    return status
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush does not raise (and print) again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no stdout file descriptor (embedded, tests): nothing left to flush
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     for name in SUBCOMMAND_MODULES:  # a module may name its default sub-action (`lrtui sweep ...` = start)
@@ -66,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
+    except BrokenPipeError:
+        raise  # the reader left: not a bug (main ends quietly)
     except Exception as exc:  # a bug: one line and a log file, never a traceback on the terminal
         from lrtui.crash import report_exception
 

@@ -189,15 +189,9 @@ def read_stdin_spec() -> str:
 
 
 def _out(text: str) -> None:
-    """Write to stdout; a closed pipe (`lrtui plot --csv ... | head`) is not an error."""
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        import os
-
-        # Python would complain again when flushing at exit: point stdout at /dev/null.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    """Write to stdout (a closed pipe, `lrtui plot --csv ... | head`, is handled once for every command
+    in `lrtui.cli.main`)."""
+    sys.stdout.write(text)
 
 
 def _fail(exc) -> int:
