@@ -30,6 +30,7 @@ def _heavy_after_import(*modules: str) -> list[str]:
     [
         "lrtui.schedules",
         "lrtui.runs",
+        "lrtui.sources",
         "lrtui",
         "lrtui.sweep.stats",
         "lrtui.sweep.plan",
@@ -60,6 +61,17 @@ def _heavy_after_import(*modules: str) -> list[str]:
 )
 def test_pure_layers_import_neither_textual_nor_torch(module):
     assert _heavy_after_import(module) == []
+
+
+def test_every_source_reader_stays_pure():
+    # every format's reader, the CRC/framing/decoding code and the helpers the UI uses
+    import pkgutil
+
+    import lrtui.sources
+
+    modules = [f"lrtui.sources.{m.name}" for m in pkgutil.iter_modules(lrtui.sources.__path__)]
+    assert len(modules) >= 10
+    assert _heavy_after_import(*modules) == []
 
 
 def test_whole_schedule_catalogue_stays_pure():
