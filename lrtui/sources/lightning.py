@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lrtui.runs.text import clean_json
 from lrtui.sources.base import POLL_BYTES, Source, regular_file
 from lrtui.sources.series import clean_name
 
@@ -44,7 +45,7 @@ def read_hparams(path: Path) -> tuple[dict, str | None]:
 
         data = yaml.safe_load(text)
         if isinstance(data, dict):
-            return {clean_name(str(k)): v for k, v in data.items()}, None
+            return clean_json({clean_name(str(k)): v for k, v in data.items()}), None
     except ImportError:
         pass
     except Exception:  # python/object tags and the like: fall back to the plain key: value lines

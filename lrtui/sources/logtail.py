@@ -12,6 +12,7 @@ import re
 from collections import deque
 from pathlib import Path
 
+from lrtui.runs.text import clean_text
 from lrtui.sources.base import regular_file
 
 MAX_LINES = 20_000
@@ -26,7 +27,6 @@ _ANSI = re.compile(
     r"|\x1b[@-Z\\-_]"  # two-byte escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_line(raw: str) -> str:
@@ -35,8 +35,7 @@ def clean_line(raw: str) -> str:
     if "\r" in text:
         parts = [p for p in text.split("\r") if p]
         text = parts[-1] if parts else ""
-    text = _CONTROL.sub("", text.replace("\t", "    "))
-    return text[:MAX_LINE]
+    return clean_text(text.replace("\t", "    "))[:MAX_LINE]
 
 
 class LogTail:

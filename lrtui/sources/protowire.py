@@ -291,7 +291,8 @@ def parse_value(buf: bytes, start: int, end: int) -> ValueInfo:
             other = True
     if simple is not None:
         return ValueInfo(tag, simple, plugin, data_class, "scalar", content)
-    if tensor is not None and not other and plugin not in NON_SCALAR_PLUGINS and data_class != 3:
+    # whether the tag is a scalar series is decided by its first metadata (the caller keeps that)
+    if tensor is not None and not other and data_class != 3:
         return ValueInfo(tag, tensor_scalar(buf, *tensor), plugin, data_class, "tensor", content)
     return ValueInfo(tag, None, plugin, data_class, "other", content)
 

@@ -11,21 +11,20 @@ win: it gets fresh buffers (`generation` bumps) so views already handed out stay
 from __future__ import annotations
 
 import itertools
-import re
 from typing import Any
 
 import numpy as np
 
+from lrtui.runs.text import clean_text
+
 MAX_NAME = 200  # characters kept of a metric name (hostile files)
 MAX_SERIES = 10_000  # metrics kept per run; more are counted as skipped
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_name(raw: str | bytes) -> str:
     """A metric name fit for display: UTF-8 (invalid bytes replaced), control characters dropped, capped."""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray, memoryview)) else str(raw)
-    text = _CONTROL.sub("", text).strip()
-    return text[:MAX_NAME] or "?"
+    text = bytes(raw).decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray, memoryview)) else raw
+    return clean_text(text).strip()[:MAX_NAME] or "?"
 
 
 class Column:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lrtui.runs.text import clean_json
 from lrtui.sources.base import POLL_BYTES, Source, regular_file
 from lrtui.sources.protowire import NON_SCALAR_PLUGINS
 from lrtui.sources.series import clean_name
@@ -174,7 +175,7 @@ class TensorBoardSource(Source):
             for text in decoded.problems:
                 self.problem(text)
         if decoded.hparams:
-            self.config.update({clean_name(str(k)): v for k, v in decoded.hparams.items()})
+            self.config.update(clean_json({clean_name(str(k)): v for k, v in decoded.hparams.items()}))
             self.version += 1
         ids = decoded.tag_ids
         if not ids.size:

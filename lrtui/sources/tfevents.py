@@ -345,31 +345,22 @@ def decode(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray, table: TagT
     f_rec = rec[scalar]
     f_tags = _tag_ids(arr, tag_s[scalar], tag_len[scalar], table)
     f_vals = np.where(has_simple[scalar], simple[scalar], t_value[scalar])
-    # the plugin of each tag comes from its first metadata (parsed once per tag, in Python)
+    # A tag's plugin comes from its first metadata in file order (candidates from both paths, sorted).
+    plugins: list[tuple[int, int, int, str | None]] = []  # (record, value index, tag id, plugin)
     with_meta = np.flatnonzero(meta_s[scalar] >= 0)
     if with_meta.size:
-        seen = set(table.plugin)
         firsts = np.unique(f_tags[with_meta], return_index=True)
+        scalar_idx = np.flatnonzero(scalar)
         for tag_id, first in zip(firsts[0].tolist(), firsts[1].tolist()):
-            if tag_id in seen:
+            if tag_id in table.plugin:
                 continue
-            i = int(np.flatnonzero(scalar)[with_meta[first]])
+            i = int(scalar_idx[with_meta[first]])
             try:
                 meta = arr[int(meta_s[i]) : int(meta_e[i])].tobytes()
                 plugin, _, _ = parse_metadata(meta, 0, len(meta))
             except WireError:
                 plugin = None
-            table.note_plugin(tag_id, plugin)
-
-    # values of tags a non-scalar plugin owns (a one-element text or histogram tensor) are not metrics
-    if table.plugin and f_tags.size:
-        owned = [t for t, plugin in table.plugin.items() if plugin in NON_SCALAR_PLUGINS]
-        if owned:
-            drop = np.isin(f_tags, owned)
-            if drop.any():
-                non_scalar += int(drop.sum())
-                keep = ~drop
-                f_rec, f_tags, f_vals = f_rec[keep], f_tags[keep], f_vals[keep]
+            plugins.append((int(rec[i]), 0, tag_id, plugin))
 
     # -- the general path ------------------------------------------------------------------------------------------
     malformed = 0
@@ -395,11 +386,12 @@ def decode(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray, table: TagT
                 continue
             for sub, v in enumerate(event.values):
                 tag_id = table.id(v.tag)
-                table.note_plugin(tag_id, v.plugin)
+                if v.plugin is not None and tag_id not in table.plugin:
+                    plugins.append((i, sub, tag_id, v.plugin))
                 if v.plugin == "hparams" and v.content:
                     with contextlib.suppress(WireError):
                         hparams.update(parse_hparams(v.content))
-                if v.value is None or table.plugin.get(tag_id) in NON_SCALAR_PLUGINS:
+                if v.value is None:
                     non_scalar += 1
                     continue
                 s_rec.append(i)
@@ -408,30 +400,27 @@ def decode(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray, table: TagT
                 s_step.append(event.step)
                 s_wall.append(event.wall_time)
                 s_val.append(v.value)
+    for _, _, tag_id, plugin in sorted(plugins, key=lambda c: (c[0], c[1])):
+        table.note_plugin(tag_id, plugin)
 
-    steps_fast = step[f_rec].view(np.int64)
-    if not s_rec:
-        return Decoded(
-            f_tags,
-            steps_fast,
-            wall[f_rec],
-            f_vals,
-            malformed,
-            non_scalar,
-            int(slow_idx.size),
-            problems,
-            hparams,
+    tag_ids = np.concatenate([f_tags, np.asarray(s_tag, dtype=np.int64)])
+    steps = np.concatenate([step[f_rec].view(np.int64), np.asarray(s_step, dtype=np.int64)])
+    walls = np.concatenate([wall[f_rec], np.asarray(s_wall, dtype=np.float64)])
+    values = np.concatenate([f_vals, np.asarray(s_val, dtype=np.float64)])
+    if s_rec:  # back into record order
+        order_key = np.concatenate(
+            [f_rec.astype(np.int64) << 20, (np.asarray(s_rec) << 20) + np.asarray(s_sub)]
         )
-    order_key = np.concatenate([f_rec.astype(np.int64) << 20, (np.asarray(s_rec) << 20) + np.asarray(s_sub)])
-    order = np.argsort(order_key, kind="stable")
+        order = np.argsort(order_key, kind="stable")
+        tag_ids, steps, walls, values = tag_ids[order], steps[order], walls[order], values[order]
+    # values of tags a non-scalar plugin owns (a one-element text or histogram tensor) are not metrics
+    owned = [t for t, plugin in table.plugin.items() if plugin in NON_SCALAR_PLUGINS]
+    if owned and tag_ids.size:
+        drop = np.isin(tag_ids, owned)
+        if drop.any():
+            non_scalar += int(drop.sum())
+            keep = ~drop
+            tag_ids, steps, walls, values = tag_ids[keep], steps[keep], walls[keep], values[keep]
     return Decoded(
-        np.concatenate([f_tags, np.asarray(s_tag, dtype=np.int64)])[order],
-        np.concatenate([steps_fast, np.asarray(s_step, dtype=np.int64)])[order],
-        np.concatenate([wall[f_rec], np.asarray(s_wall, dtype=np.float64)])[order],
-        np.concatenate([f_vals, np.asarray(s_val, dtype=np.float64)])[order],
-        malformed,
-        non_scalar,
-        int(slow_idx.size),
-        problems,
-        hparams,
+        tag_ids, steps, walls, values, malformed, non_scalar, int(slow_idx.size), problems, hparams
     )
