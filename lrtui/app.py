@@ -114,11 +114,16 @@ class LrtuiApp(LrtuiBaseApp):
         *,
         theme: str | None = None,
         watch: str | None = None,
+        watch_options: dict | None = None,
+        scan_roots: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.initial_spec = spec
         self.runs_dir = runs_dir
         self.watch_dir = watch  # `lrtui watch RUN`: open this run's monitor over the preview
+        self.watch_options = watch_options or {}  # source_format / output_log for `lrtui watch PATH`
+        # `lrtui --scan DIR`: the runs screen scans these (else the settings file's roots)
+        self.scan_roots = scan_roots or None
         self.theme = theme or os.environ.get("LRTUI_THEME") or DEFAULT_THEME
         self._first_frame_file = os.environ.get("LRTUI_EXIT_AFTER_FIRST_FRAME")
         self._first_frame_done = False
@@ -148,7 +153,7 @@ class LrtuiApp(LrtuiBaseApp):
                 return
             from lrtui.screens.monitor import open_run_monitor
 
-            open_run_monitor(self, self.watch_dir)
+            open_run_monitor(self, self.watch_dir, **self.watch_options)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # `t` trains the schedule being previewed: only offered (and shown in the footer) on the preview.
@@ -246,6 +251,14 @@ class LrtuiApp(LrtuiBaseApp):
         return screen if isinstance(screen, PreviewScreen) else None
 
 
-def run_app(spec: str | None = None, runs_dir: str | None = None, watch: str | None = None) -> int:
+def run_app(
+    spec: str | None = None,
+    runs_dir: str | None = None,
+    watch: str | None = None,
+    watch_options: dict | None = None,
+    scan_roots: list[str] | None = None,
+) -> int:
     """Run the app; quitting it never stops a training run (runs are detached processes)."""
-    return LrtuiApp(spec=spec, runs_dir=runs_dir, watch=watch).run_reporting()
+    return LrtuiApp(
+        spec=spec, runs_dir=runs_dir, watch=watch, watch_options=watch_options, scan_roots=scan_roots
+    ).run_reporting()

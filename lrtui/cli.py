@@ -30,6 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where runs live (default: $LRTUI_RUNS_DIR or ~/.local/share/lrtui/runs)",
     )
+    parser.add_argument(
+        "--scan",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="the runs screen (r) also lists runs of any format under DIR (repeatable; default: the "
+        "settings file's [runs] scan)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     preview = sub.add_parser(
         "preview",
@@ -53,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _open_app(args: argparse.Namespace) -> int:
     from lrtui.app import run_app
 
-    return run_app(spec=getattr(args, "spec", None), runs_dir=args.runs_dir)
+    return run_app(spec=getattr(args, "spec", None), runs_dir=args.runs_dir, scan_roots=args.scan or None)
 
 
 # What a shell reports for a command killed by SIGPIPE (`yes | head`): 128 + 13. Python ignores SIGPIPE, so a

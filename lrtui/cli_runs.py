@@ -56,8 +56,26 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     find_lr.set_defaults(handler=cmd_train, group=None, member=None)
     _runs_dir_option(find_lr)
 
-    runs = sub.add_parser("runs", help="list runs with state, schedule and accuracy")
+    runs = sub.add_parser(
+        "runs",
+        help="list runs with state, schedule and accuracy (and runs of any format under --scan roots)",
+        description="List the runs in the runs dir. With --scan (or [runs] scan in the settings file, "
+        f"{_settings_hint()}), also every TensorBoard, Lightning CSVLogger, HF Trainer and lrtui run found "
+        "under those folders, with its format, state (live = written to recently), last step and the best "
+        "value of a metric.",
+    )
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    runs.add_argument(
+        "--scan",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also list the runs of any format under DIR (repeatable)",
+    )
+    runs.add_argument(
+        "--metric", metavar="NAME", help="the metric whose best value is listed (name or regex)"
+    )
+    runs.add_argument("--open", "-i", action="store_true", help="open the interactive runs screen instead")
     runs.set_defaults(handler=cmd_runs)
     _runs_dir_option(runs)
 
@@ -72,7 +90,26 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
         ("delete", "delete a run directory (refused while the run is live)", cmd_delete),
     ):
         p = sub.add_parser(name, help=helptext, description=helptext)
-        p.add_argument("run", metavar="RUN", help="run id (or a unique prefix) or a run directory path")
+        if name == "watch":
+            p.description = (
+                "Watch a run live: an lrtui run (id, unique prefix, 'last' or its directory), or PATH of any "
+                "log: a TensorBoard event file or directory, a Lightning CSVLogger version directory or "
+                "metrics.csv, an HF Trainer output directory or trainer_state.json. A folder holding several "
+                "runs opens a picker."
+            )
+            p.add_argument(
+                "run", metavar="RUN|PATH", help="an lrtui run reference, or a log file/directory/tree"
+            )
+            p.add_argument(
+                "--log", metavar="FILE", help="the run's console output, shown in the output pane (o)"
+            )
+            p.add_argument(
+                "--format",
+                choices=("tensorboard", "lightning", "hf-trainer", "lrtui"),
+                help="read PATH as this format (when a folder holds several)",
+            )
+        else:
+            p.add_argument("run", metavar="RUN", help="run id (or a unique prefix) or a run directory path")
         if name == "resume":
             p.add_argument(
                 "--nproc",
@@ -480,8 +517,23 @@ def _pct(x: float | None) -> str:
 def cmd_runs(args: argparse.Namespace) -> int:
     from lrtui.cli_sweep import group_table_lines, groups_json
     from lrtui.runs import list_runs
+    from lrtui.sources.settings import load_settings
 
+    settings = load_settings()
+    for problem in settings.problems:
+        print(f"lrtui: {problem}", file=sys.stderr)
+    roots = [Path(r).expanduser() for r in args.scan] or settings.scan
+    for root in args.scan:
+        if not Path(root).expanduser().is_dir():
+            return _fail(f"--scan {root!r} is not a directory")
+    metric = args.metric or settings.metric
+    if args.open:
+        from lrtui.screens.runs import RunsApp
+
+        RunsApp(_runs_dir(args), scan_roots=roots, metric=metric, live_after_s=settings.live_after_s).run()
+        return 0
     runs = list_runs(_runs_dir(args))
+    found = _scanned(roots, metric, settings.live_after_s) if roots else []
     if args.json:
         print(
             json.dumps(
@@ -502,18 +554,44 @@ def cmd_runs(args: argparse.Namespace) -> int:
                         "created": r.created,
                         "updated": r.updated,
                         "problem": r.problem,
+                        "format": "lrtui",
+                        "step": r.step,
                     }
                     for r in runs
                 ]
-                + groups_json(_runs_dir(args)),
+                + groups_json(_runs_dir(args))
+                + [
+                    {
+                        "format": s.format,
+                        "name": s.name,
+                        "dir": str(s.dir),
+                        "state": s.state,
+                        "step": s.last_step,
+                        "metric": s.metric,
+                        "best": s.best,
+                        "best_step": s.best_step,
+                        "last": s.last,
+                        "updated": s.updated,
+                        "metrics": list(s.metrics),
+                    }
+                    for s in found
+                ],
                 indent=2,
             )
         )
         return 0
     groups = group_table_lines(_runs_dir(args))
-    if not runs and not groups:
-        print(f"no runs in {clean_text(_runs_dir(args))} (start one with `lrtui train` or from the app)")
+    if not runs and not groups and not found:
+        where = f"in {clean_text(_runs_dir(args))}"
+        if roots:
+            where += f" or under {', '.join(clean_text(r) for r in roots)}"
+        print(f"no runs {where} (start one with `lrtui train` or from the app, or scan logs with --scan DIR)")
         return 0
+    if found:
+        _print_found(found, metric)
+        if not runs and not groups:
+            return 0
+        print()
     now = time.time()
     # (created, row, lines under it): runs and sweep groups interleaved, newest first
     entries = []
@@ -553,6 +631,46 @@ def cmd_runs(args: argparse.Namespace) -> int:
         for text in lines:
             print("    " + text)
     return 0
+
+
+def _scanned(roots: list[Path], metric: str | None, live_after_s: float) -> list:
+    """Summaries of every run of any format under the roots (read in full: this is a one-shot listing)."""
+    from lrtui.sources import scan
+    from lrtui.sources.catalog import RunCatalog
+
+    result = scan(roots)
+    for problem in result.problems:
+        print(f"lrtui: scan: {problem}", file=sys.stderr)
+    catalog = RunCatalog(live_after_s=live_after_s)
+    summaries = {}
+    for batch in catalog.details(result.runs, metric):
+        for s in batch:
+            summaries[s.key] = s
+    return [summaries.get(ref.key) or catalog.quick(ref) for ref in result.runs]
+
+
+def _print_found(found: list, metric: str | None) -> None:
+    from lrtui.sources.base import SHORT_FORMATS
+
+    now = time.time()
+    best_label = f"BEST {metric}" if metric else "BEST (metric)"
+    rows = [("FORMAT", "STATE", "RUN", "STEP", best_label, "LAST", "AGE")]
+    for s in found:
+        best = "-" if s.best is None else f"{s.best:.4g} ({s.metric})" if not metric else f"{s.best:.4g}"
+        rows.append(
+            (
+                SHORT_FORMATS.get(s.format, s.format),
+                s.state,
+                s.name,
+                "-" if s.last_step is None else f"{s.last_step:,}",
+                best,
+                "-" if s.last is None else f"{s.last:.4g}",
+                _age(None if s.updated is None else now - s.updated),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
 
 
 def _group_or_none(run_dir: Path) -> Path | None:
@@ -678,7 +796,36 @@ def cmd_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_hint() -> str:
+    return "$XDG_CONFIG_HOME/lrtui/config.toml"
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
+    log = getattr(args, "log", None)
+    if log is not None and not Path(log).expanduser().is_file():
+        return _fail(f"--log {log!r} is not a file (give the run's console output, e.g. train.log)")
+    path = Path(args.run).expanduser()
+    if path.is_dir() and _group_or_none(path):  # a sweep group: its compare view
+        return _watch(path, args)
+    if path.exists():
+        from lrtui.sources import detect
+
+        try:
+            refs = detect(path)
+        except ValueError as exc:
+            return _fail(str(exc))
+        fmt = getattr(args, "format", None)
+        if fmt:
+            refs = [r for r in refs if r.format == fmt] or refs
+            if all(r.format != fmt for r in refs):
+                found = ", ".join(sorted({r.format for r in refs}))
+                return _fail(f"--format {fmt} is not what {str(path)!r} holds (found: {found})")
+        if len(refs) > 1:
+            return _pick(path, refs, args)
+        ref = refs[0]
+        if ref.format != "lrtui":
+            return _watch(ref.path, args, source_format=ref.format)
+        return _watch(ref.path, args)
     try:
         run_dir = _resolve(args, read_only=True)  # looking changes nothing: a path elsewhere is fine
     except LookupError as exc:
@@ -686,7 +833,23 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return _watch(run_dir, args)
 
 
-def _watch(run_dir: Path, args: argparse.Namespace) -> int:
+def _pick(root: Path, refs: list, args: argparse.Namespace) -> int:
+    """Several runs under PATH: the runs screen on that tree (enter opens one)."""
+    from lrtui.screens.runs import RunsApp
+
+    if all(r.format == "lrtui" for r in refs) and all(r.path.parent == refs[0].path.parent for r in refs):
+        RunsApp(refs[0].path.parent).run()  # a runs dir: the usual runs screen
+        return 0
+    RunsApp(None, scan_roots=[root], include_runs_dir=False).run()
+    return 0
+
+
+def _watch(run_dir: Path, args: argparse.Namespace, source_format: str | None = None) -> int:
     from lrtui.app import run_app
 
-    return run_app(watch=str(run_dir), runs_dir=args.runs_dir)
+    options = {}
+    if source_format:
+        options["source_format"] = source_format
+    if getattr(args, "log", None):
+        options["output_log"] = str(Path(args.log).expanduser())
+    return run_app(watch=str(run_dir), runs_dir=args.runs_dir, watch_options=options)

@@ -50,6 +50,7 @@ class RunSummary:
     problem: str | None = None  # why config/status could not be read, if so
     kind: str = "train"  # config "kind": "train", or "lr_find" (an LR range test)
     lr_suggestion: float | None = None  # lr_find runs: the suggested LR kept in status.json
+    step: int | None = None  # the last step logged (status.json "step")
 
     @property
     def lr_find_label(self) -> str | None:
@@ -181,6 +182,7 @@ def summarize_run(run_dir: Path, now: float | None = None) -> RunSummary | None:
         problem="; ".join(problems) or None,
         kind=config.get("kind") if isinstance(config.get("kind"), str) else "train",
         lr_suggestion=_num(status.get("lr_suggestion")),
+        step=_int(status.get("step")),
     )
 
 

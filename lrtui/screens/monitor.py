@@ -11,28 +11,36 @@ Wiring: `open_run_monitor(app, run_dir)` pushes it; `watch_main(run, runs_dir)` 
 from __future__ import annotations
 
 import gc
+import re
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from lrtui.app_base import LrtuiBaseApp
 from lrtui.runs.listing import find_run
 from lrtui.runs.text import clean_name
+from lrtui.sources.base import LIVE_AFTER_S
 from lrtui.widgets.runs.confirm import ConfirmScreen
+from lrtui.widgets.runs.export_csv import ExportCsvScreen, shown_series
 from lrtui.widgets.runs.follow import MonitorSnapshot, RunFollower
+from lrtui.widgets.runs.follow_source import SourceFollower
+from lrtui.widgets.runs.grid import MetricChart, MetricsGrid
+from lrtui.widgets.runs.metrics import OutputView
 from lrtui.widgets.runs.model import DEFAULT_EMA_BETA, EMA_BETAS
 from lrtui.widgets.runs.navigation import go_back
+from lrtui.widgets.runs.output import OutputPane
 from lrtui.widgets.runs.panels import (
     AccuracyPanel,
     DevicePanel,
@@ -64,17 +72,20 @@ class RunMonitorScreen(Screen):
     }
     RunMonitorScreen #side { border-top: solid $primary-darken-2; height: 1fr; width: 1fr; }
     RunMonitorScreen #side > .hidden { display: none; }
+    RunMonitorScreen > MetricsGrid { display: none; }
+    RunMonitorScreen.-metrics > MetricsGrid { display: block; }
+    RunMonitorScreen.-metrics > #charts { display: none; }
+    RunMonitorScreen > #prompt { display: none; height: 3; }
+    RunMonitorScreen > #prompt.shown { display: block; }
+    /* the output pane on a short terminal: LR and loss keep the room, accuracy and device step aside */
+    RunMonitorScreen.-short-output > #charts { grid-size: 2 1; grid-rows: 1fr; }
+    RunMonitorScreen.-short-output AccuracyPanel, RunMonitorScreen.-short-output #side { display: none; }
     """
 
     HELP_TITLE = "Monitor"
+    # Footer order is priority order: what cuts off on a narrow terminal matters least.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="monitor.back"),
-        Binding("w", "warmup_zoom", "Warmup zoom", id="monitor.warmup_zoom"),
-        Binding("plus,equals_sign", "ema(1)", "Smoother", key_display="+", id="monitor.smoother"),
-        Binding("minus", "ema(-1)", "Rougher", key_display="-", id="monitor.rougher"),
-        Binding("g", "next_group", "LR group", show=False, id="monitor.next_group"),
-        Binding("k", "toggle_ranks", "Ranks/device", id="monitor.toggle_ranks"),
-        Binding("o", "rank_order", "Rank order", show=False, id="monitor.rank_order"),
         Binding("s", "stop_run", "Stop run", id="monitor.stop", tooltip="Stop the run (asks first)"),
         Binding(
             "d",
@@ -82,6 +93,49 @@ class RunMonitorScreen(Screen):
             "LR doctor",
             id="monitor.doctor",
             tooltip="Which schedule the LR follows, and what went wrong",
+        ),
+        # k shows the ranks of a torchrun job (offered for those only: check_action), K orders them
+        Binding("k", "toggle_ranks", "Ranks/device", id="monitor.toggle_ranks"),
+        Binding("K", "rank_order", "Rank order", show=False, id="monitor.rank_order"),
+        Binding(
+            "m",
+            "toggle_metrics",
+            "Metrics",
+            id="monitor.metrics",
+            tooltip="Every other logged metric, a chart each",
+        ),
+        Binding("o", "toggle_output", "Output", id="monitor.output", tooltip="The run's console output"),
+        Binding(
+            "slash",
+            "slash",
+            "Filter",
+            key_display="/",
+            id="monitor.filter",
+            tooltip="Filter metrics (search in the output pane)",
+        ),
+        Binding(
+            "plus,equals_sign",
+            "ema(1)",
+            "Smooth",
+            key_display="+/-",
+            id="monitor.smoother",
+            tooltip="Smoother (+) or rougher (-)",
+        ),
+        Binding("minus", "ema(-1)", "Rougher", show=False, id="monitor.rougher"),
+        Binding("w", "warmup_zoom", "Warmup zoom", id="monitor.warmup_zoom"),
+        Binding(
+            "ctrl+s",
+            "export_csv",
+            "CSV",
+            id="monitor.export_csv",
+            tooltip="Save what is shown, every point, as CSV",
+        ),
+        Binding("g", "next_group", "LR group", show=False, id="monitor.next_group"),
+        Binding("n", "search_next(1)", "Next match", show=False, id="monitor.next_match"),
+        Binding("N", "search_next(-1)", "Previous match", show=False, id="monitor.previous_match"),
+        Binding("pagedown,right_square_bracket", "page(1)", "Next page", show=False, id="monitor.next_page"),
+        Binding(
+            "pageup,left_square_bracket", "page(-1)", "Previous page", show=False, id="monitor.previous_page"
         ),
     ]
 
@@ -97,9 +151,19 @@ class RunMonitorScreen(Screen):
         redraw_hz: float = REDRAW_HZ,
         ema_beta: float = DEFAULT_EMA_BETA,
         quit_on_back: bool = False,
+        source_format: str | None = None,
+        output_log: str | Path | None = None,
+        live_after_s: float = LIVE_AFTER_S,
     ) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
+        self.source_format = source_format  # None or "lrtui": an lrtui run dir; else an lrtui.sources format
+        self.output_log = Path(output_log).expanduser() if output_log else None
+        self.live_after_s = live_after_s
+        self.view = "panels"  # or "metrics" (m)
+        self.prompt_mode: str | None = None  # "filter" | "search" while the bottom input is open
+        self._prompt_before = ""
+        self.search_pattern = ""
         self.clock = clock
         self.sample_device = sample_device
         self.redraw_hz = redraw_hz
@@ -137,6 +201,9 @@ class RunMonitorScreen(Screen):
             with Vertical(id="side"):
                 yield DevicePanel()
                 yield RanksPanel(classes="hidden")
+        yield MetricsGrid()
+        yield OutputPane()
+        yield Input(id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -157,7 +224,7 @@ class RunMonitorScreen(Screen):
     def _follow(self) -> None:
         worker = get_current_worker()
         try:
-            follower = RunFollower(self.run_dir, clock=self.clock, device=self.sample_device)
+            follower = self._make_follower()
         except Exception as exc:  # unreadable directory: say so, never crash
             self.worker_error = f"cannot read {self.run_dir}: {type(exc).__name__}: {exc}"
             self._post_snapshot()
@@ -183,9 +250,24 @@ class RunMonitorScreen(Screen):
         finally:
             follower.close()
 
-    def configure_follower(self, follower: RunFollower) -> None:
+    def configure_follower(self, follower: RunFollower | SourceFollower) -> None:
         """Hand the UI's settings to the worker's follower (called from the worker before each poll)."""
         follower.ema_beta = self.ema_beta
+
+    def _make_follower(self) -> RunFollower | SourceFollower:
+        if self.source_format in (None, "lrtui"):
+            return RunFollower(
+                self.run_dir, clock=self.clock, device=self.sample_device, output_log=self.output_log
+            )
+        from lrtui.sources import open_source
+
+        return SourceFollower(
+            open_source(self.run_dir, self.source_format),
+            clock=self.clock,
+            device=self.sample_device,
+            output_log=self.output_log,
+            live_after_s=self.live_after_s,
+        )
 
     def _post_snapshot(self) -> None:
         # Called from the worker thread: one message in flight at most; the handler picks up the newest.
@@ -225,7 +307,16 @@ class RunMonitorScreen(Screen):
             for panel in self.text_panels():
                 panel.show(snap)
             self._show_ranks(snap)
+            grid = self._widget(MetricsGrid)
+            if grid is not None and self.view == "metrics" and grid.version != snap.metrics_version:
+                grid.version = snap.metrics_version  # (hidden: no work)
+                grid.update_metrics(snap.metrics)
+            pane = self._widget(OutputPane)
+            if pane is not None and pane.has_class("shown"):
+                pane.show(snap.output)
         charts = self._charts()
+        if not charts:
+            return
         dirty = [charts[(self._next_chart + i) % len(charts)] for i in range(len(charts))]
         dirty = [chart for chart in dirty if chart.needs(snap)]
         if not dirty:
@@ -249,6 +340,9 @@ class RunMonitorScreen(Screen):
         ]
 
     def _charts(self) -> list:
+        """The charts of the current view (the panels, or the grid's charts that hold a metric)."""
+        if self.view == "metrics":
+            return [chart for chart in self.query_one(MetricsGrid).charts() if chart.metric is not None]
         if self._chart_panels is None:
             self._chart_panels = [
                 self.query_one(LrPanel),
@@ -277,11 +371,6 @@ class RunMonitorScreen(Screen):
         panel.group = (panel.group + 1) % max(groups, 1)
         self.force_redraw()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("toggle_ranks", "rank_order"):
-            return self.has_ranks  # only a torchrun job has ranks to show
-        return True
-
     def ranks_panel(self) -> RanksPanel | None:
         """The rank panel, when this screen's layout has one (the LR-find monitor's has not)."""
         found = self.query(RanksPanel)
@@ -293,7 +382,7 @@ class RunMonitorScreen(Screen):
             return
         if snap.ranks is not None and not self.has_ranks:
             self.has_ranks = True
-            self.refresh_bindings()  # k / o appear in the footer
+            self.refresh_bindings()  # k appears in the footer (K orders the ranks)
             if self.side == "device" and not self._side_chosen:
                 self._set_side("ranks")  # a torchrun job: its ranks are what to watch
         panel.show(snap.ranks)
@@ -314,7 +403,18 @@ class RunMonitorScreen(Screen):
         order = self.query_one(RanksPanel).cycle_order()
         self.notify(f"ranks ordered by {'rank' if order == 'rank' else 'worst first'}", timeout=2)
 
+    def _focused_metric_chart(self) -> MetricChart | None:
+        node = self.focused
+        while node is not None and not isinstance(node, MetricChart):
+            node = node.parent
+        return node
+
     def action_ema(self, direction: int) -> None:
+        chart = self._focused_metric_chart()
+        if chart is not None:  # a grid chart: its own smoothing
+            chart.set_beta(direction)
+            self.force_redraw()
+            return
         betas = list(EMA_BETAS)
         current = min(range(len(betas)), key=lambda i: abs(betas[i] - self.ema_beta))
         self.ema_beta = betas[max(0, min(len(betas) - 1, current + direction))]
@@ -326,8 +426,165 @@ class RunMonitorScreen(Screen):
 
         self.app.push_screen(DoctorScreen(self.run_dir))
 
+    # -- metric grid, filter, output pane, export ----------------------------------------------------------
+    _VIEW_ACTIONS = ("toggle_metrics", "slash", "toggle_output", "search_next", "page")
+
+    def _widget(self, kind: type) -> object | None:
+        """The screen's widget of that type, None when a subclass composes without it (the LR-find monitor)."""
+        return next(iter(self.query(kind)), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_ranks", "rank_order"):
+            return self.has_ranks  # only a torchrun job has ranks to show
+        if action in self._VIEW_ACTIONS and self._widget(MetricsGrid) is None:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_toggle_metrics(self) -> None:
+        self.view = "metrics" if self.view == "panels" else "panels"
+        self.set_class(self.view == "metrics", "-metrics")
+        self._rebuild_all = True
+        grid = self.query_one(MetricsGrid)
+        if self.view == "metrics" and self.latest is not None and grid.version != self.latest.metrics_version:
+            grid.version = self.latest.metrics_version
+            grid.update_metrics(self.latest.metrics)
+        if self.view == "metrics":
+            self.call_after_refresh(self._focus_first_metric)
+        else:
+            self.query_one(LrPanel).plot.focus()
+        self.call_after_refresh(self.force_redraw)
+
+    def _focus_first_metric(self) -> None:
+        charts = [c for c in self.query_one(MetricsGrid).charts() if c.metric is not None]
+        if charts:
+            charts[0].plot.focus()
+
+    def _output_focused(self) -> bool:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, OutputPane):
+                return True
+            node = node.parent
+        return False
+
+    def action_slash(self) -> None:
+        """`/`: search the output when it has focus, else filter the metric grid (shown at once)."""
+        if self._output_focused():
+            self._open_prompt("search", self.search_pattern)
+            return
+        if self.view != "metrics":
+            self.action_toggle_metrics()
+        self._open_prompt("filter", self.query_one(MetricsGrid).pattern)
+
+    def _open_prompt(self, mode: str, value: str) -> None:
+        prompt = self.query_one("#prompt", Input)
+        self.prompt_mode = mode
+        self._prompt_before = value
+        prompt.placeholder = (
+            "filter metrics: a regex (enter keeps it, escape restores)"
+            if mode == "filter"
+            else "search the output: a regex or text (enter searches, n/N next/previous)"
+        )
+        prompt.value = value
+        prompt.add_class("shown")
+        prompt.focus()
+
+    def _close_prompt(self) -> None:
+        prompt = self.query_one("#prompt", Input)
+        prompt.remove_class("shown")
+        mode, self.prompt_mode = self.prompt_mode, None
+        if mode == "search":
+            self.query_one(OutputPane).log_widget.focus()
+        elif self.view == "metrics":
+            self._focus_first_metric()
+
+    @on(Input.Changed, "#prompt")
+    def _prompt_changed(self, event: Input.Changed) -> None:
+        if self.prompt_mode == "filter":  # the grid follows the typing
+            self.query_one(MetricsGrid).set_filter(event.value)
+            self.force_redraw()
+
+    @on(Input.Submitted, "#prompt")
+    def _prompt_submitted(self, event: Input.Submitted) -> None:
+        if self.prompt_mode == "search":
+            self.search_pattern = event.value
+            pane = self.query_one(OutputPane)
+            if pane.search(event.value) is None and event.value:
+                self.notify(f"/{event.value}/: no line of the output matches", severity="warning")
+        self._close_prompt()
+
+    def on_key(self, event) -> None:
+        if event.key == "escape" and self.prompt_mode is not None:
+            event.stop()
+            event.prevent_default()
+            if self.prompt_mode == "filter":
+                self.query_one(MetricsGrid).set_filter(self._prompt_before)
+                self.force_redraw()
+            self._close_prompt()
+
+    def action_search_next(self, direction: int) -> None:
+        pane = self.query_one(OutputPane)
+        if not pane.has_class("shown") or not self.search_pattern:
+            return
+        pane.search(self.search_pattern, backwards=direction < 0, again=True)
+
+    def action_page(self, delta: int) -> None:
+        if self.view == "metrics":
+            self.query_one(MetricsGrid).turn_page(delta)
+            self.force_redraw()
+
+    SHORT_OUTPUT_ROWS = 40  # below this terminal height the output pane leaves one row of charts
+
+    def on_resize(self) -> None:
+        self._fit_output()
+
+    def _fit_output(self) -> None:
+        pane = self._widget(OutputPane)
+        shown = pane is not None and pane.has_class("shown")
+        self.set_class(shown and self.size.height < self.SHORT_OUTPUT_ROWS, "-short-output")
+
+    def action_toggle_output(self) -> None:
+        pane = self.query_one(OutputPane)
+        shown = not pane.has_class("shown")
+        pane.set_class(shown, "shown")
+        self._fit_output()
+        if shown:
+            pane.show(self.latest.output if self.latest is not None else None)
+            if pane.view is None:  # before the first poll: say where the output will come from
+                path = self.output_log or self._default_output_log()
+                pane.show(
+                    OutputView(path, note="" if path else "no console output: lrtui watch PATH --log FILE")
+                )
+            pane.log_widget.focus()
+        elif self._output_focused() or self.focused is None:
+            self.query_one(LrPanel).plot.focus()
+
+    def _default_output_log(self) -> Path | None:
+        return self.run_dir / "stdout.log" if self.source_format in (None, "lrtui") else None
+
+    def action_export_csv(self) -> None:
+        snap = self.latest
+        if snap is None:
+            self.notify("nothing to save yet", severity="warning")
+            return
+        grid = self._widget(MetricsGrid)
+        series = shown_series(snap, self.view, grid.shown if grid is not None else [])
+        series = {k: v for k, v in series.items() if np.size(v[1])}
+        if not series:
+            self.notify("nothing to save: no series shown", severity="warning")
+            return
+        what = "the filtered metrics" if self.view == "metrics" else "the LR, loss and accuracy series"
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", snap.display_name).strip("_")[:60] or "run"
+        default = Path.cwd() / f"{name}-{'metrics' if self.view == 'metrics' else 'panels'}.csv"
+        self.app.push_screen(ExportCsvScreen(series, default, what))
+
     def action_stop_run(self) -> None:
         snap = self.latest
+        if snap is not None and snap.source_format != "lrtui":
+            self.notify(
+                f"lrtui did not start this {snap.source_format} run: it cannot stop it", severity="warning"
+            )
+            return
         if snap is None or not snap.live:
             self.notify("the run is not running", severity="warning")
             return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,7 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from lrtui.app_base import LrtuiBaseApp
 from lrtui.plotting.figure import SERIES_COLORS, Figure, Series
@@ -32,6 +32,9 @@ from lrtui.runs.listing import RunSummary
 from lrtui.runs.paths import CHECKPOINT
 from lrtui.runs.status import SHOWN_LIVE_STATES
 from lrtui.runs.text import clean_name
+from lrtui.sources.base import FORMATS, SHORT_FORMATS
+from lrtui.sources.catalog import RunCatalog
+from lrtui.sources.roles import metric_goal
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.confirm import ConfirmScreen
 from lrtui.widgets.runs.model import debiased_ema, epoch_series, format_acc, format_age
@@ -40,13 +43,15 @@ from lrtui.widgets.runs.panels import STATE_STYLE
 from lrtui.widgets.safe_text import plain
 
 REFRESH_S = 2.0
-COLUMNS = (
+COLUMNS = (  # best and last stay in view at 80 columns; src and step follow them
     ("sel", "✓"),
     ("state", "state"),
     ("run", "run"),
     ("schedule", "schedule"),
-    ("best", "best acc"),
-    ("last", "last acc"),
+    ("best", "best"),  # test accuracy for lrtui runs, else (or when chosen with b) another metric
+    ("last", "last"),
+    ("src", "src"),  # lrtui, sweep, or the format of a run found by a scan (tb, csv, hf)
+    ("step", "step"),
     ("epochs", "progress"),
     ("age", "updated"),
     ("model", "model"),
@@ -118,6 +123,8 @@ def _group_row(group, now: float, expanded: bool) -> tuple:
         else (group.problem or "unreadable"),
         format_acc(group.best_test_acc),
         "—",
+        "sweep",
+        "—",
         group.progress.compact() if group.group is not None else "—",
         age,
         group.recipe("model") or "—",
@@ -141,20 +148,36 @@ def _queued_member_summary(group, state) -> RunSummary:
     )
 
 
-def _row(summary, now: float, selected: bool, member: bool = False) -> tuple:
+def format_metric(metric: str | None, value: float | None) -> str:
+    """An accuracy-like fraction as a percentage (as lrtui shows test accuracy), anything else as a number."""
+    if value is None or not np.isfinite(value):
+        return "—" if value is None else str(value)
+    if metric is not None and metric_goal(metric) == "max" and "acc" in metric.lower() and 0 <= value <= 1:
+        return format_acc(value)
+    return f"{value:.4g}"
+
+
+def _row(summary, now: float, selected: bool, member: bool = False, ranked: tuple | None = None) -> tuple:
+    """An lrtui run's row; `ranked` = (metric, best, last) when a metric other than test accuracy was chosen."""
     epochs = "—"
     if summary.kind != "lr_find" and (summary.epochs_done is not None or summary.epochs_total is not None):
         done = "—" if summary.epochs_done is None else str(summary.epochs_done)
         epochs = done + (f"/{summary.epochs_total}" if summary.epochs_total is not None else "")
     age = format_age(now - summary.updated) if summary.updated is not None else "—"
+    if ranked is None:
+        best, last = format_acc(summary.best_test_acc), format_acc(summary.last_test_acc)
+    else:
+        best, last = format_metric(ranked[0], ranked[1]), format_metric(ranked[0], ranked[2])
     # Cells are Text, never str: DataTable parses a str cell as markup, and these come from run files.
     return (
         plain("✓" if selected else " "),
         _state_cell(summary.state),
         plain(("  └ " if member else "") + (summary.name or short_id(summary.id))),
         plain(summary.lr_find_label or short_schedule(summary.schedule)),
-        plain(format_acc(summary.best_test_acc)),
-        plain(format_acc(summary.last_test_acc)),
+        plain(best),
+        plain(last),
+        plain("lrtui"),
+        plain(f"{summary.step:,}" if summary.step is not None else "—"),
         plain(epochs),
         plain(age),
         plain(summary.model or "—"),
@@ -162,12 +185,76 @@ def _row(summary, now: float, selected: bool, member: bool = False) -> tuple:
     )
 
 
+@dataclass(frozen=True)
+class ScannedRun:
+    """A run of any format found under a scan root (lrtui.sources.catalog.SourceSummary, as listed)."""
+
+    key: str  # "format:path"
+    dir: Path
+    format: str
+    state: str
+    name: str
+    step: int | None = None
+    metric: str | None = None  # what best/last are of
+    best: float | None = None
+    last: float | None = None
+    updated: float | None = None
+    model: str | None = None
+    problem: str | None = None
+    metrics: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def id(self) -> str:
+        return self.key
+
+    @classmethod
+    def of(cls, s) -> ScannedRun:
+        return cls(
+            key=s.key,
+            dir=s.dir,
+            format=s.format,
+            state=s.state,
+            name=s.name,
+            step=s.last_step,
+            metric=s.metric,
+            best=s.best,
+            last=s.last,
+            updated=s.updated,
+            model=s.model,
+            problem=s.problem,
+            metrics=s.metrics,
+        )
+
+
+def _scanned_row(run: ScannedRun, now: float, selected: bool) -> tuple:
+    age = format_age(now - run.updated) if run.updated is not None else "—"
+    cells = (
+        "✓" if selected else " ",
+        run.name,
+        "—",
+        format_metric(run.metric, run.best),
+        format_metric(run.metric, run.last),
+        SHORT_FORMATS.get(run.format, run.format),
+        f"{run.step:,}" if run.step is not None else "—",
+        "—",
+        age,
+        run.model or "—",
+        "—",
+    )
+    # Text, never str (DataTable parses str as markup; names come from files), the state cell second.
+    return (plain(cells[0]), _state_cell(run.state), *(plain(cell) for cell in cells[1:]))
+
+
 class RunsScreen(Screen):
-    """Every run in `runs_dir`, newest first."""
+    """Every run and sweep group in `runs_dir`, newest first, then the runs of any format the scan roots hold."""
 
     DEFAULT_CSS = """
     RunsScreen { layout: vertical; }
-    RunsScreen > #runs-title { height: 1; background: $boost; text-style: bold; }
+    RunsScreen > #runs-title {
+        height: 1; background: $boost; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    RunsScreen > #runs-metric { display: none; height: 3; }
+    RunsScreen > #runs-metric.shown { display: block; }
     RunsScreen > DataTable { height: 1fr; }
     RunsScreen > #runs-empty { height: auto; padding: 1 2; color: $text-muted; display: none; }
     RunsScreen > #runs-empty.shown { display: block; }
@@ -180,6 +267,9 @@ class RunsScreen(Screen):
         Binding("enter", "open", "Open", id="runs.open", tooltip="Open the run's live monitor"),
         Binding("space", "toggle_select", "Select", id="runs.select", tooltip="Select for comparison"),
         Binding("c", "compare", "Compare", id="runs.compare", tooltip="Compare the selected runs"),
+        Binding(
+            "b", "choose_metric", "Best of…", id="runs.best_of", tooltip="Which metric the best/last columns show"
+        ),
         Binding("s", "stop", "Stop", id="runs.stop", tooltip="Stop the run (asks first)"),
         Binding(
             "r", "resume", "Resume", id="runs.resume", tooltip="Resume a stopped run from its checkpoint"
@@ -189,11 +279,28 @@ class RunsScreen(Screen):
     ]
 
     class Listed(Message):
-        def __init__(self, summaries: list, now: float, groups: list | None = None) -> None:
+        def __init__(
+            self,
+            summaries: list,
+            now: float,
+            groups: list | None = None,
+            scanned: list | None = None,
+            notes: list[str] | None = None,
+        ) -> None:
             super().__init__()
             self.summaries = summaries
             self.now = now
             self.groups = groups or []
+            self.scanned = scanned or []  # ScannedRun, in scan order
+            self.notes = notes or []
+
+    class Detailed(Message):
+        """Runs whose files were read (last step, best/last of the metric), a batch at a time."""
+
+        def __init__(self, rows: list, final: bool) -> None:
+            super().__init__()
+            self.rows = rows  # lrtui.sources.catalog.SourceSummary
+            self.final = final
 
     def __init__(
         self,
@@ -203,6 +310,10 @@ class RunsScreen(Screen):
         refresh_s: float = REFRESH_S,
         sample_device: bool = True,
         quit_on_back: bool = False,
+        scan_roots: Sequence[str | Path] | None = None,
+        include_runs_dir: bool = True,
+        metric: str | None = None,
+        live_after_s: float | None = None,
     ) -> None:
         super().__init__()
         self.quit_on_back = quit_on_back
@@ -217,38 +328,120 @@ class RunsScreen(Screen):
         self.expanded: set[str] = set()  # ids of the sweep groups whose runs are listed under them
         self._listed_message: RunsScreen.Listed | None = None
         self.listings = 0  # completed listings (tests wait on it)
+        # runs of any format (lrtui.sources): roots to scan, the metric best/last show, what was read
+        self._given_roots = scan_roots
+        self.scan_roots: list[Path] = []
+        self.include_runs_dir = include_runs_dir
+        self.metric = metric
+        self.live_after_s = live_after_s
+        self.ranked: dict[
+            Path, tuple
+        ] = {}  # lrtui run dir -> (metric, best, last, metric names) when b chose
+        self.detailed = 0  # completed detail passes (tests and the benchmark wait on it)
+        self.scan_notes: list[str] = []
+        self._catalog: RunCatalog | None = None
 
     def compose(self) -> ComposeResult:
+        from lrtui.sources.settings import load_settings
+
         self.runs_dir = app_runs_dir(self, self._given_runs_dir)  # as a mode: the app's --runs-dir
-        yield Static(f"runs in {_home_short(self.runs_dir)}", id="runs-title", markup=False)
+        settings = load_settings()
+        roots = self._given_roots
+        if roots is None:  # the app's --scan roots, else the settings file's
+            roots = getattr(self.app, "scan_roots", None) or settings.scan
+        self.scan_roots = [Path(r).expanduser() for r in roots]
+        if self.metric is None:
+            self.metric = settings.metric
+        if self.live_after_s is None:
+            self.live_after_s = settings.live_after_s
+        self.scan_notes = list(settings.problems)
+        self._catalog = RunCatalog(live_after_s=self.live_after_s)
+        yield Static(self._title(), id="runs-title", markup=False)
         table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="runs-table")
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         yield table
+        where = f"in {self.runs_dir}" if self.include_runs_dir else ""
+        if self.scan_roots:
+            where += (" or " if where else "under ") + ", ".join(_home_short(r) for r in self.scan_roots)
         yield Static(
-            f"No runs in {self.runs_dir} yet. Launch one from the preview (t), or log one from your "
-            "own script with lrtui.RunLogger.",
+            f"No runs {where} yet. Launch one from the preview (t), log one from your own script with "
+            "lrtui.RunLogger, or scan folders of TensorBoard / Lightning / HF Trainer logs: lrtui runs --scan "
+            "DIR (or [runs] scan = [...] in the settings file).",
             id="runs-empty",
             markup=False,
         )
         yield Static("", id="runs-detail", markup=False)
+        yield Input(id="runs-metric")
         yield Footer()
+
+    def _title(self) -> str:
+        parts = []
+        if self.include_runs_dir:
+            parts.append(f"runs in {_home_short(self.runs_dir)}")
+        if self.scan_roots:
+            parts.append("scanning " + ", ".join(_home_short(r) for r in self.scan_roots))
+        parts.append(f"best of {self.metric} (b)" if self.metric else "best: test acc / auto metric (b)")
+        return " · ".join(parts)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
+        for note in self.scan_notes:
+            self.notify(note, severity="warning", timeout=10)
         self.refresh_list()
         self.set_interval(self.refresh_s, self.refresh_list, name="runs-refresh")
 
     # -- listing (thread) ---------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
     def refresh_list(self) -> None:
+        try:
+            self._refresh_list()
+        except Exception as exc:  # a bug or an odd tree must not silently stop the listing: say it
+            self.app.call_from_thread(
+                self.notify, f"listing runs failed: {type(exc).__name__}: {exc}", severity="error"
+            )
+
+    def _refresh_list(self) -> None:
+        from textual.worker import get_current_worker
+
         from lrtui.runs.listing import list_runs
+        from lrtui.sources import RunRef, scan
         from lrtui.sweep.listing import list_groups
 
+        worker = get_current_worker()
         now = self.clock()
-        summaries = list_runs(self.runs_dir, now=now)
-        groups = list_groups(self.runs_dir, now=now)
-        self.post_message(self.Listed(summaries, now, groups))
+        summaries = list_runs(self.runs_dir, now=now) if self.include_runs_dir else []
+        groups = list_groups(self.runs_dir, now=now) if self.include_runs_dir else []
+        catalog = self._catalog
+        refs = []
+        notes: list[str] = []
+        if self.scan_roots and catalog is not None:
+            found = scan(self.scan_roots)
+            notes = found.problems
+            listed = {s.dir.resolve() for s in summaries}
+            for g in groups:  # a sweep group's runs are listed under it
+                listed.add(g.dir.resolve())
+            for ref in found.runs:
+                if ref.format == "lrtui" and (
+                    ref.path.resolve() in listed or ref.path.parent.resolve() in listed
+                ):
+                    continue
+                refs.append(ref)
+            catalog.forget({ref.key for ref in refs} | {f"lrtui:{s.dir}" for s in summaries})
+        scanned = [ScannedRun.of(catalog.quick(ref, now)) for ref in refs] if catalog is not None else []
+        self.post_message(self.Listed(summaries, now, groups, scanned, notes))
+        if catalog is None:
+            return
+        # details: scanned runs always (their best/last/step come from their files); the runs dir's lrtui
+        # runs only when a metric other than test accuracy was chosen
+        todo = list(refs)
+        if self.metric and self.metric != "test_acc":
+            todo += [RunRef("lrtui", s.dir) for s in summaries]
+        for batch in catalog.details(todo, self.metric):
+            if worker.is_cancelled:
+                return
+            self.post_message(self.Detailed(batch, final=False))
+        self.post_message(self.Detailed([], final=True))
 
     def _rows(self, message: Listed) -> list[tuple[str, object, tuple]]:
         """(row key, summary, cells): runs and groups newest first, an expanded group's runs under it."""
@@ -259,7 +452,7 @@ class RunsScreen(Screen):
         rows = []
         for _created, key, item in top:
             if isinstance(item, RunSummary):
-                rows.append((key, item, _row(item, now, key in self.selected)))
+                rows.append((key, item, _row(item, now, key in self.selected, ranked=self._ranked(item))))
                 continue
             expanded = key in self.expanded
             rows.append((key, item, _group_row(item, now, expanded)))
@@ -269,7 +462,15 @@ class RunsScreen(Screen):
                     member = state.summary if state.state != "queued" else _queued_member_summary(item, state)
                     mkey = f"{key}/{state.member.run}"
                     rows.append((mkey, member, _row(member, now, mkey in self.selected, member=True)))
+        for run in message.scanned:  # runs of any format under the scan roots, after the runs dir's
+            rows.append((run.key, run, _scanned_row(run, now, run.key in self.selected)))
         return rows
+
+    def _ranked(self, summary: RunSummary) -> tuple | None:
+        """(metric, best, last) of an lrtui run for a chosen metric other than test accuracy."""
+        if not self.metric or self.metric == "test_acc":
+            return None
+        return self.ranked.get(summary.dir, (None, None, None))[:3]
 
     @on(Listed)
     def _listed(self, message: Listed) -> None:
@@ -279,7 +480,9 @@ class RunsScreen(Screen):
         ids = [key for key, _item, _cells in rows]
         self.summaries = {key: item for key, item, _cells in rows}
         self.selected &= {
-            key for key, item, _cells in rows if isinstance(item, RunSummary) and item.state != "queued"
+            key
+            for key, item, _cells in rows
+            if isinstance(item, ScannedRun) or (isinstance(item, RunSummary) and item.state != "queued")
         }
         cursor_key = (
             self.order[table.cursor_row] if self.order and 0 <= table.cursor_row < len(self.order) else None
@@ -295,9 +498,32 @@ class RunsScreen(Screen):
         else:
             for key, _item, cells in rows:
                 for (column, _label), value in zip(COLUMNS, cells):
-                    table.update_cell(key, column, value)
+                    table.update_cell(key, column, value, update_width=True)  # details can be wider than "—"
         self.query_one("#runs-empty").set_class(not ids, "shown")
+        for note in message.notes:
+            if note not in self.scan_notes:
+                self.scan_notes.append(note)
+                self.notify(f"scan: {note}", severity="warning", timeout=10)
         self.listings += 1
+        self._show_detail()
+
+    @on(Detailed)
+    def _detailed(self, message: Detailed) -> None:
+        listed = self._listed_message
+        for s in message.rows:
+            if (
+                s.key.startswith("lrtui:")
+                and listed is not None
+                and any(r.dir == s.dir for r in listed.summaries)
+            ):
+                self.ranked[s.dir] = (s.metric, s.best, s.last, s.metrics)  # a runs-dir lrtui run, ranked
+            elif listed is not None:
+                listed.scanned = [ScannedRun.of(s) if r.key == s.key else r for r in listed.scanned]
+        if listed is not None and message.rows:
+            self._listed(listed)  # re-render in place (the order does not change)
+            self.listings -= 1
+        if message.final:
+            self.detailed += 1
         self._show_detail()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -312,6 +538,18 @@ class RunsScreen(Screen):
         detail = self.query_one("#runs-detail", Static)
         if s is None:
             detail.update("")
+            return
+        if isinstance(s, ScannedRun):
+            parts = [f"{FORMATS.get(s.format, s.format)} run", _home_short(s.dir)]
+            if s.metric:
+                parts.append(f"best/last of {s.metric}")
+            elif s.metrics:
+                parts.append(f"no metric matches {self.metric!r}" if self.metric else "no metric to rank by")
+            if s.problem:
+                parts.append(s.problem)
+            if self.selected:
+                parts.append(f"{len(self.selected)} selected (c compares)")
+            detail.update(" · ".join(parts))
             return
         if not isinstance(s, RunSummary):  # a sweep group
             parts = [s.id]
@@ -343,7 +581,17 @@ class RunsScreen(Screen):
         return self.summaries.get(self.order[table.cursor_row])
 
     def _is_group(self, item) -> bool:
-        return item is not None and not isinstance(item, RunSummary)
+        return item is not None and not isinstance(item, (RunSummary, ScannedRun))
+
+    def _not_lrtuis(self, s, what: str) -> bool:
+        """A scanned run of another format: lrtui did not start it and does not control it (says so)."""
+        if not isinstance(s, ScannedRun) or s.format == "lrtui":
+            return False
+        self.notify(
+            f"{s.name} is a {FORMATS.get(s.format, s.format)} run lrtui did not start: it cannot {what} it",
+            severity="warning",
+        )
+        return True
 
     def _refresh_row(self, run_id: str) -> None:
         s = self.summaries.get(run_id)
@@ -355,7 +603,44 @@ class RunsScreen(Screen):
 
     # -- actions ---------------------------------------------------------------------------------------------
     def action_back(self) -> None:
+        if self.query_one("#runs-metric", Input).has_class("shown"):
+            self._close_metric_prompt()
+            return
         go_back(self, self.quit_on_back)
+
+    def action_choose_metric(self) -> None:
+        prompt = self.query_one("#runs-metric", Input)
+        listed = self._listed_message
+        names = sorted(
+            {m for r in (listed.scanned if listed else []) for m in r.metrics}
+            | {m for v in self.ranked.values() for m in v[3]}
+        )
+        some = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+        prompt.placeholder = (
+            f"best of which metric? a name or regex, empty = auto ({some or 'test_acc, ...'})"
+        )
+        prompt.value = self.metric or ""
+        prompt.add_class("shown")
+        prompt.focus()
+
+    def _close_metric_prompt(self) -> None:
+        self.query_one("#runs-metric", Input).remove_class("shown")
+        self.query_one(DataTable).focus()
+
+    @on(Input.Submitted, "#runs-metric")
+    def _metric_chosen(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if text:
+            try:
+                re.compile(text)
+            except re.error as err:
+                self.notify(f"metric={text!r} is not a name or a valid regex: {err}", severity="error")
+                return
+        self.metric = text or None
+        self.ranked.clear()
+        self._close_metric_prompt()
+        self.query_one("#runs-title", Static).update(self._title())
+        self.refresh_list()
 
     def action_open(self) -> None:
         s = self.current()
@@ -368,7 +653,10 @@ class RunsScreen(Screen):
         if s is not None:
             from lrtui.screens.monitor import open_run_monitor
 
-            open_run_monitor(self.app, s.dir, clock=self.clock, sample_device=self.sample_device)
+            options: dict = {"clock": self.clock, "sample_device": self.sample_device}
+            if isinstance(s, ScannedRun) and s.format != "lrtui":
+                options.update(source_format=s.format, live_after_s=self.live_after_s)
+            open_run_monitor(self.app, s.dir, **options)
 
     def _open_group(self, group) -> None:
         if group.group is None:
@@ -417,13 +705,17 @@ class RunsScreen(Screen):
 
     def action_compare(self) -> None:
         # oldest first: "#1" is the first run of the experiment
-        chosen = [self.summaries[i].dir for i in reversed(self.order) if i in self.selected]
-        if not chosen:
+        picked = [self.summaries[i] for i in reversed(self.order) if i in self.selected]
+        if not picked:
             s = self.current()
             if self._is_group(s):
                 self._open_group(s)
                 return
-            chosen = [s.dir] if s is not None and s.state != "queued" else []
+            picked = [s] if s is not None and s.state != "queued" else []
+        # runs of other formats go as (format, dir): the compare view reads them through lrtui.sources
+        chosen = [
+            (r.format, r.dir) if isinstance(r, ScannedRun) and r.format != "lrtui" else r.dir for r in picked
+        ]
         if not chosen:
             self.notify("select runs with space, then c", severity="warning")
             return
@@ -431,7 +723,7 @@ class RunsScreen(Screen):
 
     def action_stop(self) -> None:
         s = self.current()
-        if s is None:
+        if s is None or self._not_lrtuis(s, "stop"):
             return
         if self._is_group(s):
             self._stop_group(s)
@@ -471,7 +763,7 @@ class RunsScreen(Screen):
 
     def action_resume(self) -> None:
         s = self.current()
-        if s is None:
+        if s is None or self._not_lrtuis(s, "resume"):
             return
         if self._is_group(s):
             if s.state in ("running", "stopping") and s.status.queue_pid is not None:
@@ -494,7 +786,7 @@ class RunsScreen(Screen):
 
     def action_delete(self) -> None:
         s = self.current()
-        if s is None:
+        if s is None or self._not_lrtuis(s, "delete"):
             return
         if s.state in (*SHOWN_LIVE_STATES, "stopping"):
             self.notify(f"{s.id} is {s.state}: stop it before deleting", severity="warning")
@@ -560,20 +852,25 @@ class RunsScreen(Screen):
 # ---------------------------------------------------------------------------------------------- compare
 @dataclass
 class ComparedRun:
-    """What the compare view draws for one run."""
+    """What the compare view draws for one run (of any format)."""
 
     label: str
     run_id: str
     schedule: str | None
     state: str
-    steps: np.ndarray
+    steps: np.ndarray  # the LR's steps
     lr: np.ndarray
     loss_ema: np.ndarray
-    acc_x: np.ndarray
+    acc_x: np.ndarray  # epochs (lrtui runs) or steps
     acc_y: np.ndarray
-    epochs_done: int
+    epochs_done: int | None
     epochs_total: int | None
     images_per_s: float | None
+    format: str = "lrtui"
+    loss_x: np.ndarray | None = None  # the loss's steps when they differ from the LR's
+    acc_steps: np.ndarray | None = None  # the accuracy's steps (lrtui: the epoch records' steps)
+    acc_name: str = "test_acc"
+    metrics: dict = field(default_factory=dict)  # every scalar by name: (steps, values)
 
     @property
     def final_acc(self) -> float | None:
@@ -581,48 +878,108 @@ class ComparedRun:
 
     @property
     def best_acc(self) -> float | None:
-        return float(self.acc_y.max()) if self.acc_y.size else None
+        return float(np.nanmax(self.acc_y)) if self.acc_y.size and np.isfinite(self.acc_y).any() else None
 
 
-def load_compared(run_dirs: Sequence[Path], ema_beta: float = 0.98) -> list[ComparedRun]:
-    """Read each run fully (thread side); series are labelled '#n' (legends stay short; the table says more)."""
+def _compared_lrtui(number: int, run_dir: Path, ema_beta: float) -> ComparedRun:
     from lrtui.runs.listing import schedule_spec
     from lrtui.runs.reader import read_run
+    from lrtui.sources.lrtui_run import epoch_scalars, step_scalars
 
+    run = read_run(run_dir)
+    data = run.data
+    config = run.config
+    spec = schedule_spec(config)
+    int_steps = np.frombuffer(data.steps, dtype=np.int64).copy()
+    steps = int_steps.astype(np.float64)
+    lr = np.array(data.lr[0], dtype=np.float64) if data.lr else np.empty(0)
+    loss = np.array(data.loss, dtype=np.float64)
+    acc_x, acc_y = epoch_series(data.epochs, "test_acc")
+    per_epoch = epoch_scalars(data.epochs)
+    ips = None
+    for rec in reversed(data.epochs):
+        value = rec.get("images_per_s")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            ips = float(value)
+            break
+    epochs_total = config.get("epochs") if isinstance(config.get("epochs"), int) else None
+    metrics = {name: (int_steps, values) for name, values in step_scalars(int_steps, data).items()}
+    metrics.update(per_epoch)
+    return ComparedRun(
+        label=f"#{number}",
+        run_id=run.id,
+        schedule=spec,
+        state=run.state,
+        steps=steps,
+        lr=lr,
+        loss_ema=debiased_ema(loss, ema_beta) if loss.size else loss,
+        acc_x=acc_x,
+        acc_y=acc_y,
+        epochs_done=len(data.epochs),
+        epochs_total=epochs_total,
+        images_per_s=ips,
+        acc_steps=per_epoch["test_acc"][0].astype(np.float64) if "test_acc" in per_epoch else np.empty(0),
+        metrics=metrics,
+    )
+
+
+def _compared_source(number: int, fmt: str, path: Path, ema_beta: float) -> ComparedRun:
+    from lrtui.sources import assign_roles, open_source
+    from lrtui.sources.catalog import pick_metric
+
+    source = open_source(path, fmt).read_all()
+    store = source.store
+    roles = assign_roles(sorted(store.names()))
+    lr = store.get(roles.lr[0]) if roles.lr else None
+    loss = store.get(roles.loss) if roles.loss else None
+    acc_name = pick_metric([n for n in roles.acc], None) if roles.acc else None
+    acc = store.get(acc_name) if acc_name else None
+    empty = np.empty(0)
+    loss_values = loss.values.copy() if loss is not None else empty
+    return ComparedRun(
+        label=f"#{number}",
+        run_id=source.name,
+        schedule=None,
+        state=source.state(),
+        steps=lr.steps.astype(np.float64) if lr is not None else empty,
+        lr=lr.values.copy() if lr is not None else empty,
+        loss_ema=debiased_ema(loss_values, ema_beta) if loss_values.size else loss_values,
+        acc_x=acc.steps.astype(np.float64) if acc is not None else empty,
+        acc_y=acc.values.copy() if acc is not None else empty,
+        epochs_done=None,
+        epochs_total=None,
+        images_per_s=None,
+        format=fmt,
+        loss_x=loss.steps.astype(np.float64) if loss is not None else empty,
+        acc_steps=acc.steps.astype(np.float64) if acc is not None else empty,
+        acc_name=acc_name or "accuracy",
+        metrics={name: (s.steps.copy(), s.values.copy()) for name, s in store.series.items()},
+    )
+
+
+def load_compared(entries: Sequence, ema_beta: float = 0.98) -> list[ComparedRun]:
+    """Read each run fully (thread side); series are labelled '#n' (legends stay short; the table says more).
+
+    An entry is an lrtui run directory, or (format, path) for a run of any format (lrtui.sources).
+    """
     out = []
-    for number, run_dir in enumerate(run_dirs, start=1):
-        run = read_run(run_dir)
-        data = run.data
-        config = run.config
-        spec = schedule_spec(config)
-        steps = np.frombuffer(data.steps, dtype=np.int64).astype(np.float64)
-        lr = np.array(data.lr[0], dtype=np.float64) if data.lr else np.empty(0)
-        loss = np.array(data.loss, dtype=np.float64)
-        acc_x, acc_y = epoch_series(data.epochs, "test_acc")
-        ips = None
-        for rec in reversed(data.epochs):
-            value = rec.get("images_per_s")
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                ips = float(value)
-                break
-        epochs_total = config.get("epochs") if isinstance(config.get("epochs"), int) else None
-        out.append(
-            ComparedRun(
-                label=f"#{number}",
-                run_id=run.id,
-                schedule=spec,
-                state=run.state,
-                steps=steps,
-                lr=lr,
-                loss_ema=debiased_ema(loss, ema_beta) if loss.size else loss,
-                acc_x=acc_x,
-                acc_y=acc_y,
-                epochs_done=len(data.epochs),
-                epochs_total=epochs_total,
-                images_per_s=ips,
-            )
-        )
+    for number, entry in enumerate(entries, start=1):
+        if isinstance(entry, tuple) and entry[0] != "lrtui":
+            out.append(_compared_source(number, entry[0], Path(entry[1]), ema_beta))
+        else:
+            path = entry[1] if isinstance(entry, tuple) else entry
+            out.append(_compared_lrtui(number, Path(path), ema_beta))
     return out
+
+
+def shared_metrics(runs: list[ComparedRun]) -> list[str]:
+    """Metric names every compared run logged (what the third chart can cycle through with m)."""
+    if not runs:
+        return []
+    common = set(runs[0].metrics)
+    for r in runs[1:]:
+        common &= set(r.metrics)
+    return sorted(common)
 
 
 _PLOTEXT_TO_RICH = {
@@ -641,7 +998,7 @@ def _rich_color(plotext_color: str) -> str:
 
 
 class CompareScreen(Screen):
-    """Selected runs overlaid: LR, loss (EMA) and test accuracy, plus a results table."""
+    """Selected runs, of any formats, overlaid: LR, loss (EMA) and accuracy (or any shared metric: m)."""
 
     DEFAULT_CSS = """
     CompareScreen { layout: vertical; }
@@ -658,6 +1015,13 @@ class CompareScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="compare.back"),
         Binding("r", "reload", "Reload", id="compare.reload", tooltip="Read the runs again"),
+        Binding(
+            "m",
+            "next_metric",
+            "Metric",
+            id="compare.metric",
+            tooltip="Third chart: accuracy, then each metric all runs logged",
+        ),
     ]
 
     class Loaded(Message):
@@ -665,17 +1029,22 @@ class CompareScreen(Screen):
             super().__init__()
             self.runs = runs
 
-    def __init__(self, run_dirs: Sequence[str | Path]) -> None:
+    def __init__(self, run_dirs: Sequence) -> None:
+        """`run_dirs`: lrtui run directories, or (format, path) pairs for runs of any format."""
         super().__init__()
-        self.run_dirs = [Path(d) for d in run_dirs]
+        self.entries = [d if isinstance(d, tuple) else Path(d) for d in run_dirs]
+        self.run_dirs = [Path(d[1]) if isinstance(d, tuple) else Path(d) for d in run_dirs]
         self.runs: list[ComparedRun] | None = None
+        self.metric: str | None = None  # None: accuracy; else a shared metric's name
 
     def compose(self) -> ComposeResult:
         yield Static(f"compare {len(self.run_dirs)} runs", id="compare-title", markup=False)
         with Horizontal(id="compare-charts"):
             for key, caption in (("lr", "LR"), ("loss", "loss (EMA 0.98)"), ("acc", "test accuracy %")):
                 with Vertical(classes="compare-chart"):
-                    yield Static(caption, classes="compare-caption", markup=False)
+                    yield Static(
+                        caption, id=f"compare-{key}-caption", classes="compare-caption", markup=False
+                    )
                     yield CurvePlot(id=f"compare-{key}")
         table: DataTable = DataTable(cursor_type="row", id="compare-table")
         for label in ("#", "schedule", "final acc", "best acc", "epochs", "img/s", "state", "run"):
@@ -694,7 +1063,12 @@ class CompareScreen(Screen):
 
     @work(thread=True, exclusive=True, group="compare-load", exit_on_error=False)
     def _load(self) -> None:
-        self.post_message(self.Loaded(load_compared(self.run_dirs)))
+        self.post_message(self.Loaded(load_compared(self.entries)))
+
+    @property
+    def mixed(self) -> bool:
+        """Runs of other formats among them: every chart is over steps."""
+        return any(r.format != "lrtui" for r in self.runs or [])
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -706,24 +1080,53 @@ class CompareScreen(Screen):
         )
         self.query_one("#compare-loss", CurvePlot).set_figure(
             Figure(
-                series=[Series(r.steps, r.loss_ema, r.label) for r in runs if r.loss_ema.size], ylabel="loss"
-            )
-        )
-        self.query_one("#compare-acc", CurvePlot).set_figure(
-            Figure(
                 series=[
-                    Series(r.acc_x, 100 * r.acc_y, r.label, style="line" if r.acc_x.size > 1 else "scatter")
+                    Series(r.steps if r.loss_x is None else r.loss_x, r.loss_ema, r.label)
                     for r in runs
-                    if r.acc_x.size
+                    if r.loss_ema.size
                 ],
-                xlabel="epoch",
-                ylabel="acc %",
+                ylabel="loss",
             )
         )
+        self._third_chart()
         self._fill_table()
         self.query_one("#compare-title", Static).update(
-            f"compare {len(runs)} runs · LR, loss EMA, test accuracy · best test acc {format_acc(self.best_acc)}"
+            f"compare {len(runs)} runs · LR, loss EMA, {'accuracy' if self.mixed else 'test accuracy'} · "
+            f"best {'acc' if self.mixed else 'test acc'} {format_acc(self.best_acc)}"
+            + (" · m: any shared metric" if shared_metrics(runs) else "")
         )
+
+    def _third_chart(self) -> None:
+        runs = self.runs or []
+        plot = self.query_one("#compare-acc", CurvePlot)
+        caption = self.query_one("#compare-acc-caption", Static)
+        if self.metric is None:
+            series = []
+            for r in runs:
+                x = r.acc_steps if self.mixed and r.acc_steps is not None else r.acc_x
+                if x.size:
+                    series.append(
+                        Series(x, 100 * r.acc_y, r.label, style="line" if x.size > 1 else "scatter")
+                    )
+            plot.set_figure(Figure(series=series, xlabel="step" if self.mixed else "epoch", ylabel="acc %"))
+            caption.update("accuracy % (over steps)" if self.mixed else "test accuracy %")
+            return
+        series = []
+        for r in runs:
+            steps, values = r.metrics[self.metric]
+            style = "line" if np.size(steps) > 1 else "scatter"
+            series.append(Series(np.asarray(steps, dtype=np.float64), values, r.label, style=style))
+        plot.set_figure(Figure(series=series, xlabel="step", ylabel=""))
+        caption.update(f"{self.metric} (m: next shared metric)")
+
+    def action_next_metric(self) -> None:
+        names = shared_metrics(self.runs or [])
+        if not names:
+            self.notify("the compared runs share no metric name besides the charts shown", severity="warning")
+            return
+        order = [None, *names]
+        self.metric = order[(order.index(self.metric) + 1) % len(order)] if self.metric in order else None
+        self._third_chart()
 
     @property
     def best_acc(self) -> float | None:
@@ -748,10 +1151,19 @@ class CompareScreen(Screen):
             best_cell = Text(
                 format_acc(r.best_acc), style="bold green" if best is not None and r.best_acc == best else ""
             )
-            epochs = f"{r.epochs_done}" + (f"/{r.epochs_total}" if r.epochs_total else "")
+            epochs = (
+                "—"
+                if r.epochs_done is None
+                else f"{r.epochs_done}" + (f"/{r.epochs_total}" if r.epochs_total else "")
+            )
+            schedule = (
+                short_schedule(r.schedule, schedule_width)
+                if r.format == "lrtui"
+                else FORMATS.get(r.format, r.format)
+            )
             table.add_row(
                 Text(f"━━ #{number}", style=color),
-                plain(short_schedule(r.schedule, schedule_width)),
+                plain(schedule),
                 plain(format_acc(r.final_acc)),
                 best_cell,
                 plain(epochs),
@@ -770,12 +1182,13 @@ class RunsApp(LrtuiBaseApp):
     TITLE = "lrtui runs"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit")]
 
-    def __init__(self, runs_dir: str | Path | None = None) -> None:
+    def __init__(self, runs_dir: str | Path | None = None, **options: object) -> None:
         super().__init__()
         self.runs_dir = runs_dir
+        self.options = options  # scan_roots, include_runs_dir, metric, live_after_s
 
     def on_mount(self) -> None:
-        self.push_screen(RunsScreen(self.runs_dir, quit_on_back=True))
+        self.push_screen(RunsScreen(self.runs_dir, quit_on_back=True, **self.options))  # type: ignore[arg-type]
 
 
 def runs_main(runs_dir: str | Path | None = None) -> int:

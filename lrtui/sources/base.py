@@ -63,6 +63,12 @@ class Source:
     def name(self) -> str:
         return clean_name(self.path.name or str(self.path))
 
+    @staticmethod
+    def short_path(folder: Path) -> str:
+        """The folder with its parent ('lightning_logs/version_3', 'hf_out/runs'): a bare name says little."""
+        parent = folder.parent.name
+        return clean_name(f"{parent}/{folder.name}" if parent and folder.name else folder.name or str(folder))
+
     @property
     def format_label(self) -> str:
         return FORMATS.get(self.format, self.format)

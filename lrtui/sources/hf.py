@@ -78,6 +78,10 @@ class HfTrainerSource(Source):
         self._history: list = []  # the entries ingested, for the "does it extend?" check
         self._model_config_read = False
 
+    @property
+    def name(self) -> str:
+        return clean_name(self.dir.name or str(self.dir))
+
     def files(self) -> list[Path]:
         return [self.state_file] if self.state_file else []
 

@@ -93,9 +93,7 @@ class LightningCsvSource(Source):
 
     @property
     def name(self) -> str:
-        # version_3 alone says little: lightning_logs/version_3
-        parent = self.dir.parent.name
-        return clean_name(f"{parent}/{self.dir.name}" if parent else self.dir.name)
+        return self.short_path(self.dir)  # version_3 alone says little: lightning_logs/version_3
 
     def files(self) -> list[Path]:
         return [self.csv, self.dir / HPARAMS]

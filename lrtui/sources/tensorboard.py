@@ -100,7 +100,7 @@ class TensorBoardSource(Source):
 
     @property
     def name(self) -> str:
-        return clean_name(self.dir.name or str(self.dir))
+        return self.short_path(self.dir)
 
     def files(self) -> list[Path]:
         return [tail.path for tail in self.tails.values()]

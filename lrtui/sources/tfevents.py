@@ -93,6 +93,14 @@ class TagTable:
             self.plugin[tag_id] = plugin
 
 
+def _rows_equal(rows: np.ndarray, tag: bytes) -> np.ndarray:
+    """Which rows of a (n, L) uint8 matrix equal `tag` (column by column: no (n, L) temporaries)."""
+    hit = np.ones(rows.shape[0], dtype=bool)
+    for j, b in enumerate(tag):
+        hit &= rows[:, j] == b
+    return hit
+
+
 def _tag_ids(arr: np.ndarray, tag_s: np.ndarray, tag_len: np.ndarray, table: TagTable) -> np.ndarray:
     """Small ints for the tag bytes of each record.
 
@@ -108,30 +116,25 @@ def _tag_ids(arr: np.ndarray, tag_s: np.ndarray, tag_len: np.ndarray, table: Tag
             out[idx] = table.id(b"")
             continue
         rows = _windows(arr, length)[tag_s[idx]]
-        todo = np.arange(idx.size)
-        known = [
-            (tag_id, np.frombuffer(tag, np.uint8)) for tag, tag_id in table.ids.items() if len(tag) == length
-        ]
+        assigned = np.full(idx.size, -1, dtype=np.int64)
+        for tag, tag_id in list(table.ids.items()):
+            if len(tag) == length:
+                assigned[_rows_equal(rows, tag) & (assigned < 0)] = tag_id
+        todo = np.flatnonzero(assigned < 0)
         new_tags = 0
         while todo.size:
-            for tag_id, tag in known:
-                hit = (rows[todo] == tag).all(axis=1)
-                if hit.any():
-                    out[idx[todo[hit]]] = tag_id
-                    todo = todo[~hit]
-                    if not todo.size:
-                        break
-            if not todo.size:
-                break
             if new_tags >= 8:
                 part = np.ascontiguousarray(rows[todo])
                 keys, inverse = np.unique(part.view(f"V{length}").ravel(), return_inverse=True)
                 ids = np.asarray([table.id(bytes(k)) for k in keys.tolist()], dtype=np.int64)
-                out[idx[todo]] = ids[inverse.ravel()]
+                assigned[todo] = ids[inverse.ravel()]
                 break
             tag = rows[todo[0]].tobytes()
-            known = [(table.id(tag), np.frombuffer(tag, np.uint8))]
+            hit = _rows_equal(rows[todo], tag)
+            assigned[todo[hit]] = table.id(tag)
+            todo = todo[~hit]
             new_tags += 1
+        out[idx] = assigned
     return out
 
 
@@ -139,12 +142,109 @@ _EVENT_SKIP_LEN = np.asarray([0x1A, 0x22, 0x32, 0x3A, 0x42, 0x4A, 0x52], dtype=n
 _VALUE_OTHER = np.asarray([0x1A, 0x22, 0x2A, 0x32], dtype=np.uint8)  # old histo, image, histo, audio
 
 
+def _template(arr: np.ndarray, starts: np.ndarray, end: np.ndarray) -> tuple:
+    """The one shape most records of a real event file have, checked for all records at once:
+
+        09 <wall f64> [10 <step varint>] 2a L1 0a L2 0a T <tag: T bytes> 15 <value f32>
+
+    (an Event of wall_time, step (absent when 0) and a Summary of one Value: tag + simple_value; every
+    length one byte). Returns (mask of the records that have exactly it, wall, step, tag start, tag length,
+    value) for those records.
+    """
+    ok = (arr[starts] == 0x09) & (end - starts >= 16)
+    idx = np.flatnonzero(ok)
+    s = starts[idx]
+    p = s + 9
+    has_step = arr[p] == 0x10
+    step = np.zeros(idx.size, dtype=np.uint64)
+    q = p.copy()
+    if has_step.any():
+        value, after, good = _varint(arr, p[has_step] + 1)
+        step[has_step] = value
+        q[has_step] = after
+        bad = np.flatnonzero(has_step)[~good]
+        q[bad] = end[idx[bad]]  # fails the checks below
+    head = _windows(arr, 6)[q].astype(np.int16)  # 2a L1 0a L2 0a T: one gather for the six bytes
+    tlen = head[:, 5]
+    good = (
+        (head[:, 0] == 0x2A)
+        & (head[:, 2] == 0x0A)
+        & (head[:, 4] == 0x0A)
+        & (head[:, 1] == tlen + 9)
+        & (head[:, 3] == tlen + 7)
+        & (head[:, 1] < 0x80)
+        & (q + 11 + tlen == end[idx])
+    )
+    tlen = tlen.astype(np.int64)
+    good &= arr[np.minimum(q + 6 + tlen, arr.size - 1)] == 0x15
+    keep = np.flatnonzero(good)
+    mask = np.zeros(starts.size, dtype=bool)
+    mask[idx[keep]] = True
+    q, tlen = q[keep], tlen[keep]
+    return (
+        mask,
+        _f64(arr, s[keep] + 1),
+        step[keep].view(np.int64),
+        q + 6,
+        tlen,
+        _f32(arr, q + 7 + tlen),
+    )
+
+
 def decode(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray, table: TagTable) -> Decoded:
-    """Scalars of the Event records at arr[starts[i] : starts[i] + lengths[i]] (arr padded by PAD)."""
-    n = starts.size
+    """Scalars of the Event records at arr[starts[i] : starts[i] + lengths[i]] (arr padded by PAD).
+
+    First the common shape for all records at once (`_template`), then the vectorised field walk for the
+    rest, then the general decoder one by one for what the walk cannot take; results in record order.
+    """
     empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
-    if n == 0:
+    if starts.size == 0:
         return Decoded(empty_i, empty_i, empty_f, empty_f)
+    starts = np.asarray(starts, dtype=np.int64)
+    end = starts + np.asarray(lengths, dtype=np.int64)
+    mask, t_wall, t_step, t_tag_s, t_tag_len, t_vals = _template(arr, starts, end)
+    t_rec = np.flatnonzero(mask)
+    t_tags = _tag_ids(arr, t_tag_s, t_tag_len, table)
+    rest = np.flatnonzero(~mask)
+    if rest.size:
+        g = _decode_general(arr, starts[rest], end[rest] - starts[rest], table)
+        g_key = (rest[g.rec] << 20) + g.sub
+        key = np.concatenate([t_rec << 20, g_key])
+        order = np.argsort(key, kind="stable")
+        tag_ids = np.concatenate([t_tags, g.tag_ids])[order]
+        steps = np.concatenate([t_step, g.steps])[order]
+        walls = np.concatenate([t_wall, g.wall])[order]
+        values = np.concatenate([t_vals, g.values])[order]
+        stats = g
+    else:
+        tag_ids, steps, walls, values = t_tags, t_step, t_wall, t_vals
+        stats = Decoded(empty_i, empty_i, empty_f, empty_f)
+    non_scalar = stats.non_scalar
+    # values of tags a non-scalar plugin owns (a one-element text or histogram tensor) are not metrics
+    owned = [t for t, plugin in table.plugin.items() if plugin in NON_SCALAR_PLUGINS]
+    if owned and tag_ids.size:
+        drop = np.isin(tag_ids, owned)
+        if drop.any():
+            non_scalar += int(drop.sum())
+            keep = ~drop
+            tag_ids, steps, walls, values = tag_ids[keep], steps[keep], walls[keep], values[keep]
+    return Decoded(
+        tag_ids, steps, walls, values, stats.malformed, non_scalar, stats.slow, stats.problems, stats.hparams
+    )
+
+
+@dataclass
+class _General(Decoded):
+    rec: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # record of each value
+    sub: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # its index in the record
+
+
+def _decode_general(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray, table: TagTable) -> _General:
+    """The vectorised field walk (and the general decoder for what it cannot take), values with records."""
+    n = starts.size
+    if n == 0:
+        e_i, e_f = np.empty(0, np.int64), np.empty(0, np.float64)
+        return _General(e_i, e_i, e_f, e_f)
     starts = np.asarray(starts, dtype=np.int64)
     end = starts + np.asarray(lengths, dtype=np.int64)
     slow = np.zeros(n, dtype=bool)
@@ -407,20 +507,18 @@ def decode(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray, table: TagT
     steps = np.concatenate([step[f_rec].view(np.int64), np.asarray(s_step, dtype=np.int64)])
     walls = np.concatenate([wall[f_rec], np.asarray(s_wall, dtype=np.float64)])
     values = np.concatenate([f_vals, np.asarray(s_val, dtype=np.float64)])
-    if s_rec:  # back into record order
-        order_key = np.concatenate(
-            [f_rec.astype(np.int64) << 20, (np.asarray(s_rec) << 20) + np.asarray(s_sub)]
-        )
-        order = np.argsort(order_key, kind="stable")
-        tag_ids, steps, walls, values = tag_ids[order], steps[order], walls[order], values[order]
-    # values of tags a non-scalar plugin owns (a one-element text or histogram tensor) are not metrics
-    owned = [t for t, plugin in table.plugin.items() if plugin in NON_SCALAR_PLUGINS]
-    if owned and tag_ids.size:
-        drop = np.isin(tag_ids, owned)
-        if drop.any():
-            non_scalar += int(drop.sum())
-            keep = ~drop
-            tag_ids, steps, walls, values = tag_ids[keep], steps[keep], walls[keep], values[keep]
-    return Decoded(
-        tag_ids, steps, walls, values, malformed, non_scalar, int(slow_idx.size), problems, hparams
+    rec_all = np.concatenate([f_rec.astype(np.int64), np.asarray(s_rec, dtype=np.int64)])
+    sub_all = np.concatenate([np.zeros(f_rec.size, np.int64), np.asarray(s_sub, dtype=np.int64)])
+    return _General(
+        tag_ids,
+        steps,
+        walls,
+        values,
+        malformed,
+        non_scalar,
+        int(slow_idx.size),
+        problems,
+        hparams,
+        rec=rec_all,
+        sub=sub_all,
     )

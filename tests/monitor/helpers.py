@@ -52,3 +52,17 @@ async def wait_for(
 
 def run_async(coro):
     return asyncio.run(coro)
+
+
+FOREIGN = Path(__file__).resolve().parent / "fixtures" / "foreign"
+
+
+def copy_foreign(dest: Path) -> Path:
+    """A copy of the foreign-format fixture runs with every file's mtime at T0 (stable live/idle states)."""
+    import os
+
+    target = dest / "foreign"
+    shutil.copytree(FOREIGN, target)
+    for path in [target, *target.rglob("*")]:
+        os.utime(path, (T0, T0))
+    return target

@@ -26,8 +26,10 @@ async def _listed(pilot, at_least=1):
     return pilot.app.screen
 
 
-def _row(table: DataTable, run_id: str) -> list[str]:
-    return [str(cell) for cell in table.get_row(run_id)]
+def _row(table: DataTable, run_id: str) -> dict[str, str]:
+    """The row's cells by column key (sel, state, src, run, schedule, step, best, last, epochs, age, ...)."""
+    keys = [str(column.key.value) for column in table.ordered_columns]
+    return dict(zip(keys, (str(cell) for cell in table.get_row(run_id))))
 
 
 async def test_lists_every_run_with_state_schedule_accuracy_and_age(fixture_runs):
@@ -37,11 +39,12 @@ async def test_lists_every_run_with_state_schedule_accuracy_and_age(fixture_runs
         assert table.row_count == 5
         assert screen.order[0] == "20251121-104000-resnet18-a005"  # newest first
         a001 = _row(table, "20251121-100000-vgg-a001")
-        assert "finished" in a001[1] and a001[2] == "vgg-a001" and "get_cosine" in a001[3]
-        assert a001[4] == "77.85%" and a001[6] == "5/5"
-        assert a001[7] == "2h ago"  # updated at T0 + 10 min + 2.5 min, "now" is T0 + 3 h (injected clock)
-        assert "lost" in _row(table, "20251121-104000-resnet18-a005")[1]
-        assert _row(table, "20251121-102000-vgg-a003")[2] == "my-script"  # the run's name when it has one
+        assert "finished" in a001["state"] and a001["run"] == "vgg-a001" and "get_cosine" in a001["schedule"]
+        assert a001["best"] == "77.85%" and a001["epochs"] == "5/5" and a001["src"] == "lrtui"
+        assert a001["age"] == "2h ago"  # updated at T0 + 10 min + 2.5 min, "now" is T0 + 3 h (injected clock)
+        assert a001["step"] == "199"  # the last step logged
+        assert "lost" in _row(table, "20251121-104000-resnet18-a005")["state"]
+        assert _row(table, "20251121-102000-vgg-a003")["run"] == "my-script"  # the run's name when it has one
 
 
 async def test_new_runs_appear_on_refresh_without_moving_the_cursor(fixture_runs):

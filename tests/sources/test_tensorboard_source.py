@@ -79,7 +79,7 @@ def test_hparams_become_the_config_and_add_scalars_dirs_are_runs(real_logs):
 def test_a_single_event_file_can_be_read_on_its_own(real_logs):
     file = next((real_logs / "tbt" / "run_t").glob("events.out.tfevents.*"))
     source = TensorBoardSource(file).read_all()
-    assert len(source.store.get("learning_rate")) == 50 and source.name == "run_t"
+    assert len(source.store.get("learning_rate")) == 50 and source.name == "tbt/run_t"
 
 
 def test_tail_reads_bytes_as_they_arrive_in_any_pieces(real_logs, tmp_path):

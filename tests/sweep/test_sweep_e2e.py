@@ -129,7 +129,7 @@ async def test_the_group_through_the_runs_screen_with_keys(sweep):
         table = screen.query_one(DataTable)
         assert screen.order == [group.id]
         row = [str(c) for c in table.get_row(group.id)]
-        assert "finished" in row[1] and "sweep ci" in row[2] and "✔6/6" in row[3] and row[6] == "✔6/6"
+        assert "finished" in row[1] and "sweep ci" in row[2] and "✔6/6" in row[3] and row[8] == "✔6/6"
         await pilot.press("x")  # list the group's runs
         await wait_for(pilot, lambda: len(screen.order) == 7, what="the runs under the group")
         await pilot.press("down", "enter")  # a member opens its monitor

@@ -40,9 +40,10 @@ async def test_groups_are_rows_with_progress_and_expand_to_their_runs(fixture_ru
         table = screen.query_one(DataTable)
         assert screen.order == [SEED001, PLAIN, DEMO]  # runs and groups together, newest first
         live = _cells(table, SEED001)
-        assert "running" in live[1] and live[2] == "▸ sweep seed001"
-        assert live[3] == "2 sched × 2 · ✔1/4 ●1 ◌1 ■1" and live[6] == "✔1/4 ●1 ◌1 ■1"
-        assert "finished" in _cells(table, DEMO)[1] and _cells(table, DEMO)[6] == "✔6/6"
+        # columns: sel, state, run, schedule, best, last, src, step, progress, ...
+        assert "running" in live[1] and live[2] == "▸ sweep seed001" and live[6] == "sweep"
+        assert live[3] == "2 sched × 2 · ✔1/4 ●1 ◌1 ■1" and live[8] == "✔1/4 ●1 ◌1 ■1"
+        assert "finished" in _cells(table, DEMO)[1] and _cells(table, DEMO)[8] == "✔6/6"
         detail = str(screen.query_one("#runs-detail").render())
         assert "1 done, 1 running, 1 queued, 1 stopped, 0 failed" in detail and "queue on gpu-box-7" in detail
 

@@ -20,14 +20,17 @@ import numpy as np
 
 from lrtui.runs.jsonio import finite_number, unpack
 from lrtui.runs.lr_sweep import is_lr_find, sweep_of
-from lrtui.runs.paths import METRICS
+from lrtui.runs.paths import METRICS, STDOUT
 from lrtui.runs.ranks import JobHealth, RanksTail, ranks_dir
 from lrtui.runs.ranks import job_view as ranks_job_view
 from lrtui.runs.reader import MetricsTail, RunData, read_config
 from lrtui.runs.status import LIVE_STATES, SHOWN_LIVE_STATES, effective_state, read_status
 from lrtui.runs.text import clean_name
 from lrtui.schedules.lr_suggest import analyze
+from lrtui.sources.lrtui_run import epoch_scalars, group_name
+from lrtui.sources.series import Column
 from lrtui.widgets.runs.device import DeviceProbe, DeviceSample
+from lrtui.widgets.runs.metrics import MetricTracker, MetricView, OutputFollower, OutputView
 from lrtui.widgets.runs.model import (
     DEFAULT_EMA_BETA,
     EmaCache,
@@ -56,26 +59,6 @@ class _TrackedRunData(RunData):
     def _truncate(self, keep: int) -> None:
         self.low_water = keep if self.low_water is None else min(self.low_water, keep)
         super()._truncate(keep)
-
-
-class _Column:
-    """A float64/int64 numpy column that grows by doubling; views of [:n] stay valid forever."""
-
-    def __init__(self, dtype: Any, capacity: int = 1024) -> None:
-        self.buf = np.empty(max(capacity, 16), dtype=dtype)
-        self.n = 0
-
-    def extend(self, values: np.ndarray) -> None:
-        need = self.n + values.size
-        if need > self.buf.size:
-            grown = np.empty(max(need, 2 * self.buf.size), dtype=self.buf.dtype)
-            grown[: self.n] = self.buf[: self.n]
-            self.buf = grown
-        self.buf[self.n : need] = values
-        self.n = need
-
-    def view(self) -> np.ndarray:
-        return self.buf[: self.n]
 
 
 def _np(arr: Any, dtype: Any, start: int, stop: int) -> np.ndarray:
@@ -122,10 +105,24 @@ class MonitorSnapshot:
     extra: dict = field(default_factory=dict)
     ranks: JobHealth | None = None  # a torchrun job's ranks (heartbeats under ranks/), else None
     ranks_version: int = 0
+    # any format (lrtui.sources): where the data came from, every other metric, the console output
+    source_format: str = "lrtui"
+    title: str = ""  # how a foreign run names itself ("" for lrtui runs: config and id say it)
+    metrics: tuple[MetricView, ...] = ()  # the metric grid: every scalar the LR/loss/acc panels do not show
+    metrics_version: int = 0
+    acc_series: tuple[MetricView, ...] = ()  # accuracies over steps (foreign runs; lrtui runs use epochs)
+    output: OutputView | None = None
+    # Foreign runs log each metric at its own steps: `steps` then aligns with lr[0] only and the loss has
+    # its own x (loss_plot). The raw series behind the panels (LR groups, loss, accuracies), with steps:
+    panel_series: tuple[MetricView, ...] = ()
 
     @property
     def run_id(self) -> str:
         return clean_name(self.run_dir.name)
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.run_id
 
     @property
     def n(self) -> int:
@@ -174,9 +171,21 @@ class RunFollower:
     INFER_EVERY_S = 10.0  # a run without a plan: its schedule is inferred again at most this often
     INFER_MIN_POINTS = 16
 
-    def __init__(self, run_dir: str | Path, *, clock: Any = time.time, device: bool = True) -> None:
+    def __init__(
+        self,
+        run_dir: str | Path,
+        *,
+        clock: Any = time.time,
+        device: bool = True,
+        output_log: str | Path | None = None,
+    ) -> None:
         self.run_dir = Path(run_dir)
         self.clock = clock
+        self._output = OutputFollower(Path(output_log) if output_log else self.run_dir / STDOUT)
+        self._metrics = MetricTracker()
+        self._metrics_version = 0
+        self._metrics_view: tuple[MetricView, ...] = ()
+        self._finite: set[str] = set()  # step columns known to hold a value (all-NaN columns are not shown)
         self.config, self.config_error = read_config(self.run_dir)
         self.tail = MetricsTail(self.run_dir / METRICS)
         self.data = _TrackedRunData()
@@ -228,13 +237,17 @@ class RunFollower:
     def _reset_columns(self) -> None:
         cap = max(1024, 2 * len(self.data))
         self._cols = {
-            "steps": _Column(np.int64, cap),
-            "x": _Column(np.float64, cap),  # the steps as float64 plot x, kept so polls never convert all
-            "loss": _Column(np.float64, cap),
-            "grad_norm": _Column(np.float64, cap),
-            "lr": [_Column(np.float64, cap) for _ in self.data.lr],
+            "steps": Column(np.int64, cap),
+            "x": Column(np.float64, cap),  # the steps as float64 plot x, kept so polls never convert all
+            "loss": Column(np.float64, cap),
+            "grad_norm": Column(np.float64, cap),
+            "epoch": Column(np.float64, cap),
+            "lr": [Column(np.float64, cap) for _ in self.data.lr],
+            "momentum": [Column(np.float64, cap) for _ in self.data.momentum],
+            "extra": {},  # extra step columns by name, created when first seen
         }
         self._groups = len(self.data.lr)
+        self._finite = set()
         self._source += 1
         self._env_lr = [Envelope() for _ in self.data.lr]
         for env in (getattr(self, "_env_loss", None), getattr(self, "_env_ema", None)):
@@ -247,7 +260,12 @@ class RunFollower:
         data = self.data
         n_have = self._cols["steps"].n
         rebuilt = data.low_water is not None and data.low_water < n_have
-        if rebuilt or len(data) < n_have or len(data.lr) != self._groups:
+        if (
+            rebuilt
+            or len(data) < n_have
+            or len(data.lr) != self._groups
+            or len(data.momentum) != len(self._cols["momentum"])
+        ):
             self._reset_columns()
             n_have = 0
         data.low_water = None
@@ -259,9 +277,40 @@ class RunFollower:
         self._cols["x"].extend(new_steps.astype(np.float64))
         self._cols["loss"].extend(_np(data.loss, np.float64, n_have, n))
         self._cols["grad_norm"].extend(_np(data.grad_norm, np.float64, n_have, n))
+        self._cols["epoch"].extend(_np(data.epoch, np.float64, n_have, n))
         for col, arr in zip(self._cols["lr"], data.lr):
             col.extend(_np(arr, np.float64, n_have, n))
+        for col, arr in zip(self._cols["momentum"], data.momentum):
+            col.extend(_np(arr, np.float64, n_have, n))
+        extra = self._cols["extra"]
+        for key, arr in data.extra.items():
+            if key not in extra:  # a column that appears later: its earlier rows (nan) come in full
+                extra[key] = Column(np.float64, max(1024, 2 * n))
+                extra[key].extend(_np(arr, np.float64, 0, n_have))
+            extra[key].extend(_np(arr, np.float64, n_have, n))
         return True
+
+    def _metric_views(self, steps: np.ndarray) -> tuple[MetricView, ...]:
+        """The grid: per-step columns the panels do not draw, then the epoch records' numbers."""
+        x = self._cols["x"].view()
+        columns = [("grad_norm", self._cols["grad_norm"]), ("epoch", self._cols["epoch"])]
+        columns += [(group_name("momentum", g), c) for g, c in enumerate(self._cols["momentum"])]
+        columns += [(clean_name(k), c) for k, c in sorted(self._cols["extra"].items())]
+        views = []
+        for name, col in columns:
+            values = col.view()
+            if name not in self._finite:
+                if not np.isfinite(values).any():
+                    continue
+                self._finite.add(name)
+            views.append(self._metrics.view(name, steps, values, self._source, x=x))
+        per_epoch = epoch_scalars(self.data.epochs)
+        for name in sorted(per_epoch):
+            if name in ("train_acc", "test_acc"):  # the accuracy panel draws those
+                continue
+            s, v = per_epoch[name]
+            views.append(self._metrics.view(f"epoch/{name}", s, v, (self._source, len(self.data.epochs))))
+        return tuple(views)
 
     # -- derived --------------------------------------------------------------------------------------
     def _update_planned(self, steps: np.ndarray) -> bool:
@@ -424,10 +473,15 @@ class RunFollower:
             self._update_check(steps, force=planned_changed)
         elif not self._check.ok:
             self._update_check(steps, force=False)
-        if len(self.data.epochs) != self._epochs_seen or records:
-            if len(self.data.epochs) != self._epochs_seen:
+        epochs_changed = len(self.data.epochs) != self._epochs_seen
+        if epochs_changed or records:
+            if epochs_changed:
                 self._versions[1] += 1
             self._epochs_seen = len(self.data.epochs)
+        if steps_changed or epochs_changed or self._snapshot is None:
+            self._metrics_view = self._metric_views(steps)
+            self._metrics_version += 1
+        output = self._output.poll()
         raw = read_status(self.run_dir)
         now = self.clock()
         state = (
@@ -456,6 +510,7 @@ class RunFollower:
             and prev.loss_version == self._loss_version
             and (prev.steps_version, prev.epochs_version, prev.status_version) == tuple(self._versions)
             and prev.ranks_version == self._ranks_version
+            and prev.output is output
         ):
             return None
         if prev is None or prev.loss_version != self._loss_version or prev.steps_version != self._versions[0]:
@@ -504,6 +559,9 @@ class RunFollower:
             lr_find_version=self._lr_find_version,
             ranks=self._ranks,
             ranks_version=self._ranks_version,
+            metrics=self._metrics_view,
+            metrics_version=self._metrics_version,
+            output=output,
         )
         self._snapshot = snap
         return snap

@@ -38,6 +38,9 @@ STATE_STYLE = {
     "unreadable": ("!", "red"),
     "degraded": ("▲", "yellow"),
     "hung": ("‖", "red"),
+    # runs of other formats (lrtui.sources): written to recently, or not
+    "live": ("●", "green"),
+    "idle": ("○", "grey50"),
 }
 
 
@@ -184,10 +187,16 @@ class LrPanel(ChartPanel):
                     if x_range is None
                     else max(0, min(n_planned - 1, int(x_range[1])) - max(0, int(np.ceil(x_range[0]))) + 1)
                 )
-        if self.group < len(snap.lr_plot) and snap.n:
+        if self.group < len(snap.lr_plot) and len(snap.lr[self.group]):
             x, y = snap.lr_plot[self.group]
-            series.append(Series(x, y, "actual"))
-            raw += _count_in(snap.steps, x_range)
+            label = "actual"
+            if snap.source_format != "lrtui" and self.group < len(snap.panel_series):
+                label = snap.panel_series[self.group].name  # the metric's own name: lr-SGD, learning_rate
+            series.append(Series(x, y, label))
+            steps = snap.steps
+            if snap.source_format != "lrtui" and self.group < len(snap.panel_series):
+                steps = snap.panel_series[self.group].steps  # each LR group has its own steps
+            raw += _count_in(steps, x_range)
         self.raw_points = raw
         markers = [_marker(*m) for m in snap.planned.markers]
         check = snap.lr_check
@@ -205,7 +214,11 @@ class LrPanel(ChartPanel):
             extra.append(f"group {self.group + 1}/{groups} (g)")
         if self.warmup_zoom:
             extra.append("warmup zoom (w)")
-        if planned is None:
+        if snap.source_format != "lrtui":  # a foreign log: what was logged, nothing to check it against
+            self.title = "LR"
+            if not snap.lr:
+                extra.append("no LR logged")
+        elif planned is None:
             extra.append(f"no plan: {snap.planned.reason}" if snap.planned.reason else "no plan")
         elif inferred:
             conf = f" {snap.planned.confidence:.0%}" if snap.planned.confidence is not None else ""
@@ -238,15 +251,24 @@ class LossPanel(ChartPanel):
 
     def build(self, snap: MonitorSnapshot) -> None:
         series = []
-        if snap.n and snap.loss_plot is not None:
+        n = int(snap.loss.size)  # foreign runs log the loss at its own steps (not snap.n of them)
+        if n and snap.loss_plot is not None:
             series.append(Series(*snap.loss_plot, "loss", color="gray"))
-        if snap.n and snap.ema_plot is not None:
+        if n and snap.ema_plot is not None:
             series.append(Series(*snap.ema_plot, f"EMA {snap.ema_beta:g}"))
-        self.raw_points = snap.n * len(series)
+        self.raw_points = n * len(series)
         self.plot.set_figure(Figure(series=series, ylabel="loss", log_y=self.log_y))
         parts = []
-        last = _last_finite(snap.loss) if snap.n else None
-        overflow = find_nonfinite(snap.steps, snap.loss) if snap.n else None
+        if snap.source_format != "lrtui":
+            loss_names = [m.name for m in snap.panel_series if m.values is snap.loss]
+            if loss_names:
+                parts.append(loss_names[0])
+            elif not n:
+                parts.append("no training loss logged")
+        # foreign runs log the loss at its own steps (its series in panel_series); lrtui runs at snap.steps
+        loss_steps = next((m.steps for m in snap.panel_series if m.values is snap.loss), snap.steps)
+        last = _last_finite(snap.loss) if n else None
+        overflow = find_nonfinite(loss_steps, snap.loss) if n else None
         if overflow is not None:
             parts.append(overflow.note(""))  # "NaN from step 130": the caption starts with "loss"
         if last is not None and (overflow is None or not overflow.to_end):
@@ -267,6 +289,9 @@ class AccuracyPanel(ChartPanel):
         return (snap.epochs_version, self.log_y)
 
     def build(self, snap: MonitorSnapshot) -> None:
+        if snap.source_format != "lrtui":
+            self._build_steps(snap)
+            return
         series = []
         for name in ("train_acc", "test_acc"):
             xs, ys = epoch_series(list(snap.epochs), name)
@@ -281,6 +306,32 @@ class AccuracyPanel(ChartPanel):
             self._extra = f"test {format_acc(ys[-1])} (best {format_acc(ys[best])} @ epoch {int(xs[best])})"
         else:
             self._extra = "no epoch finished yet"
+
+    def _build_steps(self, snap: MonitorSnapshot) -> None:
+        """Foreign runs: every accuracy-like metric over steps (fractions shown as percent)."""
+        series = []
+        fractions = all(
+            not m.values.size or np.nanmax(np.abs(np.where(np.isfinite(m.values), m.values, 0))) <= 1.0
+            for m in snap.acc_series
+        )
+        scale = 100.0 if fractions else 1.0
+        for m in snap.acc_series:
+            x, y = m.plot
+            series.append(Series(x, scale * np.asarray(y), m.name, style="line" if m.n > 1 else "scatter"))
+        self.raw_points = 0
+        self.plot.set_figure(
+            Figure(series=series, xlabel="step", ylabel="acc %" if fractions else "acc", log_y=self.log_y)
+        )
+        parts = []
+        for m in snap.acc_series[:2]:
+            last, best = m.last(), m.best()
+            if last is None:
+                continue
+            text = f"{m.name} {scale * last:.4g}{'%' if fractions else ''}"
+            if best is not None:
+                text += f" (best {scale * best[0]:.4g} @ {best[1]:,})"
+            parts.append(text)
+        self._extra = " · ".join(parts) if parts else "no accuracy logged"
 
 
 class LrAlarm(Static):
@@ -436,6 +487,8 @@ class DevicePanel(Static):
         if run_device is None:
             device = snap.config.get("device") if isinstance(snap.config, dict) else None
             run_device = device if isinstance(device, str) else "unknown"
+            if snap.source_format != "lrtui" and not isinstance(device, str):
+                run_device = "(not in the log)"
         key = (run_device, snap.device, snap.state)
         if key == self._key:
             return
@@ -456,8 +509,23 @@ class DevicePanel(Static):
 
 
 def info_lines(snap: MonitorSnapshot) -> str:
-    """One line about the run: model, dataset, schedule and id."""
+    """One line about the run: model, dataset, schedule and id (format and name for foreign logs)."""
     config = snap.config if isinstance(snap.config, dict) else {}
+    if snap.source_format != "lrtui":
+        parts = [snap.display_name]
+        for key in ("model", "architecture"):
+            value = config.get(key)
+            if isinstance(value, str) and value:
+                parts.append(value)
+        if config:
+            shown = [
+                f"{k}={v}"
+                for k, v in config.items()
+                if k not in ("model", "architecture") and isinstance(v, (int, float, str))
+            ][:4]
+            if shown:
+                parts.append(" ".join(shown))
+        return " · ".join(parts)
     parts = []
     for key in ("name", "model", "dataset"):
         value = config.get(key)

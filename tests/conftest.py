@@ -1,4 +1,5 @@
-"""Real logs, written once per test session by the real writers (tests/sources/writers.py), all at once."""
+"""Suite-wide fixtures: no test reads the developer's own lrtui settings file; real logs of every format
+(written once per session, on first use, by the real writers in tests/sources/writers.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
+
+@pytest.fixture(autouse=True)
+def _no_user_settings(monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("LRTUI_CONFIG", str(tmp_path_factory.getbasetemp() / "no-such-lrtui-config.toml"))
+
+
+WRITERS = Path(__file__).resolve().parent / "sources" / "writers.py"
+ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("tensorboard", "tbtensor", "lightning", "hf")
 
 
@@ -25,7 +32,7 @@ def real_logs(tmp_path_factory) -> Path:
     env["HF_HUB_OFFLINE"] = "1"
     procs = {
         kind: subprocess.Popen(
-            [sys.executable, str(HERE / "writers.py"), kind, str(out)],
+            [sys.executable, str(WRITERS), kind, str(out)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
