@@ -108,6 +108,103 @@ def _launch_ready(app: App) -> bool:
     return isinstance(app.screen, LaunchScreen)
 
 
+# Foreign-format runs (tests/monitor/fixtures/foreign, written by the real writers): a copy whose files are
+# all dated T0, so states and ages against the fixed clock do not depend on when the repository was checked
+# out; screens get paths relative to the copy's parent (stable titles).
+_FOREIGN_PARENT: Path | None = None
+
+
+def _foreign_parent() -> Path:
+    global _FOREIGN_PARENT
+    if _FOREIGN_PARENT is None:
+        import os
+        import shutil
+        import tempfile
+
+        parent = Path(tempfile.mkdtemp(prefix="lrtui-shots-"))
+        shutil.copytree(ROOT / "tests" / "monitor" / "fixtures" / "foreign", parent / "foreign")
+        shutil.copytree(FIXTURE_RUNS, parent / "runs")
+        t0 = FIXED_NOW - 3 * 3600.0
+        for path in [parent, *parent.rglob("*")]:
+            os.utime(path, (t0, t0))
+        _FOREIGN_PARENT = parent
+    return _FOREIGN_PARENT
+
+
+def _in_foreign(make: Callable[[], Screen]) -> Callable[[], Screen]:
+    def made() -> Screen:
+        import os
+
+        os.chdir(_foreign_parent())
+        return make()
+
+    return made
+
+
+def _in_root(make: Callable[[], Screen]) -> Callable[[], Screen]:
+    def made() -> Screen:
+        import os
+
+        os.chdir(ROOT)
+        return make()
+
+    return made
+
+
+def _tb_monitor() -> Screen:
+    return RunMonitorScreen(
+        "foreign/tb/hf-bert-glue",
+        source_format="tensorboard",
+        clock=fixed_clock,
+        sample_device=False,
+        output_log="foreign/train.log",
+    )
+
+
+def _output_ready(app: App) -> bool:
+    if not _monitor_ready(app):
+        return False
+    pane = app.screen.query_one("#output")
+    return not pane.has_class("shown") or (pane.view is not None and pane.view.total > 0)
+
+
+def _scanned_ready(app: App) -> bool:
+    return isinstance(app.screen, RunsScreen) and app.screen.detailed > 0
+
+
+def _foreign_scenarios(size: tuple[int, int]) -> list[Scenario]:
+    tag = f"{size[0]}x{size[1]}"
+    return [
+        Scenario(f"monitor-tensorboard-{tag}", size, _in_foreign(_tb_monitor), _monitor_ready),
+        Scenario(f"monitor-metrics-grid-{tag}", size, _in_foreign(_tb_monitor), _monitor_ready, keys=("m",)),
+        Scenario(f"monitor-output-pane-{tag}", size, _in_foreign(_tb_monitor), _output_ready, keys=("o",)),
+        Scenario(
+            f"runs-scan-{tag}",
+            size,
+            _in_foreign(
+                lambda: RunsScreen(
+                    "runs", clock=fixed_clock, sample_device=False, scan_roots=["foreign"], live_after_s=60
+                )
+            ),
+            _scanned_ready,
+        ),
+        Scenario(
+            f"compare-formats-{tag}",
+            size,
+            _in_foreign(
+                lambda: CompareScreen(
+                    [
+                        f"runs/{A001}",
+                        ("hf-trainer", "foreign/hf_out"),
+                        ("lightning", "foreign/lightning_logs/version_0"),
+                    ]
+                )
+            ),
+            _compare_ready,
+        ),
+    ]
+
+
 def _scenarios() -> list[Scenario]:
     out = []
     for size in ((80, 24), (200, 60)):
@@ -134,7 +231,9 @@ def _scenarios() -> list[Scenario]:
             Scenario(
                 f"runs-{tag}",
                 size,
-                lambda: RunsScreen("tests/monitor/fixtures/runs", clock=fixed_clock, sample_device=False),
+                _in_root(
+                    lambda: RunsScreen("tests/monitor/fixtures/runs", clock=fixed_clock, sample_device=False)
+                ),
                 _runs_ready,
             ),
             Scenario(
@@ -152,6 +251,7 @@ def _scenarios() -> list[Scenario]:
                 _launch_ready,
             ),
         ]
+        out += _foreign_scenarios(size)
     return out
 
 
