@@ -801,36 +801,45 @@ def _settings_hint() -> str:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    """An lrtui run or sweep group (any reference find_run takes, a path elsewhere too), or the PATH of a
+    log of another format: a file, a run directory, or a tree of runs (then a picker)."""
     log = getattr(args, "log", None)
     if log is not None and not Path(log).expanduser().is_file():
-        return _fail(f"--log {log!r} is not a file (give the run's console output, e.g. train.log)")
-    path = Path(args.run).expanduser()
-    if path.is_dir() and _group_or_none(path):  # a sweep group: its compare view
-        return _watch(path, args)
-    if path.exists():
-        from lrtui.sources import detect
-
-        try:
-            refs = detect(path)
-        except ValueError as exc:
-            return _fail(str(exc))
-        fmt = getattr(args, "format", None)
-        if fmt:
-            refs = [r for r in refs if r.format == fmt] or refs
-            if all(r.format != fmt for r in refs):
-                found = ", ".join(sorted({r.format for r in refs}))
-                return _fail(f"--format {fmt} is not what {str(path)!r} holds (found: {found})")
-        if len(refs) > 1:
-            return _pick(path, refs, args)
-        ref = refs[0]
-        if ref.format != "lrtui":
-            return _watch(ref.path, args, source_format=ref.format)
-        return _watch(ref.path, args)
+        return _fail(
+            f"--log {clean_text(log)!r} is not a file (give the run's console output, e.g. train.log)"
+        )
     try:
         run_dir = _resolve(args, read_only=True)  # looking changes nothing: a path elsewhere is fine
     except LookupError as exc:
+        # Not a run reference. An existing file or folder (not a link, as for references) may still be a
+        # log of another format: an event file, metrics.csv, trainer_state.json, or a tree of runs.
+        path = Path(args.run).expanduser() if args.run.strip() else None
+        if path is None or path.is_symlink() or not path.exists():
+            return _fail(str(exc))
+        return _watch_path(path, args)
+    in_runs_dir = run_dir.parent.resolve() == _runs_dir(args).expanduser().resolve()
+    if _group_or_none(run_dir) or in_runs_dir:  # a sweep group's compare view, or an lrtui run
+        return _watch(run_dir, args)
+    return _watch_path(run_dir, args)  # a folder elsewhere: an lrtui run, or logs of another format
+
+
+def _watch_path(path: Path, args: argparse.Namespace) -> int:
+    from lrtui.sources import detect
+
+    try:
+        refs = detect(path)
+    except ValueError as exc:
         return _fail(str(exc))
-    return _watch(run_dir, args)
+    fmt = getattr(args, "format", None)
+    if fmt:
+        if all(r.format != fmt for r in refs):
+            found = ", ".join(sorted({r.format for r in refs}))
+            return _fail(f"--format {fmt} is not what {clean_text(path)!r} holds (found: {found})")
+        refs = [r for r in refs if r.format == fmt]
+    if len(refs) > 1:
+        return _pick(path, refs, args)
+    ref = refs[0]
+    return _watch(ref.path, args, source_format=None if ref.format == "lrtui" else ref.format)
 
 
 def _pick(root: Path, refs: list, args: argparse.Namespace) -> int:
