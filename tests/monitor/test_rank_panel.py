@@ -38,14 +38,14 @@ async def test_rank_panel_shows_every_rank_names_the_hang_and_keys_order_and_swi
         assert [r.split()[0] for r in rows] == [str(r) for r in range(8)]  # one row per rank, by rank
         assert "gpu-node-2" in rows[6] and "1,313" in rows[6] and "data" in rows[6]
         assert "look at rank 6" in str(panel.summary.content)
-        await pilot.press("o")  # worst first: the rank the others wait for, then the rest
+        await pilot.press("K")  # worst first: the rank the others wait for, then the rest
         await wait_for(pilot, lambda: panel.order == "worst", what="the worst-first order")
         assert panel.rows_text()[0].startswith("6 ")
         assert panel.rows_text()[1].startswith("5 ")  # the straggler's own time ranks it next
         await pilot.press("k")  # the machine's device panel instead
         await wait_for(pilot, lambda: screen.side == "device", what="the device panel")
         assert screen.query_one(DevicePanel).display and not panel.display
-        await pilot.press("o")  # ordering brings the ranks back, by rank again
+        await pilot.press("K")  # ordering brings the ranks back, by rank again
         await wait_for(pilot, lambda: screen.side == "ranks" and panel.order == "rank", what="rank order")
         assert panel.rows_text()[0].startswith("0 ")
 

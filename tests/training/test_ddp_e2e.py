@@ -283,7 +283,7 @@ async def test_a_frozen_rank_makes_the_job_hung_and_a_killed_one_is_named(jobs):
                 pilot, lambda: "rank 1 went silent" in str(monitor.query_one(StateLine).content), 15, "silent"
             )
             assert monitor.drawn.state == "hung"
-            await pilot.press("o")  # worst first: the frozen rank leads
+            await pilot.press("K")  # worst first: the frozen rank leads
             panel = monitor.query_one(RanksPanel)
             await wait_for(
                 pilot, lambda: panel.order == "worst" and panel.rows_text()[0].startswith("1 "), 5, "order"

@@ -2,7 +2,7 @@
 
 A summary line (world size, hosts, median step and own time, the ranks to look at) over a table: rank,
 state, step, own time (data + forward: what a rank does alone), step time, last heartbeat age, memory,
-phase, host, data time, note. The straggler's own time is yellow, stalled and dead ranks red. `o` orders
+phase, host, data time, note. The straggler's own time is yellow, stalled and dead ranks red. `K` orders
 the rows by rank or worst first (the ranks the job's state blames, then by severity: with 64+ ranks the
 ones to look at come first); the table scrolls. What is wrong is said in full by the monitor's state line.
 """
