@@ -268,7 +268,11 @@ class RunsScreen(Screen):
         Binding("space", "toggle_select", "Select", id="runs.select", tooltip="Select for comparison"),
         Binding("c", "compare", "Compare", id="runs.compare", tooltip="Compare the selected runs"),
         Binding(
-            "b", "choose_metric", "Best of…", id="runs.best_of", tooltip="Which metric the best/last columns show"
+            "b",
+            "choose_metric",
+            "Best of…",
+            id="runs.best_of",
+            tooltip="Which metric the best/last columns show",
         ),
         Binding("s", "stop", "Stop", id="runs.stop", tooltip="Stop the run (asks first)"),
         Binding(

@@ -20,11 +20,14 @@ from lrtui.screens.help import HelpScreen
 from lrtui.screens.launch import LaunchScreen
 from lrtui.screens.monitor import RunMonitorScreen
 from lrtui.screens.preview import PreviewScreen
-from lrtui.screens.runs import CompareScreen, RunsScreen
+from lrtui.screens.runs import CompareScreen, RunsScreen, shared_metrics
 from lrtui.widgets.form.child_editor import ChildEditor
 from lrtui.widgets.form.schedule_form import ChildInput
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.confirm import ConfirmScreen
+from lrtui.widgets.runs.export_csv import ExportCsvScreen
+from lrtui.widgets.runs.grid import MetricsGrid
+from lrtui.widgets.runs.output import OutputPane
 from lrtui.widgets.runs.panels import LrPanel
 from tests.app.keys import KeysApp, missing_checks, offered, press_all, wait_for
 from tests.app.live_run import live_run
@@ -393,8 +396,19 @@ async def test_every_runs_screen_key_and_its_dialogs(tmp_path):
                 first = compare_screen.runs
                 await pilot.pause()
                 charts = chart_checks(pilot, lambda: compare_screen.query_one("#compare-lr", CurvePlot))
+
+                async def next_metric(key):  # m: the third chart cycles through the metrics both logged
+                    await pilot.press(key)
+                    await pilot.pause()
+                    assert compare_screen.metric is not None
+                    assert compare_screen.metric in compare_screen.query_one("#compare-acc-caption").content
+                    for _ in range(len(shared_metrics(compare_screen.runs))):
+                        await pilot.press(key)
+                    await pilot.pause()
+                    assert compare_screen.metric is None  # back to accuracy
+
                 compare_checks = {"back": None, "reload": None, "help": None, "command_palette": None}
-                compare_checks.update({**charts, "quit": None, "quit_key": None})
+                compare_checks.update({**charts, "next_metric": next_metric, "quit": None, "quit_key": None})
                 pairs = offered(app)
                 assert not missing_checks(pairs, compare_checks)
                 for key, action in pairs:
@@ -453,9 +467,23 @@ async def test_every_runs_screen_key_and_its_dialogs(tmp_path):
                 await wait_for(pilot, lambda: not run.dir.exists(), "the run deleted")
                 await wait_for(pilot, lambda: run.id not in screen.order, "the list updated")
 
+            async def best_of(key):  # b: which metric the best/last columns show (a name or a regex)
+                prompt = screen.query_one("#runs-metric", Input)
+                await pilot.press(key)
+                await pilot.pause()
+                assert prompt.has_class("shown") and prompt.has_focus
+                await pilot.press(*"train_loss", "enter")
+                await wait_for(pilot, lambda: screen.metric == "train_loss", "the metric chosen")
+                assert not prompt.has_class("shown") and "best of train_loss" in str(
+                    screen.query_one("#runs-title").content
+                )
+                await pilot.press(key, "ctrl+u", "enter")  # empty: test accuracy again
+                await wait_for(pilot, lambda: screen.metric is None, "test accuracy again")
+
             checks = {
                 "back": back,
                 "open": open_run,
+                "choose_metric": best_of,
                 "toggle_select": select,
                 "compare": compare,
                 "stop": stop,
@@ -539,10 +567,64 @@ async def test_every_monitor_key_on_a_live_run(tmp_path):
                 await pilot.press("escape")
                 await wait_for(pilot, lambda: isinstance(app.screen, RunMonitorScreen), "monitor again")
 
-            async def ranks_only(key):  # k / o: a torchrun job's rank panel; this run has one process
+            async def ranks_only(key):  # k / K: a torchrun job's rank panel; this run has one process
                 await pilot.press(key)
                 await pilot.pause()
                 assert not current().has_ranks and current().side == "device"
+
+            async def metrics(key):  # m: every other logged metric, a chart each
+                await pilot.press(key)
+                await wait_for(pilot, lambda: current().view == "metrics", "the metric grid")
+                assert current().query_one(MetricsGrid).display
+                await pilot.press(key)
+                await wait_for(pilot, lambda: current().view == "panels", "the panels again")
+
+            async def filter_(key):  # /: the metric grid, filtered as the pattern is typed
+                grid = current().query_one(MetricsGrid)
+                await pilot.press(key, *"loss")
+                await wait_for(pilot, lambda: grid.pattern == "loss", "the filter typed")
+                assert current().view == "metrics" and current().prompt_mode == "filter"
+                await pilot.press("escape")  # restores the filter it had
+                await wait_for(
+                    pilot, lambda: current().prompt_mode is None and grid.pattern == "", "restored"
+                )
+                await pilot.press("m")
+                await wait_for(pilot, lambda: current().view == "panels", "the panels again")
+
+            async def output(key):  # o: the run's console output (stdout.log) in a pane
+                pane = current().query_one(OutputPane)
+                await pilot.press(key)
+                await wait_for(pilot, lambda: pane.display and pane.view is not None, "the output pane")
+                await pilot.press(key)
+                await wait_for(pilot, lambda: not pane.display, "the pane closed")
+
+            async def search_next(key):  # n/N: the next/previous line matching the output search
+                pane = current().query_one(OutputPane)
+                await pilot.press("o")
+                await wait_for(pilot, lambda: pane.display and pane.log_widget.has_focus, "the output pane")
+                await pilot.press("slash", *"step", "enter")
+                await wait_for(pilot, lambda: current().search_pattern == "step", "the search")
+                await pilot.press(key)
+                await pilot.pause()
+                assert pane.display and current().search_pattern == "step"
+                await pilot.press("o")
+                await wait_for(pilot, lambda: not pane.display, "the pane closed")
+
+            async def page(key):  # pgup/pgdn: pages of the metric grid (one page here: it stays)
+                grid = current().query_one(MetricsGrid)
+                await pilot.press("m")
+                await wait_for(pilot, lambda: current().view == "metrics", "the metric grid")
+                await pilot.press(key)
+                await pilot.pause()
+                assert grid.page == 0
+                await pilot.press("m")
+                await wait_for(pilot, lambda: current().view == "panels", "the panels again")
+
+            async def export(key):  # ctrl+s: save what is shown, every point, as CSV (escape cancels)
+                await pilot.press(key)
+                await wait_for(pilot, lambda: isinstance(app.screen, ExportCsvScreen), "the export dialog")
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(app.screen, RunMonitorScreen), "monitor again")
 
             def current() -> RunMonitorScreen:
                 return app.screen
@@ -557,6 +639,14 @@ async def test_every_monitor_key_on_a_live_run(tmp_path):
                 "doctor": doctor,
                 "toggle_ranks": ranks_only,
                 "rank_order": ranks_only,
+                "toggle_metrics": metrics,
+                "slash": filter_,
+                "toggle_output": output,
+                "search_next(1)": search_next,
+                "search_next(-1)": search_next,
+                "page(1)": page,
+                "page(-1)": page,
+                "export_csv": export,
                 **chart_checks(pilot, lambda: current().query_one(LrPanel).plot),
                 "runs": runs_key,
                 "help": lambda key: _closes_modal(pilot, HelpScreen, key),
