@@ -455,6 +455,8 @@ class RunMonitorScreen(Screen):
         self.call_after_refresh(self.force_redraw)
 
     def _focus_first_metric(self) -> None:
+        if self.prompt_mode is not None:  # `/` from the panels: the filter prompt keeps the focus
+            return
         charts = [c for c in self.query_one(MetricsGrid).charts() if c.metric is not None]
         if charts:
             charts[0].plot.focus()
