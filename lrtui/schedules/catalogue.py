@@ -24,6 +24,7 @@ LIBRARIES = {
     "seed": "seed articles",
     "warmup": "warmup wrappers",
     "formula": "formulas",
+    "loop": "training-loop patterns",
 }
 
 
@@ -75,6 +76,7 @@ class Kind:
     aliases: tuple[str, ...] = ()
     drives_momentum: bool = False
     example: str = ""  # a spec string shown in the picker and used by tests
+    torch_path: str | None = None  # the class export and the torch bridge build (torch kinds: lr_scheduler)
 
     # -- hooks -------------------------------------------------------------------------------------
 
@@ -85,19 +87,6 @@ class Kind:
         """The LR (and momentum) the optimizer holds after k scheduler steps, vectorised over k."""
         raise NotImplementedError
 
-    def step_map(
-        self, args: Mapping[str, object], ctx: Context, k: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """torch's *recursive* update at step k as an affine map of the group's current lr.
-
-        new_lr = A * lr + B, A and B of shape (groups, len(k)); k == 0 is the constructor's initial step.
-        Composites (ChainedScheduler, SequentialLR, warmup wrappers) replay these maps in torch's order,
-        because once another scheduler touches the lr the recursive and closed forms diverge.
-        The default fits *absolute* schedules, whose get_lr ignores the current lr (A = 0, B = value).
-        """
-        v = self.values(args, ctx, k).lr
-        return np.zeros_like(v), v
-
     def markers(self, args: Mapping[str, object], ctx: Context) -> list[Marker]:
         return []
 
@@ -106,6 +95,95 @@ class Kind:
         cycles of a timm schedule, ...), or None when it does not say: the default horizon of the preview
         and of `lrtui plot` follows it (lrtui.schedules.horizon)."""
         return None
+
+    # -- the torch object this kind builds (composites, loop patterns and the exact replay use these) --
+    # A composite or loop pattern names its program node class (lrtui.schedules.program); every other
+    # kind is a leaf whose updates are data (lrtui.schedules.ops.Ops: torch's float operations).
+    node_class: type | None = None
+
+    def child_error(self, args: Mapping[str, object]) -> str | None:
+        """Why torch's composites (SequentialLR, ChainedScheduler) cannot step this kind, or None.
+
+        torch accepts any object with an `optimizer` attribute; a kind that it accepts but that raises
+        at its first step() says so here (refused early)."""
+        return None
+
+    def leaf(self, bound: Bound, ctx: Context, path: str):
+        """The simulated torch object (lrtui.schedules.program.Leaf or a subclass)."""
+        from lrtui.schedules.program import Leaf
+
+        return Leaf(bound, ctx, path)
+
+    def construct(self, args: Mapping[str, object], st, ctx: Context) -> None:
+        """Constructor side effects on the groups (program.GroupState) before LRScheduler.__init__
+        takes the groups' initial_lr as its base (CyclicLR writes its base_lr into the lr, ...)."""
+
+    def bind(self, args: Mapping[str, object], st) -> Mapping[str, object]:
+        """The arguments as the object reads them at step time, once every constructor ran (OneCycleLR
+        reads max_lr/min_lr from the groups, which a later OneCycleLR overwrites)."""
+        return args
+
+    def next_counter(self, last_epoch: int) -> int:
+        """last_epoch after the next step() (CosineAnnealingWarmRestarts restarts from 0 below 0)."""
+        return last_epoch + 1
+
+    def constructor_ops(self, args: Mapping[str, object], ctx: Context, k: int):
+        """The step made by the constructor itself (default: the initial step, `initial_ops`)."""
+        return self.initial_ops(args, ctx, k)
+
+    def initial_ops(self, args: Mapping[str, object], ctx: Context, k: int):
+        """The constructor's step (torch's `_is_initial`) reaching last_epoch k, as Ops of 1 update."""
+        return self.step_ops(args, ctx, np.asarray([k], dtype=np.int64))
+
+    def step_ops(self, args: Mapping[str, object], ctx: Context, k: np.ndarray):
+        """The updates of step() calls reaching last_epoch k (consecutive ints; k = 0 is a step() outside
+        the constructor). Default: an absolute schedule sets its values (ctx.base_lrs = initial_lr)."""
+        from lrtui.schedules.ops import Ops
+
+        v = self.values(args, ctx, k)
+        mom = v.momentum if self.drives_momentum_for(args) else None
+        return Ops.set(np.broadcast_to(v.lr, (ctx.n_groups, np.size(k))), mom)
+
+    def reset_ops(self, args: Mapping[str, object], ctx: Context):
+        """SequentialLR's `_update_lr(0)` at a milestone: torch's closed form at 0 where the class has
+        one (`closed_form`), else get_lr() at last_epoch 0 on the current lr."""
+        closed = getattr(self, "closed_form", None)
+        if closed is None:
+            return self.step_ops(args, ctx, np.zeros(1, dtype=np.int64))
+        from lrtui.schedules.ops import Ops
+
+        with np.errstate(all="ignore"):
+            v = closed(args, ctx, np.zeros(1, dtype=np.float64))
+        return Ops.set(np.broadcast_to(np.asarray(v, dtype=np.float64), (ctx.n_groups, 1)))
+
+    def replay(self, args: Mapping[str, object], ctx: Context, k: np.ndarray, x0, out: np.ndarray) -> None:
+        """step() calls reaching last_epoch k from the groups' lrs x0, exactly, into out (groups, len(k)).
+        A kind with a faster exact replay of its own overrides this (tested bit for bit against it)."""
+        from lrtui.schedules.ops import replay
+
+        replay(self.step_ops(args, ctx, k), x0, out)
+
+    def rebase(
+        self, args: Mapping[str, object], ctx: Context, new_bases
+    ) -> tuple[Mapping[str, object], Context]:
+        """The object after `scheduler.base_lrs = new_bases` (GradualWarmupScheduler's hand-over)."""
+        from dataclasses import replace
+
+        return args, replace(ctx, base_lrs=tuple(float(b) for b in new_bases))
+
+    def warmup_length(self, args: Mapping[str, object]) -> int | None:
+        """The steps of its warmup, for a warmup-like schedule (LinearLR's total_iters, ...); else None.
+        Lints compare it with the SequentialLR milestone that ends it."""
+        return None
+
+    def natural_length(self, args: Mapping[str, object]) -> int | None:
+        """The steps after which it has done its job (a warmup's length, PolynomialLR's total_iters); lints
+        compare it with the SequentialLR milestone that ends it."""
+        return self.warmup_length(args)
+
+    def drives_momentum_for(self, args: Mapping[str, object]) -> bool:
+        """Whether this configuration writes the groups' momentum/beta1."""
+        return self.drives_momentum and bool(args.get("cycle_momentum", True))
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -165,9 +243,6 @@ class Bound:
 
     def values(self, ctx: Context, k: np.ndarray) -> Values:
         return self.kind.values(self.args, ctx, k)
-
-    def step_map(self, ctx: Context, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.kind.step_map(self.args, ctx, k)
 
     def markers(self, ctx: Context) -> list[Marker]:
         return self.kind.markers(self.args, ctx)

@@ -22,6 +22,7 @@ TYPES = (
     "int",
     "bool",
     "choice",
+    "choice_list",
     "int_list",
     "float_list",
     "formula",
@@ -59,6 +60,8 @@ class Param:
         """A short description of the accepted values, used in every error message and in the form."""
         if self.type == "choice":
             text = "one of " + ", ".join(repr(c) for c in self.choices)
+        elif self.type == "choice_list":
+            text = "a list of " + ", ".join(repr(c) for c in self.choices)
         elif self.type == "bool":
             text = "True or False"
         elif self.type in ("float", "int", "int_list", "float_list"):
@@ -117,6 +120,11 @@ class Param:
             return tuple(self._scalar(v, fieldname) for v in value)
         if self.type in ("float", "int", "bool", "choice", "str"):
             return self._scalar(value, fieldname)
+        if self.type == "choice_list":
+            if not isinstance(value, list | tuple) or len(value) < self.min_items:
+                raise SpecError.bad_value(fieldname, value, self.allowed())
+            item = Param(self.name, "choice", choices=self.choices)
+            return tuple(item._scalar(v, fieldname) for v in value)
         if self.type in ("int_list", "float_list"):
             if not isinstance(value, list | tuple):
                 raise SpecError.bad_value(fieldname, value, self.allowed())

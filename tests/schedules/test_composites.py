@@ -359,11 +359,6 @@ def test_epoch_stepping_repeats_per_epoch():
             "schedulers[1]",
             "not a torch LRScheduler",
         ),
-        (
-            "ChainedScheduler([CyclicLR(base_lr=0.01, max_lr=0.1), OneCycleLR(max_lr=1.0, total_steps=100)])",
-            "ChainedScheduler",
-            "more than one",
-        ),
     ],
 )
 def test_rejections_name_the_field(spec, field, words):

@@ -187,6 +187,9 @@ def value_for(draw, p, depth: int):
         return draw(st.sampled_from(p.choices))
     if t == "str":
         return draw(st.text(max_size=10))
+    if t == "choice_list":
+        n = draw(st.integers(max(p.min_items, 0), max(p.min_items, 0) + 3))
+        return [draw(st.sampled_from(p.choices)) for _ in range(n)]
     if t in ("int_list", "float_list"):
         n = draw(st.integers(max(p.min_items, 0), max(p.min_items, 0) + 3))
         return [_number(p, draw, integer=t == "int_list") for _ in range(n)]

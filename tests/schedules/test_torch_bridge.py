@@ -194,6 +194,6 @@ def test_checkpoint_of_another_schedule_is_refused():
 def test_importing_the_bridge_does_not_import_torch():
     code = (
         "import sys, lrtui.schedules, lrtui.schedules.torch_bridge, lrtui.schedules.torch_ports, "
-        "lrtui.schedules.recursion; assert 'torch' not in sys.modules, 'torch imported'"
+        "lrtui.schedules.ops, lrtui.schedules.program; assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -103,7 +103,7 @@ def check_against_torch(
         assert_close(curve.momentum[:, :upto], theirs.momentum, f"{kind} momentum")
     if replay:
         assert_close(
-            replay_step_maps(plan, n)[:, :upto], theirs.lr, f"{kind} step_map replay", abs_tol=abs_tol
+            replay_step_maps(plan, n)[:, :upto], theirs.lr, f"{kind} update-data replay", abs_tol=abs_tol
         )
     return curve, theirs
 
@@ -374,7 +374,7 @@ def test_reduce_lr_on_plateau(lrs, data):
     )
     assert theirs.raised_at is None
     assert_close(curve.lr, theirs.lr, "ReduceLROnPlateau values")
-    assert_close(replay_step_maps(plan, n), theirs.lr, "ReduceLROnPlateau step_map replay")
+    assert_close(replay_step_maps(plan, n), theirs.lr, "ReduceLROnPlateau update-data replay")
 
 
 def test_plateau_synthetic_reduces_and_is_horizon_independent():

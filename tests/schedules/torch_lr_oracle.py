@@ -140,15 +140,21 @@ def evaluate_plan(plan: Plan):
 
 
 def replay_step_maps(plan: Plan, n: int) -> np.ndarray:
-    """Apply the kind's recursive maps one by one from the base lrs (what composites do)."""
+    """The kind's torch object as update data (what composites replay), looped plainly: the constructor's
+    step, then n − 1 step() calls (ReduceLROnPlateau: its metric-driven calls), by ops.replay_reference."""
+    from lrtui.schedules.ops import replay_reference
+    from lrtui.schedules.program import GroupState
+
     ctx = plan.context()
     bound = resolve(plan.spec, ctx)
-    a, b = bound.step_map(ctx, np.arange(n))
-    lr = np.asarray(plan.base_lrs, dtype=np.float64)
-    out = np.empty((len(lr), n))
-    for k in range(n):
-        lr = a[:, k] * lr + b[:, k]
-        out[:, k] = lr
+    st = GroupState.fresh(ctx)
+    leaf = bound.kind.leaf(bound, ctx, bound.kind.name)
+    leaf.construct(st)
+    leaf.bind(st)
+    out = np.empty((len(plan.base_lrs), n))
+    out[:, 0] = st.x
+    if n > 1:
+        out[:, 1:] = replay_reference(leaf.ops(leaf.take(n - 1)), st.x)
     return out
 
 

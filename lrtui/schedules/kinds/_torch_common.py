@@ -219,30 +219,52 @@ class MultiplicativeKind(Kind):
                 return Values(piecewise_products(first, steps, factors, ki))
             return Values(replay_products(first, lambda j: self.later_factor(args, ctx, j), ki))
 
-    def step_map(self, args, ctx, k):
-        ki = int_steps(k).reshape(-1)
-        g = ctx.n_groups
-        n = ki.size
-        s = arange_start(ki) if n > 1 else None
+    def noninitial_factor0(self, args, ctx: Context) -> np.ndarray | float:
+        """The factor of a step() reaching last_epoch 0 outside the constructor (torch's `_is_initial`
+        False: ExponentialLR multiplies by gamma there, PolynomialLR by (T/(T+1))^power, ...)."""
+        return self.factor(args, ctx, np.zeros(1, dtype=np.int64))
+
+    def initial_ops(self, args, ctx, k):
+        from lrtui.schedules.ops import Ops
+
         with np.errstate(all="ignore"):
-            if s is None:
-                a = np.broadcast_to(self.factor(args, ctx, ki), (g, n)).astype(np.float64)
-                return a, np.zeros_like(a)
-            # Consecutive steps s..s+n−1: A_0 (the constructor's) if s = 0, then A_j for j ≥ 1 — 1.0 outside
-            # the change points when the kind knows them (exactly 1.0 there), else later_factor (often
-            # one scalar for every step).
-            steps = self.change_points(args, ctx, s + n)
-            if steps is not None:
-                steps = np.asarray(steps, dtype=np.int64)
-                steps = steps[steps >= s]
-                a = np.ones((g, n))
-                a[:, steps - s] = np.broadcast_to(self.factor(args, ctx, steps), (g, steps.size))
-            else:
-                a = np.empty((g, n))
-                a[:, 1 if s == 0 else 0 :] = self.later_factor(args, ctx, ki[1:] if s == 0 else ki)
-            if s == 0:
-                a[:, :1] = np.broadcast_to(self.factor(args, ctx, ki[:1]), (g, 1))
-        return a, np.broadcast_to(np.zeros((g, 1)), (g, n))  # B = 0 (read-only; composites see it)
+            a = np.broadcast_to(self.factor(args, ctx, np.asarray([k], dtype=np.int64)), (ctx.n_groups, 1))
+        return Ops(1, a=np.array(a, dtype=np.float64))
+
+    def step_ops(self, args, ctx, k):
+        from lrtui.schedules.ops import Ops
+
+        k = np.asarray(k, dtype=np.int64).reshape(-1)
+        g = ctx.n_groups
+        with np.errstate(all="ignore"):
+            a = np.array(np.broadcast_to(self.factor(args, ctx, k), (g, k.size)), dtype=np.float64)
+            zero = k == 0
+            if zero.any():
+                a[:, zero] = np.broadcast_to(self.noninitial_factor0(args, ctx), (g, 1))
+        return Ops(k.size, a=a)
+
+    def replay(self, args, ctx, k, x0, out):
+        """Products from x0, exactly: over the change points only when the kind knows them (× 1.0
+        elsewhere is exact), else one left-to-right running product."""
+        k = np.asarray(k, dtype=np.int64).reshape(-1)
+        s = int(k[0]) if k.size else 0
+        steps = self.change_points(args, ctx, s + k.size) if s >= 1 and k.size else None
+        if steps is None:
+            super().replay(args, ctx, k, x0, out)
+            return
+        steps = np.asarray(steps, dtype=np.int64)
+        steps = steps[steps >= s]
+        g = ctx.n_groups
+        with np.errstate(all="ignore"):
+            factors = np.broadcast_to(self.factor(args, ctx, steps), (g, steps.size))
+            vals = np.empty((g, steps.size + 1))
+            vals[:, 0] = np.asarray(x0, dtype=np.float64).reshape(-1)
+            vals[:, 1:] = factors
+            for row in vals:
+                np.multiply.accumulate(row, out=row)
+        lengths = np.diff(np.concatenate([[s], steps, [s + k.size]]))
+        for gi in range(g):
+            out[gi] = np.repeat(vals[gi], lengths)
 
 
 def check_group_lists(kind: Kind, args, ctx: Context, where: str) -> None:

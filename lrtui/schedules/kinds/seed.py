@@ -117,6 +117,11 @@ class WarmupCosineLR(Kind):
         ),
     )
 
+    def leaf(self, bound, ctx, path):
+        from lrtui.schedules.program import CallCountLeaf
+
+        return CallCountLeaf(bound, ctx, path)  # get_lr reads self.cur, its own call count
+
     def check(self, args, ctx, where):
         if args["T_max"] == args["warm_up"]:
             raise SpecError.bad_value(
@@ -214,11 +219,11 @@ class WarmUpCosineLambda(Kind):
                 return Values(np.multiply(lam, base[0, 0], out=lam)[None, :])  # base_lr * lmbda(last_epoch)
             return Values(base * lam[None, :])  # LambdaLR: base_lr * lmbda(last_epoch)
 
-    def step_map(self, args, ctx, k):
-        eq = self.torch_equivalent(args)
-        if eq is not None:
-            return eq.step_map(ctx, k)
-        return super().step_map(args, ctx, k)
+    def leaf(self, bound, ctx, path):
+        eq = self.torch_equivalent(bound.args)
+        if eq is not None:  # the function returns a CosineAnnealingLR: it behaves as one
+            return eq.kind.leaf(eq, ctx, path)
+        return super().leaf(bound, ctx, path)
 
     def stated_length(self, args, ctx):
         return int(args["epochs"])

@@ -84,6 +84,12 @@ class _TimmKind(Kind):
     library = "timm"
     noise_type_param = False
 
+    def child_error(self, args):
+        return (
+            "is not a torch LRScheduler: timm's step(epoch, metric=None) needs the epoch, and torch's "
+            "composites call step() without it (TypeError at the first step)"
+        )
+
     # -- resolve: noise_range_t may be one integer (t ≥ n) ------------------------------------------
 
     def resolve(self, spec: Spec, ctx: Context, where: str = ""):

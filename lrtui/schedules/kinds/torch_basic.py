@@ -114,10 +114,16 @@ class MultiplicativeLR(MultiplicativeKind):
     def resolve(self, spec, ctx, where=""):
         return resolve_allowing_lists(self, spec, ctx, where, ("lr_lambda",))
 
+    closed_form = None  # torch's MultiplicativeLR has no _get_closed_form_lr
+
     def factor(self, args, ctx, k):
         k = np.asarray(k)
         rows = _formula_rows(formulas_per_group(args["lr_lambda"], ctx), k.astype(np.float64))
         return np.where(k == 0, 1.0, rows)  # the constructor's step keeps the lr
+
+    def noninitial_factor0(self, args, ctx):
+        # lr * lmbda(last_epoch) whenever the step is not the constructor's
+        return _formula_rows(formulas_per_group(args["lr_lambda"], ctx), np.zeros(1))
 
     def values(self, args, ctx, k):
         if ctx.stepping != "fractional":
@@ -232,6 +238,9 @@ class ConstantLR(MultiplicativeKind):
         t = args["total_iters"]
         return [t] if 1 <= t < n else []
 
+    def warmup_length(self, args):
+        return args["total_iters"] if args["factor"] < 1 else None
+
     def closed_form(self, args, ctx, k):
         f, t = args["factor"], args["total_iters"]
         return bases(ctx) * (f + (k >= t) * (1 - f))
@@ -265,6 +274,12 @@ class LinearLR(MultiplicativeKind):
     def change_points(self, args, ctx, n):
         return np.arange(1, min(args["total_iters"], n - 1) + 1)
 
+    def warmup_length(self, args):
+        return args["total_iters"] if args["end_factor"] > args["start_factor"] else None
+
+    def natural_length(self, args):
+        return args["total_iters"]
+
     def closed_form(self, args, ctx, k):
         s, e, t = args["start_factor"], args["end_factor"], args["total_iters"]
         return bases(ctx) * (s + (e - s) * np.minimum(t, k) / t)
@@ -289,6 +304,9 @@ class ExponentialLR(MultiplicativeKind):
 
     def later_factor(self, args, ctx, j):
         return args["gamma"]
+
+    def noninitial_factor0(self, args, ctx):
+        return args["gamma"]  # lr * gamma unless _is_initial
 
     def closed_form(self, args, ctx, k):
         return bases(ctx) * np.power(args["gamma"], k)
@@ -321,6 +339,14 @@ class PolynomialLR(MultiplicativeKind):
         kf = k.astype(np.float64)
         ratio = np.power((1.0 - kf / t) / (1.0 - (kf - 1) / t), p)
         return np.where((k == 0) | (k > t), 1.0, ratio)
+
+    def natural_length(self, args):
+        return args["total_iters"]
+
+    def noninitial_factor0(self, args, ctx):
+        # ((1.0 - 0 / T) / (1.0 - (0 - 1) / T)) ** power unless _is_initial
+        t, p = args["total_iters"], args["power"]
+        return ((1.0 - 0 / t) / (1.0 - (0 - 1) / t)) ** p
 
     def change_points(self, args, ctx, n):
         return np.arange(1, min(args["total_iters"], n - 1) + 1)

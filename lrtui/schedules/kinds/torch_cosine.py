@@ -1,16 +1,15 @@
 """torch's CosineAnnealingLR and CosineAnnealingWarmRestarts.
 
-CosineAnnealingLR is chainable: torch updates lr ← r_k·(lr − η) + η with r_k = c_k / c_{k−1},
-c_k = 1 + cos(π·k/T_max), except at k ≡ T_max + 1 (mod 2·T_max) where c_{k−1} = 0 and it adds
-(base − η)(1 − cos(π/T_max))/2 instead. It is NOT clamped: after T_max it climbs back to the initial lr at
-2·T_max, and so on. The product of the ratios telescopes (torch computes the same c_j in the numerator of
-one step and the denominator of the next), so the curve is η + (lr_a − η)·c_k / c_a from the last special
-step a (a = 0 with lr_a = base for the first half-cycle — torch's closed form). It agrees with torch's loop
-to ~1e-15 on the first half-cycle; on the later rising halves torch's own loop amplifies rounding by up to
-~(2·T_max/π)², so the agreement there is ~3e-12·(T_max/1000)²·η/base (measured at η/base ≈ 0.5–1: 3e-12 at
-T_max=10³, 2e-10 at 10⁴, 4e-8 at 10⁵). With η above the initial lr (η ≫ lr), torch's r·(lr − η) + η
-carries ~1e-14·η of rounding noise that no other operation order reproduces: agreement is then to
-~1e-12·η absolute. `step_map` gives the recursive update for composites (as A·lr + B, same caveat).
+CosineAnnealingLR is chainable: at step k torch updates lr ← r_k·(lr − η) + η with
+r_k = c_k / c_{k−1}, c_k = 1 + cos(π·k/T_max), except at k ≡ T_max + 1 (mod 2·T_max) (the "restart" steps,
+where c_{k−1} = 0) where it adds the jump (base − η)(1 − cos(π/T_max))/2. It is NOT clamped: after T_max it
+climbs back to the initial lr at 2·T_max, and so on. The curve is that recursion, replayed exactly
+(`_exact_row`, bit for bit torch's loop — the recursion amplifies rounding on the rising halves, so no
+closed form reproduces it): between restart steps it is a running product of u = lr − η (computed by
+np.multiply.accumulate, row by row, all rows at once), where rounding lr = u + η back and forth changes u
+(rare unless η is comparable to the lr) the row is continued from the corrected value; the rows' start
+values are solved by iterating to the fixed point (each row's start depends only weakly on the one before).
+Fractional stepping (`step(epoch)`) uses torch's closed form.
 
 CosineAnnealingWarmRestarts is absolute (reads base_lrs). Per-step stepping follows its integer T_cur/T_i
 recursion; fractional stepping (`step(epoch)` with a float epoch, Context.stepping == "fractional") follows
@@ -28,10 +27,11 @@ from lrtui.schedules.catalogue import Kind, Marker, Values, register
 from lrtui.schedules.kinds._torch_common import (
     LAST_EPOCH,
     LR_MAX,
-    arange_start,
+    arange_from,
     arange_view,
     bases,
     every_step,
+    float_arange_view,
     int_param,
     int_steps,
 )
@@ -72,82 +72,61 @@ class CosineAnnealingLR(Kind):
         LAST_EPOCH,
     )
 
-    def values(self, args, ctx, k):
+    def closed_form(self, args, ctx, k):
+        # torch's _get_closed_form_lr: eta_min + (base_lr - eta_min) * (1 + cos(pi * k / T_max)) / 2
         t, eta = args["T_max"], args["eta_min"]
-        base = bases(ctx)
+        return eta + (bases(ctx) - eta) * _cos_c(np.asarray(k, dtype=np.float64), t) / 2
+
+    def values(self, args, ctx, k):
         with np.errstate(all="ignore"):
             if ctx.stepping == "fractional":  # step(epoch): torch's closed form at a float epoch
                 kf = np.asarray(k, dtype=np.float64).reshape(-1)
-                return Values(eta + (base - eta) * _cos_c(kf, t) / 2)
+                return Values(self.closed_form(args, ctx, kf))
             ki = int_steps(k).reshape(-1)
             n = every_step(ki)
-            lr = _chain(ki, n, t, eta, base - eta, base, ctx.n_groups)
-            _set_at_zero(lr, ki, n, base)  # the constructor's step keeps the optimizer's lr
-            return Values(lr)
+            m = n if n is not None else (int(ki.max()) + 1 if ki.size else 0)
+            base = bases(ctx)
+            lr = np.empty((ctx.n_groups, m))
+            if m:
+                lr[:, 0] = base[:, 0]  # the constructor's step keeps the optimizer's lr
+                if m > 1:
+                    self.replay(args, ctx, arange_from(1, m - 1), base[:, 0], lr[:, 1:])
+            return Values(lr if n is not None else lr[:, ki])
 
-    def values_into(self, args, ctx, k, out):
-        """values(...).lr written into `out` (groups, len(k)), for every-step integer k."""
-        if ctx.stepping == "fractional":
-            out[...] = self.values(args, ctx, k).lr
-            return
-        t, eta = args["T_max"], args["eta_min"]
-        base = bases(ctx)
-        with np.errstate(all="ignore"):
-            ki = int_steps(k).reshape(-1)
-            n = every_step(ki)
-            lr = _chain(ki, n, t, eta, base - eta, base, ctx.n_groups, out if n is not None else None)
-            if lr is not out:
-                out[...] = lr
-            _set_at_zero(out, ki, n, base)
+    def initial_ops(self, args, ctx, k):
+        from lrtui.schedules.ops import Ops
 
-    def replay_from(self, args, ctx, k, x0, out=None):
-        """The recursive curve (step_map's maps) from lr x0 (groups, 1) at counter 0, at the counters k
-        (written into `out`, (groups, len(k)), when given)."""
-        t, eta = args["T_max"], args["eta_min"]
-        with np.errstate(all="ignore"):
-            ki = int_steps(k).reshape(-1)
-            n = every_step(ki)
-            lr = _chain(ki, n, t, eta, x0 - eta, bases(ctx), ctx.n_groups, out)
-            if out is not None and lr is not out:
-                out[...] = lr
-                lr = out
-            _set_at_zero(lr, ki, n, x0)
-            return lr
+        if k == 0:
+            return Ops(1)  # _is_initial: the lr is kept
+        return super().initial_ops(args, ctx, k)
 
-    def step_map(self, args, ctx, k):
+    def step_ops(self, args, ctx, k):
+        """ratio · (lr − η) + η, or lr + jump at the restart steps (k = 0: a step() outside the
+        constructor, which torch computes like any other)."""
+        from lrtui.schedules.ops import Ops
+
         t, eta = args["T_max"], args["eta_min"]
-        ki = int_steps(k).reshape(-1)
-        base = bases(ctx)
-        s = arange_start(ki) if ki.size > 1 else None
+        k = np.asarray(k, dtype=np.int64).reshape(-1)
+        g = ctx.n_groups
         with np.errstate(all="ignore"):
-            jump = (base - eta) * (1 - math.cos(math.pi / t)) / 2
-            if s is None:
-                kf = ki.astype(np.float64)
-                r = _cos_c(kf, t) / _cos_c(kf - 1, t)
-                special = (ki > 0) & ((ki - 1 - t) % (2 * t) == 0)
-                # torch: r·(lr − η) + η  ==  r·lr + η·(1 − r)
-                a = np.where(ki == 0, 1.0, np.where(special, 1.0, r))
-                b = np.where((ki == 0) | special, 0.0, eta * (1 - r))  # 1 − r is exact for r in [½, 2]
-                b = np.where(special, jump, b)
-                a = np.broadcast_to(a, (ctx.n_groups, ki.size)).astype(np.float64)
-                return a, np.broadcast_to(b, (ctx.n_groups, ki.size)).astype(np.float64)
-            # Consecutive steps s..s+n−1 (every step, or a composite's range): c once over s−1..s+n−1,
-            # r_k = c_k / c_{k−1}; step 0 and the special steps k = T_max + 1 + 2·T_max·j (where c_{k−1} = 0)
-            # are slices.
-            n = ki.size
-            c = _cos_c(np.arange(s - 1, s + n), t)
-            r = np.divide(c[1:], c[:-1])
-            b = np.zeros(n) if eta == 0 else np.multiply(np.subtract(1.0, r), eta)
-            if s == 0:
-                r[0] = 1.0
-                b[0] = 0.0
-            first = t + 1 + 2 * t * max(0, -(-(max(s, 1) - t - 1) // (2 * t)))  # the first special k ≥ s
-            r[first - s :: 2 * t] = 1.0
-            g = ctx.n_groups
-            a2 = r[None, :] if g == 1 else np.repeat(r[None, :], g, axis=0)
-            b2 = np.repeat(b[None, :], g, axis=0) if g > 1 else b[None, :]
-            b2[:, first - s :: 2 * t] = jump
-            return a2, b2
+            r, sp = _ratios(k, t)
+            special = np.zeros(k.size, dtype=bool)
+            special[sp] = True
+            a = np.where(special, 1.0, r)[None, :]
+            jump = _jump(bases(ctx), eta, t)
+            d = np.where(special[None, :], jump, eta if eta else 0.0)
+            c = None if eta == 0 else np.where(special, 0.0, eta)[None, :]
+        return Ops(k.size, a=a, c=c, d=np.broadcast_to(d, (g, k.size)))
+
+    def replay(self, args, ctx, k, x0, out):
+        t, eta = args["T_max"], args["eta_min"]
+        k = np.asarray(k, dtype=np.int64).reshape(-1)
+        with np.errstate(all="ignore"):
+            r, sp = _ratios(k, t)
+            jump = _jump(bases(ctx), eta, t)[:, 0]
+            x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64).reshape(-1), (ctx.n_groups,))
+            for gi in range(ctx.n_groups):
+                _exact_row(r, sp, float(x0[gi]), float(eta), float(jump[gi]), out[gi])
 
     def stated_length(self, args, ctx):
         return int(args["T_max"])
@@ -166,64 +145,154 @@ class CosineAnnealingLR(Kind):
         return out
 
 
-def _set_at_zero(lr: np.ndarray, ki: np.ndarray, n: int | None, value: np.ndarray) -> None:
-    """lr[:, j] = value where ki[j] == 0 (just column 0 when ki is every step 0..n−1)."""
-    if n is not None:
-        lr[:, 0] = value[:, 0]
+def _ratios(k: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """r_k = (1 + cos(π·k/T)) / (1 + cos(π·(k−1)/T)) for consecutive k (torch's operations), and the
+    indices (into k) of the restart steps k ≡ T + 1 (mod 2T) (Python's modulo: right for k = 0, T = 1)."""
+    if k.size == 0:
+        return np.empty(0), np.zeros(0, dtype=np.int64)
+    k0, n = int(k[0]), k.size
+    if k0 >= 1:  # the shared float 0..N view: no int-to-float conversion pass
+        c = _cos_c(float_arange_view(k0 + n)[k0 - 1 :], t, out=np.empty(n + 1))
     else:
-        lr[:, ki == 0] = value
+        c = _cos_c(np.arange(k0 - 1, k0 + n, dtype=np.float64), t)
+    r = np.divide(c[1:], c[:-1], out=c[1:])
+    first = k0 + (t + 1 - k0) % (2 * t)  # the first restart step ≥ k0
+    return r, np.arange(first - k0, n, 2 * t, dtype=np.int64)
 
 
-def _chain(
-    ki: np.ndarray,
-    n: int | None,
-    t: int,
-    eta: float,
-    d0: np.ndarray,
-    base: np.ndarray,
-    g: int,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """torch's chained cosine lr at the steps ki ≥ 0, from lr = eta + d0 (d0: (groups, 1)) at step 0
-    (values at ki == 0 are left to the caller): lr = eta + w·c_k with w = d0/2 on the first half-cycle
-    (torch's closed form) and w = (lr_a − eta)/c_a after the special step a = T_max + 1 + 2·T_max·(j − 1)
-    of segment j ≥ 1, where lr_a = (the curve's floor, identical in every cycle) + the jump, which torch
-    computes from the scheduler's base lrs. Every step: written into `out` when given (rows contiguous)."""
-    # One group, every step, into `out`: c is computed in out's own memory and scaled there (no second
-    # 8 MB array per 1M steps).
-    c = _cos_c(ki, t, out[0] if out is not None and g == 1 and n is not None else None)
-    top = int(ki.max()) if ki.size else 0
-    segments = 1 + max(0, (top - t - 1) // (2 * t) + 1)
-    w = np.empty((g, segments))
-    w[:, :1] = d0 / 2
-    if segments == 1:  # within the first half-cycle: the closed form
-        lr = w * c if g > 1 else np.multiply(c, w[0, 0], out=c)[None, :]
-        lr += eta
-        return lr
-    floor = eta + d0 * _cos_c(np.float64(t), t) / 2
-    lr_a = floor + (base - eta) * (1 - math.cos(math.pi / t)) / 2
-    # c at the special steps (already computed when every step is evaluated)
-    c_a = c[t + 1 :: 2 * t] if n is not None else _cos_c(t + 1 + 2 * t * np.arange(segments - 1), t)
-    w[:, 1:] = (lr_a - eta) / c_a
-    if n is None:
-        lr = w[:, (ki - t - 1) // (2 * t) + 1] * c  # segment of each step (0 up to T_max)
-        lr += eta
-        return lr
-    # Every step: scale each segment's slice in place (whole segments of 2·T_max as one 2-D view).
-    if out is not None:
-        lr = out
+def _jump(base: np.ndarray, eta: float, t: int) -> np.ndarray:
+    """(base_lr - eta_min) * (1 - math.cos(math.pi / T_max)) / 2, per group (groups, 1)."""
+    return (base - eta) * (1 - math.cos(math.pi / t)) / 2
+
+
+_WINDOW = 48  # positions looped in Python after a rounding correction (they come in clusters)
+
+
+def _exact_row(r: np.ndarray, sp: np.ndarray, x0: float, eta: float, jump: float, out: np.ndarray) -> None:
+    """torch's loop for one group from lr x0: out[i] = x + jump at the special positions sp (increasing),
+    else r[i]·(x − η) + η.
+
+    u = x − η evolves as a product between special steps (rounding x = u + η and back is exact unless
+    η matters at u's precision: those positions are corrected and their row continued). Rows start at
+    the special steps; their start values are solved as a fixed point (then checked exactly)."""
+    n = r.size
+    if n == 0:
+        return
+    ends = [*sp.tolist(), n]
+    starts = [0, *sp.tolist()]
+    f = np.empty(n + 1)  # f[0] = u before position 0; f[1 + i] = u after position i
+    f[1:] = r
+    f[0] = x0 - eta
+    x = out
+    x_sp = np.empty(sp.size)  # lr at each special step
+
+    def row(j: int) -> None:
+        """Row j: positions starts[j]..ends[j]-1 (row 0 from x0; row j ≥ 1 from its special step)."""
+        s, e = starts[j], ends[j]
+        if j == 0:
+            seg = f[0 : 1 + e]
+            seg[1:] = r[:e]
+        else:
+            seg = f[1 + s : 1 + e]
+            seg[1:] = r[s + 1 : e]
+            seg[0] = x_sp[j - 1] - eta
+        np.multiply.accumulate(seg, out=seg)
+        _finish(j, s, e)
+
+    def _finish(j: int, s: int, e: int) -> None:
+        lo = s if j == 0 else s + 1  # positions computed by u = r·u
+        if e > lo:
+            np.add(f[1 + lo : 1 + e], eta, out=x[lo:e])
+            if eta != 0.0:
+                _fix_rounding(lo, e)
+        if j > 0:
+            x[s] = x_sp[j - 1]
+
+    def _fix_rounding(lo: int, e: int) -> None:
+        """Where x − η ≠ u (η matters at u's precision), torch's next u is x − η. Such positions cluster
+        where lr − η is small (near the cosine's floor): loop a window from the first one in Python,
+        continue the product vectorised from there, check again."""
+        window = _WINDOW
+        while lo < e:
+            bad = np.flatnonzero((x[lo:e] - eta) != f[1 + lo : 1 + e])
+            if bad.size == 0:
+                return
+            i = lo + int(bad[0])
+            # corrections right after a window: they are dense here (η near the lr): longer windows
+            window = 2 * window if i < lo + window else _WINDOW
+            stop = min(e, i + 1 + window)
+            _python(i, stop)
+            if stop < e:
+                seg = f[stop : 1 + e]  # from u at stop - 1
+                seg[1:] = r[stop:e]
+                np.multiply.accumulate(seg, out=seg)
+                np.add(f[1 + stop : 1 + e], eta, out=x[stop:e])
+            lo = stop
+
+    def _python(i: int, stop: int) -> None:
+        """Positions i+1..stop-1 from the exact x[i], torch's loop."""
+        u = float(x[i] - eta)
+        f[1 + i] = u
+        xs, us = [], []
+        for ri in r[i + 1 : stop].tolist():
+            xi = ri * u + eta
+            u = xi - eta
+            xs.append(xi)
+            us.append(u)
+        if xs:
+            x[i + 1 : stop] = xs
+            f[2 + i : 1 + stop] = us
+
+    nrows = sp.size + 1
+    # row 0 is exact (it starts from x0); every special step's value needs the row before it
+    row(0)
+    if sp.size == 0:
+        return
+    # guesses: the cosine's floor is η (c = 0 there, mostly exactly); the first special follows row 0
+    x_sp[:] = eta + jump
+    x_sp[0] = (x[sp[0] - 1] if sp[0] > 0 else x0) + jump
+    todo = np.arange(1, nrows)
+    for _ in range(8):  # fixed-point iterations over the rows' start values
+        _rows(todo, row, starts, ends, sp, f, r, x_sp, eta, x, _finish)
+        prev = np.where(sp > 0, x[np.maximum(sp - 1, 0)], x0)
+        new = prev + jump
+        changed = np.flatnonzero(new != x_sp)
+        if changed.size == 0:
+            return
+        x_sp[changed] = new[changed]
+        todo = changed + 1  # rows starting at those specials
+    # still moving: the rows from the first unsettled one, in order
+    for j in range(int(todo[0]), nrows):
+        p = sp[j - 1]
+        x_sp[j - 1] = (x[p - 1] if p > 0 else x0) + jump
+        row(j)
+
+
+def _rows(todo, row, starts, ends, sp, f, r, x_sp, eta, x, finish) -> None:
+    """Recompute rows `todo` (≥ 1, increasing); a consecutive run of full-length rows (2·T_max steps,
+    the usual case) at once as one 2-D running product."""
+    if todo.size == 0:
+        return
+    period = int(sp[1] - sp[0]) if sp.size > 1 else 0
+    full = todo[todo < sp.size] if period else todo[:0]  # rows between two specials
+    if full.size > 8 and full[-1] - full[0] + 1 == full.size:
+        p0, cnt = int(sp[full[0] - 1]), full.size
+        blk = f[1 + p0 : 1 + p0 + cnt * period].reshape(cnt, period)
+        blk[:] = r[p0 : p0 + cnt * period].reshape(cnt, period)
+        blk[:, 0] = x_sp[full - 1] - eta
+        np.multiply.accumulate(blk, axis=1, out=blk)
+        xv = x[p0 : p0 + cnt * period].reshape(cnt, period)
+        np.add(blk, eta, out=xv)
+        xv[:, 0] = x_sp[full - 1]
+        if eta != 0.0:
+            bad = (xv[:, 1:] - eta) != blk[:, 1:]
+            for j in full[bad.any(axis=1)].tolist():
+                row(j)
+        rest = todo[todo >= sp.size]
     else:
-        lr = c[None, :] if g == 1 else np.empty((g, n))
-    full = segments - 2  # segments between the first and the last
-    mid = slice(t + 1, t + 1 + 2 * t * full)
-    for gi in range(g):
-        row = lr[gi]
-        np.multiply(c[: t + 1], w[gi, 0], out=row[: t + 1])
-        if full:
-            np.multiply(c[mid].reshape(full, 2 * t), w[gi, 1:-1, None], out=row[mid].reshape(full, 2 * t))
-        np.multiply(c[mid.stop :], w[gi, -1], out=row[mid.stop :])
-    lr += eta
-    return lr
+        rest = todo
+    for j in rest.tolist():
+        row(j)
 
 
 def _restarts(t0: int, t_mult: int, limit: float, cap: int = 100_000) -> list[int]:
@@ -278,6 +347,10 @@ class CosineAnnealingWarmRestarts(Kind):
                 return Values(_cawr_from_angle(base, eta, x))
             t_cur, t_i = _integer_position(ki, t0, tm)
             return Values(_cawr(base, eta, t_cur, t_i))
+
+    def next_counter(self, last_epoch):
+        # step(): `if epoch is None and self.last_epoch < 0: epoch = 0` (after SequentialLR's undo)
+        return 0 if last_epoch < 0 else last_epoch + 1
 
     def markers(self, args, ctx):
         rs = _restarts(args["T_0"], args["T_mult"], ctx.horizon - 1, MAX_MARKERS)

@@ -32,7 +32,7 @@ from lrtui.schedules.kinds._torch_common import (
     momentum_name,
     resolve_allowing_lists,
 )
-from lrtui.schedules.params import Param
+from lrtui.schedules.params import Param, per_group
 
 MAX_MARKERS = 200
 INF = math.inf
@@ -126,6 +126,29 @@ class CyclicLR(Kind):
 
     def check(self, args, ctx, where):
         check_group_lists(self, args, ctx, where)
+
+    def construct(self, args, st, ctx):
+        # before LRScheduler.__init__: the lr becomes base_lr; with cycle_momentum the momentum max_momentum
+        g = ctx.n_groups
+        st.x = np.asarray(per_group(args["base_lr"], g), dtype=np.float64)
+        if args["cycle_momentum"]:
+            st.fields["max_momentum"] = np.asarray(per_group(args["max_momentum"], g), dtype=np.float64)
+            st.fields["base_momentum"] = np.asarray(per_group(args["base_momentum"], g), dtype=np.float64)
+            if st.momentum is not None:
+                st.momentum = st.fields["max_momentum"].copy()
+                st.drives_momentum = True
+
+    def constructor_ops(self, args, ctx, k):
+        # The constructor's step runs before `self.base_lrs = base_lrs`: get_lr's base is the group's
+        # initial_lr (an earlier scheduler's, or this base_lr).
+        from lrtui.schedules.ops import Ops
+
+        v = self.values({**args, "base_lr": tuple(ctx.base_lrs)}, ctx, np.asarray([k]))
+        return Ops.set(v.lr, v.momentum if self.drives_momentum_for(args) else None)
+
+    def rebase(self, args, ctx, new_bases):
+        """GradualWarmupScheduler sets after_scheduler.base_lrs: CyclicLR's get_lr reads them as base_lr."""
+        return {**args, "base_lr": tuple(float(b) for b in new_bases)}, ctx
 
     def _shape(self, args, kf: np.ndarray):
         """(scale_factor, amplitude scale, raises-mask) at float steps kf, operation by operation as torch."""
@@ -294,6 +317,30 @@ class OneCycleLR(Kind):
         LAST_EPOCH,
     )
 
+    def construct(self, args, st, ctx):
+        # group['initial_lr'] = max_lr / div_factor (overwritten), max_lr, min_lr; momentum as CyclicLR
+        g = ctx.n_groups
+        peak = np.asarray(per_group(args["max_lr"], g), dtype=np.float64)
+        with np.errstate(all="ignore"):
+            st.initial_lr = peak / args["div_factor"]
+            st.fields["max_lr"] = peak
+            st.fields["min_lr"] = st.initial_lr / args["final_div_factor"]
+        if args["cycle_momentum"]:
+            st.fields["max_momentum"] = np.asarray(per_group(args["max_momentum"], g), dtype=np.float64)
+            st.fields["base_momentum"] = np.asarray(per_group(args["base_momentum"], g), dtype=np.float64)
+            if st.momentum is not None:
+                st.momentum = st.fields["max_momentum"].copy()
+                st.drives_momentum = True
+
+    def bind(self, args, st):
+        # get_lr reads group["initial_lr"], ["max_lr"], ["min_lr"] (and the momentum keys) at each step:
+        # a later OneCycleLR/CyclicLR on the same optimizer overwrote them
+        points = {"initial": st.initial_lr, "max": st.fields["max_lr"], "min": st.fields["min_lr"]}
+        if args["cycle_momentum"]:
+            points["max_m"] = st.fields["max_momentum"]
+            points["base_m"] = st.fields["base_momentum"]
+        return {**args, "_group": points}
+
     def check(self, args, ctx, where):
         check_group_lists(self, args, ctx, where)
         t = _total_steps(args)
@@ -325,17 +372,29 @@ class OneCycleLR(Kind):
         starts = [0.0, *ends[:-1]]
         g = ctx.n_groups
         cos = args["anneal_strategy"] == "cos"
-        peak = group_column(args["max_lr"], ctx)
+        group = args.get("_group")
         with np.errstate(over="ignore", under="ignore"):  # extreme div factors: inf / 0 lrs, as in torch
-            initial = peak / args["div_factor"]
-            lr_points = {"initial": initial, "max": peak, "min": initial / args["final_div_factor"]}
+            if group is not None:
+                lr_points = {
+                    k: np.asarray(group[k], dtype=np.float64)[:, None] for k in ("initial", "max", "min")
+                }
+            else:
+                peak = group_column(args["max_lr"], ctx)
+                initial = peak / args["div_factor"]
+                lr_points = {"initial": initial, "max": peak, "min": initial / args["final_div_factor"]}
             lr_table = _phase_table(args, lr_points, _LR_PHASES)
         mom_table = None
         if args["cycle_momentum"]:
-            mom_points = {
-                "base": group_column(args["base_momentum"], ctx),
-                "max": group_column(args["max_momentum"], ctx),
-            }
+            if group is not None:
+                mom_points = {
+                    "base": np.asarray(group["base_m"], dtype=np.float64)[:, None],
+                    "max": np.asarray(group["max_m"], dtype=np.float64)[:, None],
+                }
+            else:
+                mom_points = {
+                    "base": group_column(args["base_momentum"], ctx),
+                    "max": group_column(args["max_momentum"], ctx),
+                }
             mom_table = _phase_table(args, mom_points, _MOM_PHASES)
         # torch picks the first phase with step_num <= end_step (the last phase takes every later step)
         past = int(np.searchsorted(kf, t, side="right"))

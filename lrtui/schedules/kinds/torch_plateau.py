@@ -149,24 +149,25 @@ class ReduceLROnPlateau(Kind):
         lr, _ = _replay(args, ctx, n)
         return Values(lr[:, ki])
 
-    def step_map(self, args, ctx, k):
-        ki = _positions(ctx, k)
-        n = int(ki.max()) + 1 if ki.size else 1
-        events = reductions(args, ctx, n - 1)
-        g = ctx.n_groups
-        a = np.ones((g, n))
-        b = np.zeros((g, n))
-        for (
-            gi,
-            step,
-            old,
-            new,
-        ) in events:  # torch: lr = max(lr * factor, min_lr) when that changes it by > eps
-            if new == old * args["factor"]:
-                a[gi, step] = args["factor"]
-            else:
-                a[gi, step], b[gi, step] = 0.0, new
-        return a[:, ki], b[:, ki]
+    metric_driven = True  # step(metric): composites refuse it, Compound passes the metric
+
+    def leaf(self, bound, ctx, path):
+        from lrtui.schedules.program import ReduceOnPlateauLeaf
+
+        return ReduceOnPlateauLeaf(bound, ctx, path)
+
+    def metric_ops(self, args, ctx, calls):
+        """The updates of its step(metric) calls number `calls` (consecutive, 0-based): `_reduce_lr` at
+        the calls the metric decides (that timing does not depend on the lr), a no-op elsewhere."""
+        from lrtui.schedules.ops import Ops
+
+        calls = np.asarray(calls, dtype=np.int64).reshape(-1)
+        if calls.size == 0:
+            return Ops(0)
+        fire = reduce_calls(args, metric_series(args, ctx, int(calls[-1]) + 1))
+        fire = fire[(fire >= calls[0]) & (fire <= calls[-1])]
+        event = _reduce_event(args, ctx.n_groups)
+        return Ops(calls.size, events={int(c - calls[0]): event for c in fire.tolist()})
 
     def markers(self, args, ctx):
         events = reductions(args, ctx, max(0, ctx.horizon - 1))
@@ -324,6 +325,48 @@ def _simulate(args, ctx, metric: np.ndarray) -> tuple[list[tuple[int, int, float
             frozen[i] = _frozen(lrs[i], factor, min_lrs[i], eps)
         s0 = s + cooldown + 1
     return events, all(frozen)
+
+
+def reduce_calls(args, metric: np.ndarray) -> np.ndarray:
+    """The calls (0-based) at which torch's step(metric) calls `_reduce_lr` — whatever the lr is."""
+    steps = metric.size
+    p, cooldown = args["patience"], args["cooldown"]
+    if steps == 0:
+        return np.zeros(0, dtype=np.int64)
+    if p < 0:  # num_bad_epochs > patience always holds: every call reduces
+        return np.arange(steps, dtype=np.int64)
+    better = improvements(args, metric)
+    idx = np.arange(steps)
+    last_good = np.maximum.accumulate(np.where(better, idx, -1))
+    run = idx - last_good
+    ok_idx = np.where(run >= p + 1, idx, steps)
+    ready = np.minimum.accumulate(ok_idx[::-1])[::-1]
+    out = []
+    s0 = 0
+    while s0 + p < steps:
+        s = int(ready[s0 + p])
+        if s >= steps:
+            break
+        out.append(s)
+        s0 = s + cooldown + 1
+    return np.asarray(out, dtype=np.int64)
+
+
+def _reduce_event(args, g: int):
+    """torch's _reduce_lr on the groups' lrs (Python floats, as torch computes them)."""
+    factor, eps = args["factor"], args["eps"]
+    min_lrs = [float(x) for x in per_group(args["min_lr"], g)]
+
+    def event(x: np.ndarray) -> np.ndarray:
+        out = x.copy()
+        for i in range(g):
+            old = float(x[i])
+            new = max(old * factor, min_lrs[i])
+            if old - new > eps:
+                out[i] = new
+        return out
+
+    return event
 
 
 def _frozen(lr: float, factor: float, min_lr: float, eps: float) -> bool:

@@ -26,9 +26,10 @@ import numpy as np
 
 from lrtui.schedules.catalogue import Bound, Context, Kind, Marker, Values, register
 from lrtui.schedules.errors import SpecError
-from lrtui.schedules.kinds._torch_common import arange_view, every_step, float_arange_view, int_steps
+from lrtui.schedules.kinds._torch_common import every_step, float_arange_view, int_steps
+from lrtui.schedules.ops import Ops, replay
 from lrtui.schedules.params import Param, per_group
-from lrtui.schedules.recursion import replay
+from lrtui.schedules.program import GroupState, Leaf
 
 MAX = 10**15
 WRAPPERS = (
@@ -41,45 +42,136 @@ WRAPPERS = (
 
 
 # ----------------------------------------------------------------------------------------- GradualWarmup
-def _gws_parts(args, ctx: Context):
-    """(warmup base lrs, the after scheduler as a composite leaf with rescaled bases, or None)."""
-    from dataclasses import replace
-
-    from lrtui.schedules.kinds.composite import _Leaf
-
-    m = args["multiplier"]
-    after: Bound | None = args["after_scheduler"]
-    g = ctx.n_groups
-    base = np.asarray(ctx.base_lrs, dtype=np.float64)
-    if after is None:
-        return base, None
-    eq = getattr(after.kind, "torch_equivalent", None)
-    if eq is not None and eq(after.args) is not None:
-        after = eq(after.args)
-    name = after.kind.name
-    if name == "CyclicLR":  # sets lr and initial_lr to its base_lr before GradualWarmupScheduler reads them
-        base = np.asarray(per_group(after.args["base_lr"], g), dtype=np.float64)
-        with np.errstate(over="ignore"):
-            scaled = tuple(float(b * m) for b in base)
-        after = Bound(after.kind, {**after.args, "base_lr": scaled}, after.spec)
-    elif name == "OneCycleLR":  # overwrites initial_lr; its get_lr reads group values, not base_lrs
-        base = np.asarray(per_group(after.args["max_lr"], g), dtype=np.float64) / after.args["div_factor"]
-    with np.errstate(over="ignore"):  # base · multiplier may overflow to inf (as in Python)
-        actx = replace(ctx, base_lrs=tuple(float(b * m) for b in base))
-    return base, _Leaf(after, actx, "after_scheduler", counter=0)
-
-
 def _gws_warm(base: np.ndarray, m: float, t: int, k: np.ndarray) -> np.ndarray:
-    kf = k.astype(np.float64)
+    """get_lr for last_epoch k ≤ total_epoch (warmup_scheduler's operations), (groups, len(k))."""
+    kf = np.asarray(k, dtype=np.float64)
     if m == 1.0:
-        return base[:, None] * (kf / t)[None, :]
+        return base[:, None] * (kf / t)[None, :]  # base_lr * (float(last_epoch) / total_epoch)
     return base[:, None] * ((m - 1.0) * kf / t + 1.0)[None, :]
+
+
+class GradualWarmupLeaf(Leaf):
+    """warmup_scheduler's GradualWarmupScheduler object and its after_scheduler (built just before it).
+
+    step(): once `finished`, after_scheduler.step(); else its own last_epoch += 1 and get_lr: the warmup
+    up to total_epoch; past it (the first time) after_scheduler.base_lrs = base·multiplier, finished,
+    and the lr of after_scheduler.get_lr() at its current (non-initial) step — then after.step()."""
+
+    def __init__(self, bound, ctx, path):
+        super().__init__(bound, ctx, path)
+        self.after: Leaf | None = None
+        self.finished = False
+        self.calls = 0
+        self.plan: list[tuple] = []  # (first call, last call + 1, what, data)
+
+    def construct(self, st: GroupState) -> None:
+        after = self.args["after_scheduler"]
+        if after is not None:
+            self.after = after.kind.leaf(after, self.ctx, f"{self.path}.after_scheduler")
+            self.after.construct(st)
+        super().construct(st)
+
+    def bind(self, st: GroupState) -> None:
+        super().bind(st)
+        if self.after is not None:
+            self.after.bind(st)
+
+    def constructor_step(self, st: GroupState) -> None:
+        st.apply(self.ops(self.take(1)))
+
+    def initial_step(self, st: GroupState) -> None:
+        st.apply(self.ops(self.take(1)))
+
+    def reset(self) -> Ops:
+        self.counter = 0  # _update_lr(0): get_lr at last_epoch 0 (the warmup's start), `finished` kept
+        base = np.asarray(self.ctx.base_lrs, dtype=np.float64)
+        return Ops.set(_gws_warm(base, self.args["multiplier"], self.args["total_epoch"], np.zeros(1)))
+
+    def take(self, n: int) -> np.ndarray:
+        first = self.calls
+        self.calls += n
+        t = self.args["total_epoch"]
+        i = first
+        while i < first + n:
+            left = first + n - i
+            if self.finished:
+                self.plan.append((i, i + left, "after", self.after.take(left)))
+                break
+            room = max(0, t - self.counter)  # calls still inside the warmup
+            if room:
+                c = min(room, left)
+                self.plan.append((i, i + c, "warm", np.arange(self.counter + 1, self.counter + 1 + c)))
+                self.counter += c
+                i += c
+                continue
+            self.counter += 1
+            if self.after is None:
+                self.plan.append((i, i + left, "flat", None))
+                break
+            # the hand-over: after_scheduler.base_lrs = base · multiplier, then its get_lr() now
+            base = np.asarray(self.ctx.base_lrs, dtype=np.float64)
+            with np.errstate(over="ignore"):
+                bases = base * self.args["multiplier"]
+            self.after.args, self.after.ctx = self.after.kind.rebase(self.after.args, self.after.ctx, bases)
+            self.finished = True
+            self.plan.append((i, i + 1, "handover", np.asarray([max(self.after.counter, 0)])))
+            i += 1
+        return np.arange(first, first + n, dtype=np.int64)
+
+    def _pieces(self, calls: np.ndarray):
+        """(lo, hi, what, data) for the calls (a consecutive run), data cut to them."""
+        lo, hi = int(calls[0]), int(calls[-1]) + 1
+        for a, b, what, data in self.plan:
+            s, e = max(a, lo), min(b, hi)
+            if s < e:
+                yield s - lo, e - lo, what, None if data is None else data[s - a : e - a]
+
+    def _ops(self, what: str, data, n: int) -> Ops:
+        base = np.asarray(self.ctx.base_lrs, dtype=np.float64)
+        m, t = self.args["multiplier"], self.args["total_epoch"]
+        if what == "warm":
+            return Ops.set(_gws_warm(base, m, t, data))
+        if what == "flat":
+            with np.errstate(over="ignore"):
+                return Ops.set(np.repeat((base * m)[:, None], n, axis=1))
+        return self.after.ops(data)  # the hand-over (get_lr at the after's counter) and after.step()
+
+    def ops(self, counters, calls=None):
+        parts = [(s, e, self._ops(what, data, e - s)) for s, e, what, data in self._pieces(counters)]
+        if len(parts) == 1:
+            return parts[0][2]
+        from lrtui.schedules.program import _concat_ops
+
+        order = np.arange(sum(e - s for s, e, _ in parts))
+        return _concat_ops([o for _, _, o in parts], [e - s for s, e, _ in parts], order, self.ctx.n_groups)
+
+    def replay(self, counters, calls, x0, out):
+        x = np.asarray(x0, dtype=np.float64)
+        for s, e, what, data in self._pieces(counters):
+            if what == "after":
+                self.after.replay(data, None, x, out[:, s:e])
+            else:
+                replay(self._ops(what, data, e - s), x, out[:, s:e])
+            x = out[:, e - 1].copy()
+
+    def momentum(self, counters):
+        if self.after is None or not self.after.kind.drives_momentum_for(self.after.args):
+            return None
+        g = self.ctx.n_groups
+        mom = np.full((g, counters.size), np.nan)
+        for s, e, what, data in self._pieces(counters):
+            if what in ("after", "handover"):
+                vals = self.after.momentum(data)
+                if vals is not None:
+                    mom[:, s:e] = vals
+        return mom  # NaN: not written (the warmup leaves the momentum alone)
 
 
 @register
 class GradualWarmupScheduler(Kind):
     name = "GradualWarmupScheduler"
     library = "warmup"
+    torch_path = "warmup_scheduler.GradualWarmupScheduler"
     summary = (
         "warmup_scheduler's linear warmup from the lr to lr·multiplier over total_epoch steps, then "
         "after_scheduler with its base lrs multiplied — with the library's handover glitches (an "
@@ -103,6 +195,12 @@ class GradualWarmupScheduler(Kind):
         ),
     )
 
+    def leaf(self, bound, ctx, path):
+        return GradualWarmupLeaf(bound, ctx, path)
+
+    def warmup_length(self, args):
+        return args["total_epoch"]
+
     def check(self, args, ctx, where):
         if ctx.stepping == "fractional":
             raise SpecError.bad_value(
@@ -114,61 +212,38 @@ class GradualWarmupScheduler(Kind):
         if after is None:
             return
         field = f"{where}.after_scheduler"
-        name = after.kind.name
-        if name == "ReduceLROnPlateau":
+        if getattr(after.kind, "metric_driven", False):
             raise SpecError.bad_value(
                 field,
-                name,
+                after.kind.name,
                 "a scheduler other than ReduceLROnPlateau (its metric-driven path is not previewed)",
             )
-        if name in ("SequentialLR", "ChainedScheduler"):
+        if after.kind.node_class is not None:
             raise SpecError.bad_value(
                 field,
-                name,
+                after.kind.name,
                 "a plain scheduler: GradualWarmupScheduler calls its get_lr(), "
                 "which torch's composites do not implement",
             )
-        if after.kind.library not in ("torch", "transformers") and name != "warm_up_cosine_lr_scheduler":
-            raise SpecError.bad_value(field, name, "a torch scheduler (or a transformers LambdaLR schedule)")
+        why = after.kind.child_error(after.args)
+        if why is not None:
+            raise SpecError.bad_value(
+                field, after.kind.name, f"a torch LRScheduler ({after.kind.name} {why})"
+            )
 
     def values(self, args, ctx, k):
-        from lrtui.schedules.kinds.composite import _noninitial_k0
+        from lrtui.schedules.program import Program
 
         ki = int_steps(k).reshape(-1)  # negative steps: 0
         if ki.size == 0:
             return Values(np.empty((ctx.n_groups, 0)))
-        m, t = args["multiplier"], args["total_epoch"]
-        base, leaf = _gws_parts(args, ctx)
         every = every_step(ki)
         n = every or int(ki.max()) + 1
-        kk = arange_view(n)
-        with np.errstate(all="ignore"):
-            lr = np.empty((ctx.n_groups, n))
-            lr[:, : t + 1] = _gws_warm(base, m, t, kk[: t + 1])  # the warmup: steps 0..total_epoch
-            mom = None
-            mom_name = "beta1" if ctx.optimizer in ("adam", "adamw") else "momentum"
-            if leaf is None:
-                lr[:, t + 1 :] = (base * m)[:, None]
-            elif n > t + 1:
-                counters = arange_view(n - t - 1)  # the after scheduler's last_epoch: 0 at the handover
-                a0, b0 = _noninitial_k0(leaf)
-                from_x = getattr(leaf.bound.kind, "replay_from", None)
-                if from_x is not None:  # the kind solves its own recursion from a given lr (closed form)
-                    x0 = a0 * lr[:, t : t + 1] + b0
-                    from_x(leaf.bound.args, leaf.ctx, counters, x0, out=lr[:, t + 1 :])
-                else:
-                    a, b = leaf.bound.step_map(leaf.ctx, counters)
-                    a = np.array(a, dtype=np.float64)
-                    b = np.array(b, dtype=np.float64)
-                    a[:, :1], b[:, :1] = a0, b0
-                    lr[:, t + 1 :] = replay(a, b, lr[:, t])
-            if leaf is not None and leaf.bound.kind.drives_momentum:
-                vals = leaf.bound.values(leaf.ctx, np.maximum(kk - t - 1, 0))
-                mom, mom_name = vals.momentum, vals.momentum_name
+        lr, mom, name = Program(Bound(self, args, None), ctx).run(n)  # type: ignore[arg-type]
         if every is None:
             lr = lr[:, ki]
             mom = None if mom is None else mom[:, ki]
-        return Values(lr, mom, mom_name)
+        return Values(lr, mom, name)
 
     def stated_length(self, args, ctx):
         after = args["after_scheduler"]
@@ -192,6 +267,18 @@ class _DampenedKind(Kind):
     library = "warmup"
     exponential = False
 
+    def child_error(self, args):
+        return (
+            "is not a scheduler: pytorch_warmup's warmup has no step() (torch's composites raise "
+            "AttributeError at the first step); wrap the composite instead: "
+            f"{self.name}(..., schedule=SequentialLR([...]))"
+        )
+
+    def warmup_length(self, args):
+        if args.get("warmup_period") is None:
+            return None
+        return int(max(per_group(args["warmup_period"], 1)))
+
     def periods(self, args, ctx: Context) -> np.ndarray:
         raise NotImplementedError
 
@@ -206,11 +293,11 @@ class _DampenedKind(Kind):
         inner: Bound | None = args.get("schedule")
         if inner is None:
             return
-        if inner.kind.name in WRAPPERS:
+        if isinstance(inner.kind, _DampenedKind):
             raise SpecError.bad_value(
                 f"{where}.schedule", inner.kind.name, "a schedule that is not itself a warmup wrapper"
             )
-        if inner.kind.name == "ReduceLROnPlateau":
+        if getattr(inner.kind, "metric_driven", False):
             raise SpecError.bad_value(
                 f"{where}.schedule",
                 inner.kind.name,
