@@ -77,6 +77,7 @@ class Kind:
     drives_momentum: bool = False
     example: str = ""  # a spec string shown in the picker and used by tests
     torch_path: str | None = None  # the class export and the torch bridge build (torch kinds: lr_scheduler)
+    positional: tuple[str, ...] = ()  # leading params a spec prints positionally (schedulers lists)
 
     # -- hooks -------------------------------------------------------------------------------------
 

@@ -32,7 +32,8 @@ from lrtui.schedules.spec import Spec
 TARGETS = ("torch", "transformers", "timm")
 # Which kind libraries each target can express (transformers' schedules are torch LambdaLRs, so torch
 # composites may hold them).
-_ACCEPTS = {"transformers": {"torch", "transformers"}, "timm": {"timm"}}  # torch: every kind (ports)
+# torch: every kind (ports); "loop" (SwitchLR, Compound): the loop code around their children
+_ACCEPTS = {"transformers": {"torch", "transformers", "loop"}, "timm": {"timm"}}
 _TORCH = "torch.optim.lr_scheduler"
 _IND = "    "
 
@@ -52,14 +53,14 @@ def export(plan: Plan, to: str = "torch") -> str:
         note = [f"# {why}"]
     imports = {"import torch"}
     emit = Emitter(imports)
-    expr = _expr(bound, to, imports, 0, _Port(plan, ctx, emit))
-    body = [
-        *_optimizer_lines(plan, to),
-        f"scheduler = {expr}",
-        "",
-        *_loop_lines(plan, bound, to),
-        "",
-    ]
+    port = _Port(plan, ctx, emit)
+    if getattr(bound.kind, "loop_pattern", False):
+        built = _loop_pattern_lines(bound, to, imports, port)
+        loop = _loop_lines(plan, bound, to, step_call="step_schedulers(step + 1)")
+    else:
+        built = [f"scheduler = {_expr(bound, to, imports, 0, port)}"]
+        loop = _loop_lines(plan, bound, to)
+    body = [*_optimizer_lines(plan, to), *built, "", *loop, ""]
     helpers = emit.definitions()
     if any("math." in line for line in (*body, *helpers)):
         imports.add("import math")
@@ -84,6 +85,55 @@ class _Port:
         return portable_expr(
             b, self.plan, self.ctx, self.emit, lambda c: _expr(c, to, imports, depth + 1, self)
         )
+
+
+def _loop_pattern_lines(bound: Bound, to: str, imports: set[str], port: _Port) -> list[str]:
+    """A loop pattern's schedulers, built in order, and `step_schedulers(step, metric=None)` (plus
+    `at_epoch_end(metric)` for Compound's 'epoch' children): the loop code the spec stands for."""
+    lines: list[str] = []
+    names: list[str] = []
+    metric_of: dict[str, bool] = {}
+    lines.append("# the schedulers, built in this order on the optimizer before the loop")
+    for i, child in enumerate(bound.args["schedulers"]):
+        var = f"scheduler{i + 1}"
+        names.append(var)
+        metric_of[var] = bool(getattr(child.kind, "metric_driven", False))
+        lines.append(f"{var} = {_expr(child, to, imports, 0, port)}")
+
+    def call(var: str) -> str:
+        return f"{var}.step(metric)" if metric_of[var] else f"{var}.step()"
+
+    lines += ["", ""]
+    if bound.kind.name == "SwitchLR":
+        ms = list(bound.args["milestones"])
+        lines.append("def step_schedulers(step, metric=None):")
+        lines.append(
+            f'{_IND}"""After optimizer.step(); `step` counts these calls from 1. No reset at a switch:'
+        )
+        lines.append(f'{_IND}the next scheduler continues from the lr the previous one left."""')
+        branches = list(zip(ms, names[1:]))[::-1]
+        for j, (m, var) in enumerate(branches):
+            lines.append(f"{_IND}{'if' if j == 0 else 'elif'} step >= {m}:")
+            lines.append(f"{_IND * 2}{call(var)}")
+        if branches:
+            lines.append(f"{_IND}else:")
+            lines.append(f"{_IND * 2}{call(names[0])}")
+        else:
+            lines.append(f"{_IND}{call(names[0])}")
+        lines.append("")
+        return lines
+    every = list(bound.args.get("every") or ["step"] * len(names))
+    per_step = [v for v, e in zip(names, every) if e == "step"]
+    per_epoch = [v for v, e in zip(names, every) if e == "epoch"]
+    lines.append("def step_schedulers(step, metric=None):")
+    lines.append(f'{_IND}"""After optimizer.step(): every scheduler, in this order."""')
+    lines += [f"{_IND}{call(v)}" for v in per_step] or [f"{_IND}pass"]
+    if per_epoch:
+        lines += ["", "", "def at_epoch_end(metric):"]
+        lines.append(f'{_IND}"""At each epoch end, after that batch\'s step_schedulers()."""')
+        lines += [f"{_IND}{call(v)}" for v in per_epoch]
+    lines.append("")
+    return lines
 
 
 def _expressible(b: Bound, to: str) -> bool:
@@ -135,7 +185,7 @@ def _optimizer_lines(plan: Plan, to: str) -> list[str]:
 def _call_name(b: Bound, to: str, imports: set[str]) -> str:
     lib, name = b.kind.library, b.kind.name
     if lib == "torch":
-        return f"{_TORCH}.{name}"
+        return b.kind.torch_path or f"{_TORCH}.{name}"
     if lib == "transformers":
         imports.add(f"from transformers import {name}")
         return name
@@ -206,10 +256,12 @@ def _value(v: object, raw: object, to: str, imports: set[str], depth: int, port:
 _METRIC = "metric = 0.0  # ← your validation metric here (e.g. the loss)"
 
 
-def _loop_lines(plan: Plan, bound: Bound, to: str) -> list[str]:
+def _loop_lines(plan: Plan, bound: Bound, to: str, step_call: str | None = None) -> list[str]:
     s = plan.steps_per_epoch
     epochs = math.ceil(plan.total_steps / s)
-    metric = bound.kind.name in ("ReduceLROnPlateau", "PlateauLRScheduler")
+    metric = bool(getattr(bound.kind, "metric_driven", False))
+    if step_call is not None:
+        return _pattern_loop_lines(plan, bound, step_call)
     out = ['if __name__ == "__main__":']
     if to == "timm":
         per_update = not bound.args.get("t_in_epochs", True) and not metric
@@ -260,6 +312,53 @@ def _loop_lines(plan: Plan, bound: Bound, to: str) -> list[str]:
             f"{_IND * 3}scheduler.step((epoch * {s} + i + 1) / {s})  # fractional epochs, after optimizer.step()",
         ]
     return out
+
+
+def _pattern_loop_lines(plan: Plan, bound: Bound, step_call: str) -> list[str]:
+    s = plan.steps_per_epoch
+    epochs = math.ceil(plan.total_steps / s)
+    epoch_end = bound.kind.name == "Compound" and "epoch" in (bound.args.get("every") or ())
+    metric = _needs_metric(bound)
+    call = step_call.replace(")", ", metric)") if metric else step_call
+    out = ['if __name__ == "__main__":']
+    if plan.stepping == "step":
+        out += [
+            f"{_IND}step = 0",
+            f"{_IND}for epoch in range({epochs}):",
+            f"{_IND * 2}for batch in range({s}):  # your data loader",
+            f"{_IND * 3}...  # forward, loss.backward()",
+            f"{_IND * 3}optimizer.step()",
+            *(
+                [f"{_IND * 3}metric = 0.0  # ← the metric ReduceLROnPlateau reads at this step"]
+                if metric
+                else []
+            ),
+            f"{_IND * 3}{call}",
+            f"{_IND * 3}step += 1",
+        ]
+        if epoch_end:
+            out.append(f"{_IND * 2}metric = 0.0  # ← the epoch's validation metric (e.g. its loss)")
+            out.append(f"{_IND * 2}at_epoch_end(metric)")
+        return out
+    out += [
+        f"{_IND}for step in range({epochs}):  # one scheduler step per epoch",
+        f"{_IND * 2}for batch in range({s}):  # your data loader",
+        f"{_IND * 3}...  # forward, loss.backward()",
+        f"{_IND * 3}optimizer.step()",
+    ]
+    if metric or epoch_end:
+        out.append(f"{_IND * 2}metric = 0.0  # ← the epoch's validation metric (e.g. its loss)")
+    out.append(f"{_IND * 2}{call}")
+    if epoch_end:
+        out.append(f"{_IND * 2}at_epoch_end(metric)")
+    return out
+
+
+def _needs_metric(bound: Bound) -> bool:
+    """Whether step_schedulers() steps a ReduceLROnPlateau (Compound's 'epoch' ones are at_epoch_end's)."""
+    kids = bound.args.get("schedulers") or ()
+    every = bound.args.get("every") or ("step",) * len(kids)
+    return any(getattr(c.kind, "metric_driven", False) and e == "step" for c, e in zip(kids, every))
 
 
 # -- curve data ----------------------------------------------------------------------------------------

@@ -106,11 +106,13 @@ class Leaf:
 
     def constructor_step(self, st: GroupState) -> None:
         """The step LRScheduler.__init__ makes (`_initial_step()`)."""
+        self.bind(st)
         self.counter += 1
         st.apply(self.kind.constructor_ops(self.args, self.ctx, self.counter))
 
     def initial_step(self, st: GroupState) -> None:
         """LRScheduler._initial_step(): a step() in initial mode."""
+        self.bind(st)
         self.counter += 1
         st.apply(self.kind.initial_ops(self.args, self.ctx, self.counter))
 
@@ -119,8 +121,8 @@ class Leaf:
         self.counter -= 1
 
     def bind(self, st: GroupState) -> None:
-        """After every constructor ran: what the object reads from the groups at step time."""
-        self.args = self.kind.bind(self.args, st)
+        """What the object reads from the groups (as they are now: a later constructor may overwrite them)."""
+        self.args = self.kind.bind(self.bound.args, st)
 
     # -- steps ------------------------------------------------------------------------------------------
     def reset(self) -> Ops:
@@ -163,6 +165,7 @@ class StepCountLeaf(Leaf):
         pass
 
     def initial_step(self, st: GroupState) -> None:
+        self.bind(st)
         self.counter = 0
         st.apply(self.kind.initial_ops(self.args, self.ctx, 0))
 
@@ -178,6 +181,7 @@ class CallCountLeaf(Leaf):
         pass
 
     def initial_step(self, st: GroupState) -> None:
+        self.bind(st)
         self.counter += 1
         st.apply(self.kind.step_ops(self.args, self.ctx, np.asarray([self.counter], dtype=np.int64)))
 
@@ -227,7 +231,7 @@ class Call:
     positions: np.ndarray
     counters: np.ndarray
     reset_first: bool
-    order: int  # call order within an outer step (depth-first position in the tree)
+    order: int  # routing order: within an outer step, calls happen in this order
     reset_ops: Ops | None = None  # the `_update_lr(0)` of a reset call
 
 
@@ -265,14 +269,15 @@ def _route(prog: Program, node, positions: np.ndarray, reset_first: bool, out: l
         node.route(prog, positions, reset_first, out)
         return
     leaf: Leaf = node
+    leaf.bind(prog.st)  # what it reads from the groups now (construction may still be going on)
     if reset_first:
         ops0 = leaf.reset()
-        out.append(Call(leaf, positions[:1], np.zeros(1, dtype=np.int64), True, prog.order(leaf), ops0))
+        out.append(Call(leaf, positions[:1], np.zeros(1, dtype=np.int64), True, len(out), ops0))
         positions = positions[1:]
         if positions.size == 0:
             return
     counters = leaf.take(positions.size)
-    out.append(Call(leaf, positions, counters, False, prog.order(leaf)))
+    out.append(Call(leaf, positions, counters, False, len(out)))
 
 
 class SequentialNode(Node):
@@ -386,21 +391,14 @@ class Program:
         self.ctx = ctx
         self.g = ctx.n_groups
         self.st = GroupState.fresh(ctx)
-        self._order: dict[int, int] = {}
         self.all_leaves: list[Leaf] = []
         self.root = self.construct(bound, bound.kind.name)
-        for leaf in self.all_leaves:
-            leaf.bind(self.st)
-
-    def order(self, leaf: Leaf) -> int:
-        return self._order[id(leaf)]
 
     def construct(self, bound: Bound, path: str):
         node_class = getattr(bound.kind, "node_class", None)
         if node_class is not None:
             return node_class.construct(self, bound, path)
         leaf = bound.kind.leaf(bound, self.ctx, path)
-        self._order[id(leaf)] = len(self._order)
         self.all_leaves.append(leaf)
         leaf.construct(self.st)
         return leaf
@@ -423,9 +421,10 @@ class Program:
     def _momentum(self, calls: list[Call], n: int) -> np.ndarray | None:
         writes = []
         for call in calls:
-            if call.reset_first:
-                continue
-            vals = call.leaf.momentum(call.counters)
+            if call.reset_first:  # `_update_lr(0)` runs get_lr(), which writes the momentum too
+                vals = None if call.reset_ops is None else call.reset_ops.momentum
+            else:
+                vals = call.leaf.momentum(call.counters)
             if vals is not None:
                 writes.append(
                     (call.order, call.positions, np.broadcast_to(vals, (self.g, call.positions.size)))

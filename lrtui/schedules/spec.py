@@ -36,8 +36,13 @@ class Spec:
     args: dict[str, Value] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        inner = ", ".join(f"{k}={format_value(v)}" for k, v in self.args.items())
-        return f"{self.kind}({inner})"
+        # A kind's leading arguments that people write positionally (SequentialLR([...], milestones=[5]))
+        # print that way, first; the rest as keywords in the order given.
+        lead = [k for k in _positional(self.kind) if k in self.args]
+        lead = lead[: next((i for i, k in enumerate(lead) if k != list(self.args)[i]), len(lead))]
+        parts = [format_value(self.args[k]) for k in lead]
+        parts += [f"{k}={format_value(v)}" for k, v in self.args.items() if k not in lead]
+        return f"{self.kind}({', '.join(parts)})"
 
     def with_args(self, **changes: Value) -> Spec:
         args = dict(self.args)
@@ -57,6 +62,13 @@ class Spec:
             elif isinstance(v, list):
                 out.extend((f"{name}[{i}]", c) for i, c in enumerate(v) if isinstance(c, Spec))
         return out
+
+
+def _positional(kind: str) -> tuple[str, ...]:
+    from lrtui.schedules.catalogue import get_kind
+
+    k = get_kind(kind)
+    return getattr(k, "positional", ()) if k is not None else ()
 
 
 _UNSET = object()

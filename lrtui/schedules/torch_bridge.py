@@ -161,6 +161,10 @@ def build_scheduler(
 def build_bound(bound: Bound, optimizer, ctx: Context):
     """Build a resolved spec (recursively: children first, in order)."""
     lib = bound.kind.library
+    if getattr(bound.kind, "loop_pattern", False):
+        return LoopScheduler(
+            bound, [build_bound(c, optimizer, ctx) for c in bound.args["schedulers"]], optimizer
+        )
     if lib == "torch":
         return _build_torch(bound, optimizer, ctx)
     if lib == "transformers" and hasattr(bound.kind, "factor"):
@@ -175,11 +179,17 @@ def build_bound(bound: Bound, optimizer, ctx: Context):
     return ports.EngineScheduler(optimizer, bound, ctx)
 
 
-def _build_torch(bound: Bound, optimizer, ctx: Context):
-    import torch.optim.lr_scheduler as lrs
+def _torch_class(kind):
+    """The class a torch kind names (`Kind.torch_path`, else torch.optim.lr_scheduler.<name>)."""
+    import importlib
 
+    module, _, name = (kind.torch_path or f"torch.optim.lr_scheduler.{kind.name}").rpartition(".")
+    return getattr(importlib.import_module(module), name, None)
+
+
+def _build_torch(bound: Bound, optimizer, ctx: Context):
     name = bound.kind.name
-    cls = getattr(lrs, name, None)
+    cls = _torch_class(bound.kind)
     if cls is None:  # a torch-library kind with no class of that name: evaluate our engine instead
         return _ports().EngineScheduler(optimizer, bound, ctx)
     accepted = inspect.signature(cls.__init__).parameters
@@ -280,6 +290,77 @@ def _ports():
     return ns
 
 
+# ----------------------------------------------------------------------------------------- loop patterns
+class LoopScheduler:
+    """SwitchLR / Compound in a training loop: the real schedulers, built in order, stepped as the spec says.
+
+    `step(metric=None)` is one scheduler step of the plan's unit; `epoch_end(metric)` runs what a loop does
+    at an epoch end (Compound's 'epoch' children, in order). ReduceLROnPlateau children get `metric`.
+    """
+
+    def __init__(self, bound: Bound, children: list, optimizer):
+        self.kind = bound.kind.name
+        self.children = children
+        self.optimizer = optimizer
+        self.milestones = tuple(bound.args.get("milestones") or ())
+        self.every = tuple(bound.args.get("every") or ("step",) * len(children))
+        self.calls = 0
+
+    @staticmethod
+    def _step(child, metric) -> None:
+        if isinstance(child, LoopScheduler):
+            child.step(metric)
+        elif type(child).__name__ == "ReduceLROnPlateau":
+            if metric is None:
+                raise SpecError(
+                    "ReduceLROnPlateau needs a metric at this step (in lrtui's trainer it steps on the "
+                    'epoch\'s test loss: give it every="epoch" in Compound, or step the plan per epoch)',
+                    field="schedule",
+                )
+            child.step(float(metric))
+        else:
+            child.step()
+
+    def step(self, metric: float | None = None, *, units: tuple[str, ...] = ("step",)) -> None:
+        if self.kind == "SwitchLR":
+            self.calls += 1
+            from bisect import bisect_right
+
+            self._step(self.children[bisect_right(self.milestones, self.calls)], metric)
+            return
+        for unit in units:
+            for child, every in zip(self.children, self.every):
+                if every == unit:
+                    self._step(child, metric)
+
+    def epoch_end(self, metric: float | None) -> None:
+        """Compound's 'epoch' children (the loop's code after the batch loop)."""
+        if self.kind == "Compound":
+            self.step(metric, units=("epoch",))
+
+    def needs_metric(self, per_epoch: bool) -> bool:
+        """Whether a plateau child would be stepped where only a per-step metric could feed it."""
+        units = ("step", "epoch") if per_epoch else ("step",)
+        for child, every in zip(
+            self.children, self.every if self.kind == "Compound" else ("step",) * len(self.children)
+        ):
+            if every not in units:
+                continue
+            if isinstance(child, LoopScheduler) and child.needs_metric(per_epoch):
+                return True
+            if type(child).__name__ == "ReduceLROnPlateau":
+                return True
+        return False
+
+    def state_dict(self) -> dict:
+        return {"calls": self.calls, "children": [c.state_dict() for c in self.children]}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.calls = int(state.get("calls", 0))
+        for c, s in zip(self.children, state.get("children", [])):
+            c.load_state_dict(s)
+
+
 # ----------------------------------------------------------------------------------------- stepping
 class ScheduleStepper:
     """Steps a scheduler the way a plan says: every optimizer step, at epoch ends, or fractionally.
@@ -297,15 +378,22 @@ class ScheduleStepper:
         self.steps_done = 0
         self.scheduler_steps = 0
         self.is_plateau = type(scheduler).__name__ == "ReduceLROnPlateau"
+        self.loop = scheduler if isinstance(scheduler, LoopScheduler) else None
+        # a loop pattern stepped per epoch steps once per epoch with the epoch's metric (on_metric)
+        self.loop_on_metric = self.loop is not None and stepping == "epoch"
 
     def on_step_end(self, global_step_done: int, metric: float | None = None) -> None:
         self.steps_done = int(global_step_done)
+        if self.loop_on_metric:
+            return
         if self.stepping == "epoch" and global_step_done % self.steps_per_epoch != 0:
             return
         with warnings.catch_warnings():
             # torch warns on step(epoch) (deprecated) and on the order check; the plan already chose.
             warnings.simplefilter("ignore", UserWarning)
-            if self.is_plateau:
+            if self.loop is not None:
+                self.loop.step(metric)
+            elif self.is_plateau:
                 if metric is None:
                     return
                 self.scheduler.step(metric)
@@ -316,7 +404,17 @@ class ScheduleStepper:
         self.scheduler_steps += 1
 
     def on_metric(self, metric: float) -> None:
-        """Feed an epoch's validation metric: ReduceLROnPlateau steps on it (other kinds ignore it)."""
+        """Feed an epoch's validation metric: ReduceLROnPlateau steps on it (other kinds ignore it); a
+        loop pattern runs its epoch-end part (all of it when the plan steps per epoch)."""
+        if self.loop is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                if self.loop_on_metric:
+                    self.loop.step(metric, units=("step", "epoch"))
+                else:
+                    self.loop.epoch_end(metric)
+            self.scheduler_steps += 1
+            return
         if self.is_plateau:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
@@ -373,6 +471,14 @@ def build_stepper(
         metric=metric,
         stepping=stepping,
     )
+    if isinstance(sched, LoopScheduler) and sched.needs_metric(per_epoch=stepping == "epoch"):
+        if stepping != "epoch":
+            raise SpecError.bad_value(
+                "schedule",
+                str(spec),
+                'a loop whose ReduceLROnPlateau steps at epoch ends (every="epoch" in Compound): '
+                "the training loop has a metric (the test loss) only there",
+            )
     if stepping == "fractional" and "epoch" not in inspect.signature(sched.step).parameters:
         raise SpecError.bad_value(
             "stepping", stepping, f"'step' or 'epoch': {type(sched).__name__}.step() takes no epoch argument"
@@ -382,6 +488,7 @@ def build_stepper(
 
 __all__ = [
     "FormulaFn",
+    "LoopScheduler",
     "ScheduleStepper",
     "build_bound",
     "build_scheduler",

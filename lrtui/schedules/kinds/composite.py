@@ -40,6 +40,7 @@ class _Tree(Kind):
 
     library = "torch"
     loop_pattern = False  # a pattern of the training loop, not a torch object (not nestable in one)
+    positional = ("schedulers",)  # printed as people write it: SequentialLR([...], milestones=[5])
 
     def values(self, args, ctx, k):
         ki = np.asarray(k)
@@ -81,6 +82,12 @@ def _check_children(kind: _Tree, args, where: str) -> None:
         path = f"{where}.schedulers[{i}]"
         ck = child.kind
         if isinstance(ck, _Tree):
+            if ck.name == "Compound" and "epoch" in (child.args.get("every") or ()):
+                raise SpecError.bad_value(
+                    f"{path}.every",
+                    list(child.args["every"]),
+                    "'step' units only: the epoch ends belong to the outermost loop (a top-level Compound)",
+                )
             if ck.loop_pattern and not kind.loop_pattern:
                 raise SpecError(
                     f"{path}: {ck.name} is a pattern of the training loop, not a scheduler object that "

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from lrtui.schedules import libm
 from lrtui.schedules.catalogue import Kind, Marker, Values, register
 from lrtui.schedules.kinds._torch_common import (
     INT_MAX,
@@ -181,7 +182,7 @@ class MultiStepLR(MultiplicativeKind):
     def closed_form(self, args, ctx, k):
         ms = np.sort(np.asarray(args["milestones"], dtype=np.float64))
         n = np.searchsorted(ms, k, side="right")  # bisect_right
-        return bases(ctx) * np.power(args["gamma"], n.astype(np.float64))
+        return bases(ctx) * libm.powers_of(args["gamma"], n)  # gamma ** bisect_right(...)
 
     def stated_length(self, args, ctx):
         return past_milestones(args["milestones"])
@@ -309,7 +310,7 @@ class ExponentialLR(MultiplicativeKind):
         return args["gamma"]  # lr * gamma unless _is_initial
 
     def closed_form(self, args, ctx, k):
-        return bases(ctx) * np.power(args["gamma"], k)
+        return bases(ctx) * libm.powers_of(args["gamma"], k)  # base_lr * gamma ** last_epoch
 
 
 @register
@@ -336,9 +337,13 @@ class PolynomialLR(MultiplicativeKind):
     def factor(self, args, ctx, k):
         k = np.asarray(k)
         t, p = args["total_iters"], args["power"]
-        kf = k.astype(np.float64)
-        ratio = np.power((1.0 - kf / t) / (1.0 - (kf - 1) / t), p)
-        return np.where((k == 0) | (k > t), 1.0, ratio)
+        out = np.ones(k.shape)
+        live = (k > 0) & (k <= t)
+        if live.any():
+            kf = k[live].astype(np.float64)
+            # ((1.0 - k / T) / (1.0 - (k - 1) / T)) ** power, pow as Python computes it
+            out[live] = libm.pow_array((1.0 - kf / t) / (1.0 - (kf - 1) / t), p)
+        return out
 
     def natural_length(self, args):
         return args["total_iters"]
@@ -353,7 +358,7 @@ class PolynomialLR(MultiplicativeKind):
 
     def closed_form(self, args, ctx, k):
         t, p = args["total_iters"], args["power"]
-        return bases(ctx) * np.power(1.0 - np.minimum(t, k) / t, p)
+        return bases(ctx) * libm.pow_array(1.0 - np.minimum(t, k) / t, p)
 
     def stated_length(self, args, ctx):
         return int(args["total_iters"])

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from lrtui.schedules import libm
 from lrtui.schedules.catalogue import Marker, register
 from lrtui.schedules.kinds._torch_common import INT_MAX, LAST_EPOCH, MultiplicativeKind, bases
 from lrtui.schedules.params import Param
@@ -47,7 +48,8 @@ class StepLR(MultiplicativeKind):
     def closed_form(self, args, ctx, k):
         # gamma > 1 overflows to inf (and gamma < 1 underflows to 0) after enough periods, as in torch.
         with np.errstate(over="ignore", under="ignore"):
-            return bases(ctx) * np.power(args["gamma"], np.floor_divide(k, args["step_size"]))
+            # base_lr * gamma ** (last_epoch // step_size), pow as Python computes it
+            return bases(ctx) * libm.powers_of(args["gamma"], np.floor_divide(k, args["step_size"]))
 
     def markers(self, args, ctx):
         s = args["step_size"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lrtui.schedules import libm
 from lrtui.schedules.catalogue import Bound, Context, Kind, Marker, Values, register
 from lrtui.schedules.errors import SpecError
 from lrtui.schedules.kinds._torch_common import every_step, float_arange_view, int_steps
@@ -73,7 +74,7 @@ class GradualWarmupLeaf(Leaf):
 
     def bind(self, st: GroupState) -> None:
         super().bind(st)
-        if self.after is not None:
+        if self.after is not None and not self.finished:  # (the hand-over rebased it: keep that)
             self.after.bind(st)
 
     def constructor_step(self, st: GroupState) -> None:
@@ -286,7 +287,7 @@ class _DampenedKind(Kind):
         tau = self.periods(args, ctx)[:, None].astype(np.float64)
         t1 = (np.asarray(t, dtype=np.float64) + 1)[None, :]
         if self.exponential:
-            return 1.0 - np.exp(-t1 / tau)  # 1.0 - math.exp(-(step+1) / warmup_period)
+            return 1.0 - libm.exp_array(-t1 / tau)  # 1.0 - math.exp(-(step+1) / warmup_period)
         return np.minimum(1.0, t1 / tau)  # min(1.0, (step+1) / warmup_period)
 
     def check(self, args, ctx, where):
