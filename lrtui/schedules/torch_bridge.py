@@ -471,14 +471,13 @@ def build_stepper(
         metric=metric,
         stepping=stepping,
     )
-    if isinstance(sched, LoopScheduler) and sched.needs_metric(per_epoch=stepping == "epoch"):
-        if stepping != "epoch":
-            raise SpecError.bad_value(
-                "schedule",
-                str(spec),
-                'a loop whose ReduceLROnPlateau steps at epoch ends (every="epoch" in Compound): '
-                "the training loop has a metric (the test loss) only there",
-            )
+    if stepping != "epoch" and isinstance(sched, LoopScheduler) and sched.needs_metric(per_epoch=False):
+        raise SpecError.bad_value(
+            "schedule",
+            str(spec),
+            'a loop whose ReduceLROnPlateau steps at epoch ends (every="epoch" in Compound): '
+            "the training loop has a metric (the test loss) only there",
+        )
     if stepping == "fractional" and "epoch" not in inspect.signature(sched.step).parameters:
         raise SpecError.bad_value(
             "stepping", stepping, f"'step' or 'epoch': {type(sched).__name__}.step() takes no epoch argument"
