@@ -41,7 +41,7 @@ def test_plot_subprocess_draws_and_summarises():
 def test_bad_spec_exits_2_with_one_line():
     r = _run("plot", "StepLR(step_size=0)")
     assert r.returncode == 2
-    assert r.stderr.startswith("lrtui: StepLR.step_size=0 is not allowed: must be an integer")
+    assert r.stderr.startswith("lrtui: StepLR.step_size=0 is not allowed: must be a nonzero integer")
     assert len(r.stderr.strip().splitlines()) == 1
     assert r.stdout == ""
 

@@ -164,6 +164,10 @@ class Kind:
 
         replay(self.step_ops(args, ctx, k), x0, out)
 
+    def reset_error(self, args: Mapping[str, object]) -> str | None:
+        """Why SequentialLR's `_update_lr(0)` (its closed form at 0) would raise for this configuration."""
+        return None
+
     def rebase(
         self, args: Mapping[str, object], ctx: Context, new_bases
     ) -> tuple[Mapping[str, object], Context]:
@@ -181,6 +185,36 @@ class Kind:
         """The steps after which it has done its job (a warmup's length, PolynomialLR's total_iters); lints
         compare it with the SequentialLR milestone that ends it."""
         return self.warmup_length(args)
+
+    # -- what the schedule doctor (lrtui.schedules.lint) asks a kind ---------------------------------------
+    closed_in_last_epoch: bool = False  # absolute in last_epoch: resuming with last_epoch=N misleads
+
+    def lints(self, node, doc):
+        """The lints that concern this kind only: `node` (lint.Node) is where it runs in the plan, `doc`
+        (lint.Doctor) the plan and its curve. Yields lint.Lint."""
+        return ()
+
+    def sets_lr(self, args: Mapping[str, object]) -> bool:
+        """Whether each step sets the lr from its own formula, ignoring the current lr (LambdaLR,
+        OneCycleLR, ...): stepped together with others, it overwrites what they did. True for kinds that
+        keep the default (absolute) `step_ops`."""
+        return type(self).step_ops is Kind.step_ops
+
+    def holds_flat(self, args: Mapping[str, object]) -> bool:
+        """Whether holding the lr flat is what it is for (a constant, a warmup alone, a plateau without a
+        metric): then 'never decays' is no news."""
+        return False
+
+    def child_spans(self, args: Mapping[str, object], start: float, end: float, ctx: Context):
+        """(path suffix, child Bound, start, end) of each schedule it holds, in the steps it runs them
+        (default: every nested schedule over the whole span)."""
+        for p in self.params:
+            v = args.get(p.name)
+            if p.type == "schedule" and isinstance(v, Bound):
+                yield f".{p.name}", v, start, end
+            elif p.type == "schedule_list" and isinstance(v, tuple):
+                for i, c in enumerate(v):
+                    yield f".{p.name}[{i}]", c, start, end
 
     def drives_momentum_for(self, args: Mapping[str, object]) -> bool:
         """Whether this configuration writes the groups' momentum/beta1."""

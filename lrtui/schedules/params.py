@@ -48,6 +48,7 @@ class Param:
     min_items: int = 0  # for list types
     advanced: bool = False  # shown folded in the form
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    source: str = ""  # where the bounds come from: the library's check (file: function: condition)
 
     def __post_init__(self) -> None:
         assert self.type in TYPES, self.type

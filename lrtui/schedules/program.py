@@ -28,8 +28,7 @@ share are interleaved in call order and replayed by `ops.replay`.
 
 from __future__ import annotations
 
-import math
-from bisect import bisect_right
+import itertools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -296,7 +295,7 @@ class SequentialNode(Node):
         st.x = st.initial_lr.copy()  # reset the lrs to initial_lr
         for leaf in node.leaves():  # recursive_undo
             leaf.undo()
-        child = kids[bisect_right(node.milestones, 0)]
+        child = kids[int(bisect_right_each(node.milestones, np.zeros(1))[0])]
         if isinstance(child, Node):
             child.step_once(prog)
         else:
@@ -306,14 +305,14 @@ class SequentialNode(Node):
     def route(self, prog, positions, reset_first, out):
         ms = self.milestones
         e = self.e + 1 + np.arange(positions.size)  # its counter at each call
-        edges = (-math.inf, *ms, math.inf)  # child j runs while edges[j] <= e < edges[j + 1]
-        for j, child in enumerate(self.children):
-            sel = (e >= edges[j]) & (e < edges[j + 1])
-            if not sel.any():
-                continue
-            pos = positions[sel]
-            first_e = int(e[sel][0])
-            _route(prog, child, pos, j > 0 and edges[j] == first_e, out)
+        # torch: idx = bisect_right(milestones, e); `_update_lr(0)` when milestones[idx - 1] == e (torch does
+        # not require sorted milestones: bisect's own answer on the list as given)
+        idx = bisect_right_each(ms, e)
+        arr = np.asarray(ms, dtype=np.int64)
+        reset = (idx > 0) & (arr[np.maximum(idx - 1, 0)] == e) if arr.size else np.zeros(e.size, dtype=bool)
+        cuts = np.flatnonzero((idx[1:] != idx[:-1]) | reset[1:]) + 1
+        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), e.size]):
+            _route(prog, self.children[int(idx[lo])], positions[lo:hi], bool(reset[lo]), out)
         self.e += positions.size
 
 
@@ -381,6 +380,24 @@ class CompoundNode(Node):
                     continue
                 _route(prog, child, positions if unit == "step" else positions[at_epoch_end], False, out)
         self.calls += positions.size
+
+
+def bisect_right_each(a: tuple, x: np.ndarray) -> np.ndarray:
+    """bisect.bisect_right(a, v) for every v in x, step for step (an unsorted `a` gives bisect's answer)."""
+    x = np.asarray(x)
+    if all(p <= q for p, q in itertools.pairwise(a)):
+        return np.searchsorted(np.asarray(a, dtype=np.float64), x, side="right").astype(np.int64)
+    lo = np.zeros(x.shape, dtype=np.int64)
+    hi = np.full(x.shape, len(a), dtype=np.int64)
+    arr = np.asarray(a, dtype=np.float64)
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        below = x < arr[np.minimum(mid, len(arr) - 1)]
+        hi = np.where(active & below, mid, hi)
+        lo = np.where(active & ~below, mid + 1, lo)
 
 
 # ----------------------------------------------------------------------------------------- the program

@@ -190,11 +190,6 @@ def test_epoch_stepping_repeats_per_epoch():
             "one fewer",
         ),
         (
-            "SequentialLR([StepLR(step_size=2), ExponentialLR(gamma=0.9), StepLR(step_size=3)], milestones=[5, 2])",
-            "milestones",
-            "non-decreasing",
-        ),
-        (
             "SequentialLR([StepLR(step_size=2), ReduceLROnPlateau()], milestones=[3])",
             "schedulers[1]",
             "ReduceLROnPlateau",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,19 +11,12 @@ from lrtui.schedules.lint import Lint, lint
 
 
 def _lints(spec: str, steps: int = 100, **kw) -> dict[str, Lint]:
-    if get_kind(parse(spec).kind) is None:  # pragma: no cover - kinds of other modules
-        pytest.skip(f"{spec} not in the catalogue")
-    return {x.code: x for x in lint(Plan(parse(spec), total_steps=steps, **kw))}
-
-
-def _need(*names: str) -> None:
-    for n in names:
-        if get_kind(n) is None:
-            pytest.skip(f"{n} not in the catalogue yet")
+    found = {x.code: x for x in lint(Plan(parse(spec), total_steps=steps, **kw))}
+    assert "internal" not in found, found.get("internal")
+    return found
 
 
 def test_t_max_ignores_warmup():
-    _need("SequentialLR", "LinearLR", "CosineAnnealingLR")
     x = _lints(
         "SequentialLR([LinearLR(start_factor=0.1, total_iters=5), CosineAnnealingLR(T_max=100)], "
         "milestones=[5])"
@@ -37,7 +29,6 @@ def test_t_max_ignores_warmup():
 
 
 def test_milestone_mismatch_measures_the_jump():
-    _need("SequentialLR", "ConstantLR", "StepLR")
     x = _lints(
         "SequentialLR([ConstantLR(factor=0.1, total_iters=50), StepLR(step_size=10)], milestones=[20])"
     )["milestone_mismatch"]
@@ -54,7 +45,6 @@ def test_cosine_past_t_max_rises():
 
 
 def test_onecycle_counted_in_batches_stepped_per_epoch():
-    _need("OneCycleLR")
     x = _lints("OneCycleLR(max_lr=0.1, total_steps=1000)", steps=1000, stepping="epoch", steps_per_epoch=100)[
         "onecycle_stepped_per_epoch"
     ]
@@ -64,7 +54,6 @@ def test_onecycle_counted_in_batches_stepped_per_epoch():
 
 
 def test_cyclic_momentum_switched_on():
-    _need("CyclicLR")
     x = _lints("CyclicLR(base_lr=0.001, max_lr=0.1, step_size_up=20)", momentum=None)["momentum_switched_on"]
     assert x.severity == "warning" and "cycle_momentum=False" in x.fix
     x = _lints("CyclicLR(base_lr=0.001, max_lr=0.1, step_size_up=20)", optimizer="adam")[
@@ -126,18 +115,13 @@ def test_never_decays_and_invalid():
     assert bad.code == "invalid" and bad.severity == "error" and "lr_end" in bad.message
 
 
-def test_constantlr_factor_zero_if_allowed():
-    _need("ConstantLR")
-    try:
-        plan = Plan(parse("ConstantLR(factor=0, total_iters=5)"))
-        found = {x.code for x in lint(plan)}
-    except Exception:  # the kind refuses factor=0 itself: also fine
-        return
-    assert "constantlr_factor_zero" in found or "invalid" in found
+def test_constantlr_factor_zero_is_refused_up_front():
+    # torch accepts factor=0, then divides by it at total_iters (ZeroDivisionError): refused, not linted
+    (bad,) = lint(Plan(parse("ConstantLR(factor=0, total_iters=5)")))
+    assert bad.code == "invalid" and "factor" in bad.path
 
 
 def test_gradual_warmup_overshoot_measured_from_the_curve():
-    _need("GradualWarmupScheduler", "CosineAnnealingLR")
     x = _lints(
         "GradualWarmupScheduler(multiplier=10, total_epoch=5, after_scheduler=CosineAnnealingLR(T_max=5))",
         steps=20,
@@ -151,22 +135,80 @@ def test_info_lints_on_absolute_and_seed_kinds():
     assert "resume_order" in _lints(
         "get_cosine_schedule_with_warmup(num_warmup_steps=5, num_training_steps=100)"
     )
-    if get_kind("WarmupCosineLR") is not None:
-        assert "get_lr_vs_get_last_lr" in _lints(
-            "WarmupCosineLR(lr_min=1e-9, lr_max=1e-3, warm_up=5, T_max=100)"
-        )
+    assert "get_lr_vs_get_last_lr" in _lints("WarmupCosineLR(lr_min=1e-9, lr_max=1e-3, warm_up=5, T_max=100)")
 
 
 def test_every_example_lints_without_raising():
     for kind in kinds():
-        if not kind.example:
-            continue
+        assert kind.example, kind.name
         for stepping in ("step", "epoch"):
             plan = Plan(parse(kind.example), total_steps=300, steps_per_epoch=3, stepping=stepping)
             out = lint(plan)
             assert all(
                 isinstance(x, Lint) and x.severity in ("error", "warning", "info") and x.fix for x in out
             )
+            assert not [x for x in out if x.code == "internal"], (kind.name, out)
+
+
+def test_a_rule_that_raises_is_an_internal_lint(monkeypatch):
+    kind = get_kind("StepLR")
+
+    def broken(node, doc):
+        raise KeyError("no such argument")
+
+    monkeypatch.setattr(kind, "lints", broken)
+    (x,) = [x for x in lint(Plan(parse("StepLR(step_size=30)"))) if x.code == "internal"]
+    assert x.severity == "error" and "StepLR.lints" in x.message and "KeyError" in x.message
+    assert x.path == "StepLR"
+
+
+def test_order_of_schedulers_stepped_together():
+    found = _lints('ChainedScheduler([ExponentialLR(gamma=0.9), LambdaLR(lr_lambda="0.99 ** k")])')
+    x = found["overwritten_each_step"]
+    assert "ExponentialLR is stepped before LambdaLR" in x.message and x.path.endswith("schedulers[0]")
+    found = _lints('ChainedScheduler([LambdaLR(lr_lambda="0.99 ** k"), ExponentialLR(gamma=0.9)])')
+    assert "no_compounding" in found and "overwritten_each_step" not in found
+    found = _lints(
+        "Compound([ReduceLROnPlateau(patience=2), OneCycleLR(max_lr=0.1, total_steps=200)])", steps=100
+    )
+    assert "reductions are overwritten" in found["overwritten_each_step"].message
+    found = _lints("Compound([ReduceLROnPlateau(patience=2, min_lr=0.001), ExponentialLR(gamma=0.99)])")
+    assert "min_lr_not_a_floor" in found and "plateau_synthetic_metric" in found
+
+
+def test_the_switch_pattern():
+    # OneCycleLR's constructor, run before the loop, moves the lr to max_lr / div_factor
+    found = _lints(
+        "SwitchLR([StepLR(step_size=10), OneCycleLR(max_lr=1.0, total_steps=100)], milestones=[50])",
+        base_lrs=(0.5,),
+    )
+    x = found["built_up_front_moves_lr"]
+    assert "OneCycleLR's constructor" in x.message and "0.04" in x.message and "not from 0.5" in x.message
+    assert "built_up_front_moves_lr" in _lints(
+        "SwitchLR([StepLR(step_size=10), SWALR(swa_lr=0.01, anneal_epochs=0)], milestones=[50])"
+    )
+    found = _lints('SwitchLR([StepLR(step_size=10), LambdaLR(lr_lambda="1.0")], milestones=[50])', steps=100)
+    assert "switch_jump" in found and "own formula" in found["switch_jump"].message
+    assert "switch_jump" not in _lints(
+        "SwitchLR([CosineAnnealingLR(T_max=100), SWALR(swa_lr=0.05, anneal_epochs=5)], milestones=[76])"
+    )
+
+
+def test_swalr_lints():
+    found = _lints(
+        "SwitchLR([SWALR(swa_lr=0.05, anneal_epochs=5), SWALR(swa_lr=0.01, anneal_epochs=5)], milestones=[20])"
+    )
+    assert "swa_lr_shared" in found
+    found = _lints("SwitchLR([StepLR(step_size=30), SWALR(swa_lr=0.01, anneal_epochs=5)], milestones=[50])")
+    assert "swa_anneal_in_steps" in found
+
+
+def test_surprising_but_valid_values():
+    found = _lints(
+        "CyclicLR(base_lr=1, max_lr=5, step_size_up=4, base_momentum=1, max_momentum=5)"  # torch's own test
+    )
+    assert found["momentum_out_of_range"].severity == "error"
+    assert "negative_lr" in _lints("CosineAnnealingLR(T_max=10, eta_min=-0.01)", steps=20)
 
 
 @settings(max_examples=40, deadline=None)

@@ -8,6 +8,8 @@ torch, so those curves are bit-identical to torch's, not merely close to a close
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lrtui.schedules.catalogue import Bound, Context, Kind, Values
@@ -26,7 +28,13 @@ LAST_EPOCH = Param(
     lo=-1,
     hi=-1,
     advanced=True,
+    source="lr_scheduler.LRScheduler.__init__: last_epoch != -1 needs the groups' initial_lr (KeyError on a "
+    "fresh optimizer); a preview starts fresh",
 )
+
+# Scalars torch multiplies the lr by without any check (StepLR/MultiStepLR/ExponentialLR gamma, ...):
+# 0, negative and infinite values run (the lints say what they do).
+ANY = {"lo": -math.inf, "hi": math.inf}
 
 
 def bases(ctx: Context) -> np.ndarray:

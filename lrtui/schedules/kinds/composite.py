@@ -41,6 +41,7 @@ class _Tree(Kind):
     library = "torch"
     loop_pattern = False  # a pattern of the training loop, not a torch object (not nestable in one)
     positional = ("schedulers",)  # printed as people write it: SequentialLR([...], milestones=[5])
+    children_in_turn = False  # True: one child at a time (SequentialLR, SwitchLR); else all stepped together
 
     def values(self, args, ctx, k):
         ki = np.asarray(k)
@@ -133,22 +134,30 @@ class SequentialLR(_Composite):
         "milestones=[5])"
     )
     node_class = SequentialNode
+    children_in_turn = True
     params = (
         Param(
-            "schedulers", "schedule_list", help="The schedulers, in order (built in this order).", min_items=1
+            "schedulers",
+            "schedule_list",
+            help="The schedulers, in order (built in this order).",
+            min_items=1,
+            source="lr_scheduler.SequentialLR.__init__: at least one (ValueError), each with an `optimizer`, "
+            "the same one, not ReduceLROnPlateau",
         ),
         Param(
             "milestones",
             "int_list",
-            help="Steps at which the next scheduler takes over (one fewer than schedulers, non-decreasing).",
-            lo=0,
+            help="Steps at which the next scheduler takes over (one fewer than schedulers).",
+            lo=-(10**15),
             hi=10**15,
+            source="lr_scheduler.SequentialLR.__init__: `len(milestones) != len(schedulers) - 1` raises "
+            "ValueError; values and order unchecked (bisect_right on the list as given)",
         ),
         LAST_EPOCH,
     )
 
     def check(self, args, ctx, where):
-        _check_milestones(args, where, "torch bisects them")
+        _check_milestones(args, where, None)
         super().check(args, ctx, where)
         _check_milestone_targets(Bound(self, args, None), where)  # type: ignore[arg-type]
 
@@ -160,14 +169,104 @@ class SequentialLR(_Composite):
     def markers(self, args, ctx):
         return _handover_markers(args, ctx)
 
+    def child_spans(self, args, start, end, ctx):
+        return _milestone_spans(args, start, end)
 
-def _check_milestones(args, where: str, why: str) -> None:
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint
+
+        yield from _milestone_lints(node, doc, restarts=True)
+        ms = list(node.args["milestones"])
+        if ms != sorted(ms):
+            yield Lint(
+                "milestones_unsorted",
+                "warning",
+                f"milestones={ms} are not sorted: torch bisects the list as given, so schedulers run in an "
+                "unexpected order (some never, some twice)",
+                f"use milestones={sorted(ms)}",
+                f"{node.path}.milestones",
+            )
+
+
+def _milestone_spans(args, start, end):
+    ms = list(args.get("milestones") or ())
+    bounds = [start, *[start + m for m in ms], end]
+    for i, c in enumerate(args["schedulers"]):
+        s = bounds[i] if i < len(bounds) else end
+        e = bounds[i + 1] if i + 1 < len(bounds) else end
+        yield f".schedulers[{i}]", c, s, min(e, end)
+
+
+def _milestone_lints(node, doc, restarts: bool):
+    """The lr at each hand-over: a jump the previous schedule's length explains, or one it does not."""
+    from lrtui.schedules.lint import Lint, fmt
+
+    children = node.args.get("schedulers") or ()
+    for i, m in enumerate(node.args.get("milestones") or ()):
+        at = node.start + m
+        if at >= doc.horizon or i + 1 >= len(children) or at <= 0:
+            continue
+        s = doc.opt_step(at)
+        before, after = doc.lr[max(s - 1, 0)], doc.lr[s]
+        prev, nxt = children[i], children[i + 1]
+        length = prev.kind.natural_length(prev.args)
+        mismatch = restarts and length is not None and length != m
+        ratio = after / before if before > 0 else math.inf
+        step_before = (
+            doc.lr[max(s - 1, 0)] / doc.lr[max(s - 2, 0)] if s >= 2 and doc.lr[max(s - 2, 0)] > 0 else 1
+        )
+        big = (
+            abs(math.log(ratio)) > max(math.log(1.1), 3 * abs(math.log(step_before)))
+            if 0 < ratio < math.inf
+            else before != after
+        )
+        where = f"{node.path}.milestones[{i}]"
+        if mismatch:
+            yield Lint(
+                "milestone_mismatch",
+                "warning",
+                f"milestone {m} ≠ {prev.kind.name}'s length {length}: at step {s} the lr jumps from "
+                f"{fmt(before)} to {fmt(after)} (×{fmt(ratio)})",
+                f"use milestones[{i}]={length}",
+                where,
+                s,
+            )
+        elif big and restarts:
+            yield Lint(
+                "milestone_jump",
+                "warning",
+                f"at milestone {m} (step {s}) the lr jumps from {fmt(before)} to {fmt(after)} "
+                f"(×{fmt(ratio)}): SequentialLR starts the next schedule from its own step 0",
+                "make the previous schedule end where the next one starts (same lr), or move the milestone",
+                where,
+                s,
+            )
+        elif big:
+            what = (
+                "it sets the lr from its own formula"
+                if nxt.kind.sets_lr(nxt.args)
+                else "its first step() is not its step 0 (it was built before the loop and counts its own steps)"
+            )
+            yield Lint(
+                "switch_jump",
+                "warning",
+                f"at the switch to {nxt.kind.name} (step {s}) the lr jumps from {fmt(before)} to {fmt(after)} "
+                f"(×{fmt(ratio)}): {what}",
+                "pick a next scheduler that continues from the current lr (SWALR, a chainable decay), or "
+                "move the milestone",
+                where,
+                s,
+            )
+
+
+def _check_milestones(args, where: str, why: str | None) -> None:
+    """One fewer milestones than schedulers; non-decreasing when `why` says the order matters."""
     n, ms = len(args["schedulers"]), tuple(args["milestones"])
     if len(ms) != n - 1:
         raise SpecError.bad_value(
             f"{where}.milestones", list(ms), f"a list of {n - 1} step(s): one fewer than schedulers ({n})"
         )
-    if any(b < a for a, b in itertools.pairwise(ms)):
+    if why is not None and any(b < a for a, b in itertools.pairwise(ms)):
         raise SpecError.bad_value(f"{where}.milestones", list(ms), f"non-decreasing ({why})")
 
 
@@ -201,6 +300,15 @@ def _check_milestone_targets(bound: Bound, where: str) -> None:
     if bound.kind.name == "SequentialLR":
         ms = tuple(bound.args["milestones"])
         for i, c in enumerate(bound.args["schedulers"]):
+            why = None if isinstance(c.kind, _Tree) else c.kind.reset_error(c.args)
+            if i > 0 and why is not None and ms[i - 1] > 0 and bisect_right(ms, ms[i - 1]) == i:
+                raise SpecError(
+                    f"{where}.schedulers[{i}]: SequentialLR resets {c.kind.name} at milestone {ms[i - 1]} "
+                    f"(`_update_lr(0)`) and {why}",
+                    field=f"{where}.schedulers[{i}]",
+                    value=c.kind.name,
+                    allowed="a configuration whose closed form is defined at 0",
+                )
             if i > 0 and isinstance(c.kind, _Tree):
                 m = ms[i - 1]
                 if m > 0 and bisect_right(ms, m) == i:
@@ -233,6 +341,8 @@ class ChainedScheduler(_Composite):
             help="The schedulers, stepped in this order (torch 2.14's optimizer argument is optional "
             "and must be theirs: a pasted optimizer=... is dropped).",
             min_items=1,
+            source="lr_scheduler.ChainedScheduler.__init__: at least one (ValueError), each with an "
+            "`optimizer`, the same one, not ReduceLROnPlateau",
         ),
     )
 
@@ -244,6 +354,47 @@ class ChainedScheduler(_Composite):
         out = [mk for child in args["schedulers"] for mk in child.markers(ctx)]
         out.sort(key=lambda m: m.step)
         return out[:MAX_MARKERS]
+
+    def lints(self, node, doc):
+        yield from _order_lints(node, [list(enumerate(node.args["schedulers"]))])
+
+
+def _order_lints(node, groups):
+    """Schedulers stepped in the same calls, in order: one that sets the lr from its own formula
+    overwrites whatever the ones stepped before it did, and whatever is stepped after it applies once
+    per step on top of its value (never compounding)."""
+    from lrtui.schedules.lint import Lint
+
+    for kids in groups:
+        setters = [i for i, (_, b) in enumerate(kids) if b.kind.sets_lr(b.args)]
+        if not setters:
+            continue
+        last = setters[-1]
+        setter = kids[last][1].kind.name
+        for pos, (i, b) in enumerate(kids):
+            path = f"{node.path}.schedulers[{i}]"
+            if pos < last:
+                plateau = getattr(b.kind, "metric_driven", False)
+                yield Lint(
+                    "overwritten_each_step",
+                    "warning",
+                    f"{b.kind.name} is stepped before {setter}, which sets the lr from its own formula at "
+                    f"every step: {b.kind.name}'s {'reductions are' if plateau else 'changes are'} overwritten "
+                    "and never reach the optimizer",
+                    f"step {b.kind.name} after {setter} (its change then applies on top), or run them one "
+                    "after the other (SequentialLR / SwitchLR)",
+                    path,
+                )
+            elif pos > last and not getattr(b.kind, "metric_driven", False):
+                yield Lint(
+                    "no_compounding",
+                    "info",
+                    f"{b.kind.name} is stepped after {setter}, which resets the lr from its own formula at every "
+                    f"step: {b.kind.name}'s update applies once, on top of each value, and does not compound "
+                    "over steps",
+                    f"if the decay should accumulate, fold it into {setter}'s formula",
+                    path,
+                )
 
 
 # ----------------------------------------------------------------------------------------- loop patterns
@@ -262,12 +413,14 @@ class SwitchLR(_LoopPattern):
     )
     example = "SwitchLR([CosineAnnealingLR(T_max=100), SWALR(swa_lr=0.05, anneal_epochs=5)], milestones=[76])"
     node_class = SwitchNode
+    children_in_turn = True
     params = (
         Param(
             "schedulers",
             "schedule_list",
             help="The schedulers, built in this order on the optimizer before the loop.",
             min_items=1,
+            source="lrtui: the loop steps one of them",
         ),
         Param(
             "milestones",
@@ -276,6 +429,7 @@ class SwitchLR(_LoopPattern):
             "(one fewer than schedulers, non-decreasing). `if epoch > swa_start` is swa_start + 2.",
             lo=0,
             hi=10**15,
+            source="lrtui: the loop's own `if step >= milestone` (a call count: ≥ 0)",
         ),
     )
 
@@ -285,6 +439,43 @@ class SwitchLR(_LoopPattern):
 
     def markers(self, args, ctx):
         return _handover_markers(args, ctx)
+
+    def child_spans(self, args, start, end, ctx):
+        return _milestone_spans(args, start, end)
+
+    def lints(self, node, doc):
+        yield from _milestone_lints(node, doc, restarts=False)
+        yield from _built_up_front(node, doc)
+
+
+def _built_up_front(node, doc):
+    """Every scheduler of the loop is built before it: a later one's constructor may already move the lr
+    (CyclicLR writes its base_lr, SWALR(anneal_epochs=0) its swa_lr, OneCycleLR its start)."""
+    from lrtui.schedules.lint import Lint, fmt
+
+    kids = node.args["schedulers"]
+    if len(kids) < 2 or node.start > 0:
+        return
+    ctx = doc.ctx
+    alone = Program(kids[0], ctx).st.x[0]
+    for j in range(1, len(kids)):
+        prefix = Bound(
+            node.kind,
+            {**node.args, "schedulers": kids[: j + 1], "milestones": node.args["milestones"][:j]},
+            None,
+        )
+        got = Program(prefix, ctx).st.x[0]
+        if got != alone:
+            yield Lint(
+                "built_up_front_moves_lr",
+                "warning",
+                f"{kids[j].kind.name}'s constructor, run before the loop, changes the lr to {fmt(got)}: "
+                f"{kids[0].kind.name} then starts from it, not from {fmt(alone)}",
+                f"build {kids[j].kind.name} at the switch instead of before the loop, or start from that lr",
+                f"{node.path}.schedulers[{j}]",
+                0.0,
+            )
+            return
 
 
 @register
@@ -306,6 +497,7 @@ class Compound(_LoopPattern):
             help="The schedulers, built in this order, stepped in this order (ReduceLROnPlateau with "
             "the metric).",
             min_items=1,
+            source="lrtui: the loop steps each of them",
         ),
         Param(
             "every",
@@ -315,6 +507,7 @@ class Compound(_LoopPattern):
             "epoch end, after that batch's 'step' ones). Default: all 'step'.",
             choices=UNITS,
             optional=True,
+            source="lrtui: where the loop steps each one",
         ),
     )
 
@@ -333,6 +526,45 @@ class Compound(_LoopPattern):
         out = [mk for child in args["schedulers"] for mk in child.markers(ctx)]
         out.sort(key=lambda m: m.step)
         return out[:MAX_MARKERS]
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint
+
+        kids = list(enumerate(node.args["schedulers"]))
+        every = list(node.args.get("every") or ["step"] * len(kids))
+        # at an epoch end the per-step ones run, then the per-epoch ones: one order over both
+        yield from _order_lints(
+            node,
+            [
+                [k for k, e in zip(kids, every) if e == "step"]
+                + [k for k, e in zip(kids, every) if e == "epoch"]
+            ],
+        )
+        plateaus = [(i, b) for i, b in kids if getattr(b.kind, "metric_driven", False)]
+        if plateaus and doc.plan.metric is None:
+            yield Lint(
+                "plateau_synthetic_metric",
+                "info",
+                "ReduceLROnPlateau is previewed on a synthetic plateauing metric (no metric series given)",
+                "preview against a run's metric (metric = RUN_DIR or a file)",
+                f"{node.path}.schedulers[{plateaus[0][0]}]",
+            )
+        for i, b in plateaus:
+            later = [
+                c
+                for j, c in kids
+                if j > i and not c.kind.sets_lr(c.args) and not getattr(c.kind, "metric_driven", False)
+            ]
+            min_lr = b.args.get("min_lr")
+            if later and min_lr not in (0, 0.0, None):
+                yield Lint(
+                    "min_lr_not_a_floor",
+                    "info",
+                    f"min_lr is ReduceLROnPlateau's own floor only: {later[0].kind.name}, stepped after it, "
+                    "multiplies the lr further (below min_lr)",
+                    "step the plateau last, or give the other scheduler a floor too",
+                    f"{node.path}.schedulers[{i}]",
+                )
 
 
 def tree_walk(bound: Bound, where: str = ""):

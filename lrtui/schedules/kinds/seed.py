@@ -27,6 +27,7 @@ from lrtui.schedules.kinds._torch_common import (
 from lrtui.schedules.params import Param
 
 MAX = 10**15
+_SEED_NO_CHECK = "seeds/000 (the article's code): no check"
 
 
 def warmup_cosine_lr(
@@ -46,6 +47,8 @@ def warmup_cosine_lr(
         lr += 1
         lr *= span * 0.5
         lr += lr_min
+        if warm_up < 0:  # `cur <= warm_up` never holds: the cosine branch everywhere
+            return lr
         if n is not None:  # cur = 0, 1, ..., n−1: the ramp and step 0 are leading slices
             if warm_up == 0:
                 lr[:1] = lr_max
@@ -86,6 +89,19 @@ def seed_lambda(k: np.ndarray, epochs: int, warm: int, eta_min: float) -> np.nda
     return np.where(k <= warm, ramp, cosine)
 
 
+def _get_lr_note(kind: Kind, node):
+    from lrtui.schedules.lint import Lint
+
+    yield Lint(
+        "get_lr_vs_get_last_lr",
+        "info",
+        "read the lr with scheduler.get_last_lr() (or optimizer.param_groups[g]['lr']); get_lr() "
+        "recomputes the update and is wrong outside step()",
+        "use get_last_lr()",
+        node.path,
+    )
+
+
 @register
 class WarmupCosineLR(Kind):
     name = "WarmupCosineLR"
@@ -97,25 +113,39 @@ class WarmupCosineLR(Kind):
     )
     example = "WarmupCosineLR(lr_min=1e-9, lr_max=1e-3, warm_up=5, T_max=100, start_ratio=0.1)"
     params = (
-        Param("lr_min", "float", help="Lowest lr (start of warmup, end of the cosine).", lo=0),
-        Param("lr_max", "float", help="Peak lr, reached at warm_up.", lo=0),
-        Param("warm_up", "int", 0, help="Warmup steps (0 = none: start at lr_max).", lo=0, hi=MAX),
+        Param(
+            "lr_min", "float", help="Lowest lr (start of warmup, end of the cosine).", source=_SEED_NO_CHECK
+        ),
+        Param("lr_max", "float", help="Peak lr, reached at warm_up.", source=_SEED_NO_CHECK),
+        Param(
+            "warm_up",
+            "int",
+            0,
+            help="Warmup steps (0 = none: start at lr_max; < 0: no warmup either).",
+            lo=-MAX,
+            hi=MAX,
+            source=_SEED_NO_CHECK,
+        ),
         Param(
             "T_max",
             "int",
             10,
             help="Step at which the cosine reaches lr_min (counted from 0, warmup included).",
-            lo=0,
+            lo=-MAX,
             hi=MAX,
+            source=f"{_SEED_NO_CHECK}; get_lr divides by T_max - warm_up (equal: ZeroDivisionError, refused)",
         ),
         Param(
             "start_ratio",
             "float",
             0.1,
             help="Step 0's lr is lr_min + (lr_max − lr_min)·start_ratio/warm_up (0 = lr_min).",
-            lo=0,
+            source=_SEED_NO_CHECK,
         ),
     )
+
+    def lints(self, node, doc):
+        yield from _get_lr_note(self, node)
 
     def leaf(self, bound, ctx, path):
         from lrtui.schedules.program import CallCountLeaf
@@ -170,9 +200,24 @@ class WarmUpCosineLambda(Kind):
     example = "warm_up_cosine_lr_scheduler(epochs=100, warm_up_epochs=5, eta_min=1e-9)"
     aliases = ("WarmUpCosineLambda",)
     params = (
-        Param("epochs", "int", 100, help="Total epochs: the cosine reaches 0 here.", lo=1, hi=MAX),
         Param(
-            "warm_up_epochs", "int", 5, help="Warmup epochs (≤ 0: plain CosineAnnealingLR).", lo=-MAX, hi=MAX
+            "epochs",
+            "int",
+            100,
+            help="Total epochs: the cosine reaches 0 here.",
+            lo=-MAX,
+            hi=MAX,
+            source=f"{_SEED_NO_CHECK}; the lambda divides by epochs - warm_up_epochs, CosineAnnealingLR by "
+            "T_max=epochs (0 there: refused)",
+        ),
+        Param(
+            "warm_up_epochs",
+            "int",
+            5,
+            help="Warmup epochs (≤ 0: plain CosineAnnealingLR).",
+            lo=-MAX,
+            hi=MAX,
+            source=_SEED_NO_CHECK,
         ),
         Param(
             "eta_min",
@@ -180,11 +225,17 @@ class WarmUpCosineLambda(Kind):
             1e-9,
             help="Added to the warmup ratio (λ(0) = eta_min); CosineAnnealingLR's "
             "eta_min when there is no warmup.",
-            lo=0,
+            source=_SEED_NO_CHECK,
         ),
     )
 
     def check(self, args, ctx, where):
+        if args["warm_up_epochs"] <= 0 and args["epochs"] == 0:
+            raise SpecError.bad_value(
+                f"{where}.epochs",
+                0,
+                "nonzero: without warmup it is CosineAnnealingLR(T_max=epochs), which divides by it",
+            )
         if args["warm_up_epochs"] > 0 and args["epochs"] == args["warm_up_epochs"]:
             raise SpecError.bad_value(
                 f"{where}.epochs",
@@ -218,6 +269,12 @@ class WarmUpCosineLambda(Kind):
             if base.shape[0] == 1:
                 return Values(np.multiply(lam, base[0, 0], out=lam)[None, :])  # base_lr * lmbda(last_epoch)
             return Values(base * lam[None, :])  # LambdaLR: base_lr * lmbda(last_epoch)
+
+    def lints(self, node, doc):
+        yield from _get_lr_note(self, node)
+
+    def sets_lr(self, args):
+        return self.torch_equivalent(args) is None  # a LambdaLR, unless it is a CosineAnnealingLR
 
     def leaf(self, bound, ctx, path):
         eq = self.torch_equivalent(bound.args)

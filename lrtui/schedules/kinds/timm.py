@@ -27,16 +27,35 @@ from lrtui.schedules.catalogue import Context, Kind, Marker, Values, register
 from lrtui.schedules.errors import SpecError
 from lrtui.schedules.kinds._torch_common import every_step, float_arange_view
 from lrtui.schedules.params import Param
+from lrtui.schedules.program import bisect_right_each
 from lrtui.schedules.spec import Spec
 
 # -- shared parameters (declared in each class's signature order: positional args map onto them) -------
 
 
-def _warmup_params(prefix_default: bool) -> tuple[Param, ...]:
+_TIMM = "timm.scheduler (1.0.x)"
+_NOT_CHECKED = f"{_TIMM}: no check"
+
+
+def _warmup_params(prefix_default: bool, asserted: bool = False) -> tuple[Param, ...]:
+    """asserted: TanhLRScheduler asserts warmup_t >= 0 and warmup_lr_init >= 0 (the others do not)."""
+    src = f"{_TIMM} TanhLRScheduler.__init__: assert" if asserted else _NOT_CHECKED
     return (
-        Param("warmup_t", "int", 0, help="Warmup length in t (epochs or updates).", lo=0),
         Param(
-            "warmup_lr_init", "float", 0.0, help="The lr at t = 0 of the warmup (linear up from here).", lo=0
+            "warmup_t",
+            "int",
+            0,
+            help="Warmup length in t (epochs or updates).",
+            lo=0 if asserted else None,
+            source=f"{src} warmup_t >= 0" if asserted else _NOT_CHECKED,
+        ),
+        Param(
+            "warmup_lr_init",
+            "float",
+            0.0,
+            help="The lr at t = 0 of the warmup (linear up from here).",
+            lo=0 if asserted else None,
+            source=f"{src} warmup_lr_init >= 0" if asserted else _NOT_CHECKED,
         ),
         Param(
             "warmup_prefix",
@@ -44,12 +63,17 @@ def _warmup_params(prefix_default: bool) -> tuple[Param, ...]:
             prefix_default,
             help="True: the schedule starts after the warmup. False: the warmup overlaps the schedule's start "
             "(the peak is never reached).",
+            source=_NOT_CHECKED,
         ),
     )
 
 
 T_IN_EPOCHS = Param(
-    "t_in_epochs", "bool", True, help="t counts epochs (step(epoch)); False: updates (step_update)."
+    "t_in_epochs",
+    "bool",
+    True,
+    help="t counts epochs (step(epoch)); False: updates (step_update).",
+    source=_NOT_CHECKED,
 )
 NOISE = (
     Param(
@@ -59,21 +83,84 @@ NOISE = (
         optional=True,
         advanced=True,
         help="Add noise for t in [a, b) (a list of 2), or for t ≥ n (one integer).",
+        source=f"{_TIMM} Scheduler._is_apply_noise: a list/tuple of 2 or one int",
     ),
-    Param("noise_pct", "float", 0.67, lo=0, lo_open=True, advanced=True, help="Noise bound (relative)."),
-    Param("noise_std", "float", 1.0, lo=0, lo_open=True, advanced=True, help="Std of the normal noise."),
     Param(
-        "noise_seed", "int", 42, lo=0, hi=2**63 - 1, advanced=True, help="Seed (timm seeds noise_seed + t)."
+        "noise_pct",
+        "float",
+        0.67,
+        advanced=True,
+        help="Noise bound (relative).",
+        source=f"{_TIMM} Scheduler._calculate_noise: no check; normal noise is redrawn until |noise| < "
+        "noise_pct (≤ 0 never ends: refused with a noise range)",
+    ),
+    Param("noise_std", "float", 1.0, advanced=True, help="Std of the normal noise.", source=_NOT_CHECKED),
+    Param(
+        "noise_seed",
+        "int",
+        42,
+        lo=-(2**63),
+        hi=2**63 - 1,
+        advanced=True,
+        help="Seed (timm seeds noise_seed + t).",
+        source=f"{_TIMM} Scheduler._calculate_noise: torch.Generator.manual_seed(noise_seed + t) (int64)",
     ),
 )
-CYCLE = (
-    Param("cycle_mul", "float", 1.0, help="Each cycle is cycle_mul times longer.", lo=0, lo_open=True),
-    Param("cycle_decay", "float", 1.0, help="Each cycle's peak is cycle_decay times the previous one.", lo=0),
-    Param("cycle_limit", "int", 1, help="Number of cycles; after them the lr stays at lr_min.", lo=0),
+
+
+def _cycle_params(asserted: bool = False) -> tuple[Param, ...]:
+    return (
+        Param(
+            "cycle_mul",
+            "float",
+            1.0,
+            help="Each cycle is cycle_mul times longer.",
+            lo=0,
+            lo_open=True,
+            source=f"{_TIMM} _get_lr: math.log(..., cycle_mul) raises ValueError for cycle_mul ≤ 0 (refused)",
+        ),
+        Param(
+            "cycle_decay",
+            "float",
+            1.0,
+            help="Each cycle's peak is cycle_decay times the previous one.",
+            source=_NOT_CHECKED,
+        ),
+        Param(
+            "cycle_limit",
+            "int",
+            1,
+            help="Number of cycles; after them the lr stays at lr_min.",
+            lo=0 if asserted else None,
+            source=f"{_TIMM} TanhLRScheduler.__init__: assert cycle_limit >= 0" if asserted else _NOT_CHECKED,
+        ),
+    )
+
+
+CYCLE = _cycle_params()
+T_INITIAL = Param(
+    "t_initial",
+    "int",
+    help="Length of the first cycle in t.",
+    lo=1,
+    source=f"{_TIMM} Cosine/Tanh/PolyLRScheduler.__init__: assert t_initial > 0",
 )
-T_INITIAL = Param("t_initial", "int", help="Length of the first cycle in t.", lo=1)
-LR_MIN = Param("lr_min", "float", 0.0, help="The floor of the cycle.", lo=0)
-K_DECAY = Param("k_decay", "float", 1.0, help="k-decay exponent on t (1 = plain).", lo=0, lo_open=True)
+LR_MIN = Param(
+    "lr_min",
+    "float",
+    0.0,
+    help="The floor of the cycle.",
+    lo=0,
+    source=f"{_TIMM} Cosine/Tanh/PolyLRScheduler.__init__: assert lr_min >= 0",
+)
+K_DECAY = Param(
+    "k_decay",
+    "float",
+    1.0,
+    help="k-decay exponent on t (1 = plain).",
+    source=f"{_TIMM} _get_lr: t_curr ** k_decay, no check (< 0 raises ZeroDivisionError where a cycle "
+    "starts inside the schedule: refused there)",
+)
 
 
 def _by_name(*groups) -> dict[str, Param]:
@@ -90,6 +177,63 @@ class _TimmKind(Kind):
             "composites call step() without it (TypeError at the first step)"
         )
 
+    overlapping_warmup = False  # the warmup overlaps the decay unless warmup_prefix (cosine, tanh, poly)
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint, fmt
+
+        a = node.args
+        if a.get("warmup_t", 0) > 0 and a.get("warmup_lr_init", 1) == 0:
+            yield Lint(
+                "warmup_starts_at_zero",
+                "info",
+                f"{self.name}(warmup_lr_init=0): the first {'epoch' if a.get('t_in_epochs', True) else 'update'} "
+                "uses lr 0",
+                "set warmup_lr_init to a small value, e.g. 1e-6",
+                node.path,
+                explains=("first_lr_near_zero",),
+            )
+        if self.overlapping_warmup and a["warmup_t"] > 0 and not a["warmup_prefix"]:
+            peak = float(np.max(doc.curve.lr[0])) if doc.curve.n else 0.0
+            base = doc.ctx.base_lrs[0]
+            yield Lint(
+                "timm_warmup_overlaps",
+                "warning",
+                f"warmup_prefix=False: the warmup overlaps the first {a['warmup_t']} t of the decay, so the lr "
+                f"peaks at {fmt(peak)} ({fmt(100 * peak / base) if base else '?'}% of {fmt(base)}) and never "
+                "reaches the base lr",
+                "set warmup_prefix=True",
+                node.path,
+            )
+        if not a.get("t_in_epochs", True) and doc.plan.stepping == "epoch":
+            yield Lint(
+                "timm_t_in_updates_per_epoch",
+                "warning",
+                "t_in_epochs=False steps per update, but the plan steps per epoch: the preview shows each "
+                "epoch's first update only",
+                "set stepping='step' to see every update",
+                node.path,
+            )
+        if "lr_min" in a and doc.ctx.base_lrs and a["lr_min"] >= min(doc.ctx.base_lrs):
+            yield Lint(
+                "lr_min_above_lr",
+                "warning",
+                f"lr_min={fmt(a['lr_min'])} ≥ the lr {fmt(min(doc.ctx.base_lrs))}: the schedule rises instead "
+                "of decaying",
+                "use an lr_min below the lr",
+                node.path,
+            )
+        if a.get("cycle_mul", 1) < 1 and np.isnan(doc.curve.lr).any():
+            yield Lint(
+                "timm_cycle_mul_below_one",
+                "error",
+                f"cycle_mul={a['cycle_mul']} < 1: the cycles shrink to nothing and timm raises ValueError "
+                "(math domain error) once they are used up",
+                "use cycle_mul ≥ 1, or a cycle_limit that ends before that",
+                node.path,
+                explains=("non_finite",),
+            )
+
     # -- resolve: noise_range_t may be one integer (t ≥ n) ------------------------------------------
 
     def resolve(self, spec: Spec, ctx: Context, where: str = ""):
@@ -103,20 +247,31 @@ class _TimmKind(Kind):
         return super().resolve(spec, ctx, where)
 
     def check(self, args, ctx, where):
+        k = args.get("k_decay", 1.0)
+        if k < 0 and args["cycle_limit"] > 0:
+            starts = args["cycle_limit"] > 1 or (args["warmup_prefix"] and args["warmup_t"] > 0)
+            if starts:
+                raise SpecError.bad_value(
+                    f"{where}.k_decay",
+                    k,
+                    "≥ 0 here: a cycle starts inside the schedule, where timm computes 0.0 ** k_decay "
+                    "(ZeroDivisionError)",
+                )
         r = args.get("noise_range_t")
         if r is not None:
-            if len(r) not in (1, 2) or r[0] < 0:
+            if len(r) not in (1, 2):
                 raise SpecError.bad_value(
-                    f"{where}.noise_range_t",
-                    list(r),
-                    "an integer ≥ 0, or a list [start, end) of 2 integers ≥ 0",
+                    f"{where}.noise_range_t", list(r), "an integer, or a list [start, end) of 2 integers"
                 )
-            if args.get("noise_type", "normal") == "normal" and args["noise_pct"] / args["noise_std"] < 0.01:
+            pct, std = args["noise_pct"], abs(args["noise_std"])
+            if args.get("noise_type", "normal") == "normal" and std > 0 and pct < 0.01 * std:
+                # timm redraws normal noise until |noise| < noise_pct: ≤ 0 never ends; below 1% of the std the
+                # draws number hundreds per step (lrtui reproduces up to 20,000 draws exactly)
                 raise SpecError.bad_value(
                     f"{where}.noise_pct",
-                    args["noise_pct"],
-                    f"≥ 0.01·noise_std ({0.01 * args['noise_std']:g}): timm resamples normal "
-                    "noise until |noise| < noise_pct, which would take very long",
+                    pct,
+                    f"≥ 0.01·|noise_std| ({0.01 * std:g}) with normal noise: timm redraws it until |noise| < "
+                    "noise_pct (≤ 0 never ends)",
                 )
 
     # -- t mapping -----------------------------------------------------------------------------------
@@ -316,6 +471,8 @@ def _cycle_starts(args, t_horizon: float) -> list[tuple[float, str, str]]:
 class _CyclicTimmKind(_TimmKind):
     """timm's cycle-based decays (cosine, tanh, poly): restarts marked, constant after the last cycle."""
 
+    overlapping_warmup = True
+
     def t_markers(self, args, t_horizon):
         return _cycle_starts(args, t_horizon)
 
@@ -354,11 +511,23 @@ class TanhLRScheduler(_CyclicTimmKind):
     example = "TanhLRScheduler(t_initial=100, warmup_t=5, warmup_lr_init=1e-4)"
     params = (
         T_INITIAL,
-        Param("lb", "float", -7.0, help="tanh argument at the cycle start."),
-        Param("ub", "float", 3.0, help="tanh argument at the cycle end."),
+        Param(
+            "lb",
+            "float",
+            -7.0,
+            help="tanh argument at the cycle start.",
+            source=f"{_TIMM} TanhLRScheduler.__init__: assert lb < ub",
+        ),
+        Param(
+            "ub",
+            "float",
+            3.0,
+            help="tanh argument at the cycle end.",
+            source=f"{_TIMM} TanhLRScheduler.__init__: assert lb < ub",
+        ),
         LR_MIN,
-        *CYCLE,
-        *_warmup_params(False),
+        *_cycle_params(asserted=True),
+        *_warmup_params(False, asserted=True),
         T_IN_EPOCHS,
         *NOISE,
     )
@@ -392,7 +561,7 @@ class PolyLRScheduler(_CyclicTimmKind):
     example = "PolyLRScheduler(t_initial=100, power=0.5, warmup_t=5)"
     params = (
         T_INITIAL,
-        Param("power", "float", 0.5, help="Power of the decay.", lo=0),
+        Param("power", "float", 0.5, help="Power of the decay.", source=_NOT_CHECKED),
         LR_MIN,
         *CYCLE,
         *_warmup_params(False),
@@ -415,8 +584,13 @@ class StepLRScheduler(_TimmKind):
     summary = "timm step decay: lr · decay_rate^(t // decay_t), warmup before it (warmup_prefix=True)."
     example = "StepLRScheduler(decay_t=30, decay_rate=0.1, warmup_t=3, warmup_lr_init=1e-4)"
     params = (
-        Param("decay_t", "float", help="Decay period in t.", lo=0, lo_open=True),
-        Param("decay_rate", "float", 1.0, help="Multiplier per period.", lo=0),
+        Param(
+            "decay_t",
+            "float",
+            help="Decay period in t.",
+            source=f"{_TIMM} StepLRScheduler._get_lr: t // decay_t (0: ZeroDivisionError, refused); no check",
+        ),
+        Param("decay_rate", "float", 1.0, help="Multiplier per period.", source=_NOT_CHECKED),
         *_warmup_params(True),
         T_IN_EPOCHS,
         *NOISE,
@@ -428,9 +602,16 @@ class StepLRScheduler(_TimmKind):
         i = np.floor(t / d) if whole and float(d).is_integer() else np.floor_divide(t, d)
         return base * _int_powers(args["decay_rate"], i)
 
+    def check(self, args, ctx, where):
+        if args["decay_t"] == 0:
+            raise SpecError.bad_value(
+                f"{where}.decay_t", 0, "nonzero (timm computes t // decay_t: ZeroDivisionError)"
+            )
+        super().check(args, ctx, where)
+
     def get_lr_sorted(self, args, base, t):
         d = args["decay_t"]
-        if not float(d).is_integer() or t.size == 0:
+        if not float(d).is_integer() or d < 0 or t.size == 0:
             return super().get_lr_sorted(args, base, t)
         # i = t // d is constant between multiples of d: np.power once per period, then runs.
         i0, i1 = t[0] // d, t[-1] // d
@@ -468,39 +649,50 @@ def _runs(vals: np.ndarray, pos: np.ndarray, n: int) -> np.ndarray:
     return np.stack([np.repeat(row, lengths) for row in vals])
 
 
-def _bisect_right(a: tuple, x: np.ndarray) -> np.ndarray:
-    """bisect.bisect_right(a, x) for every x, step for step (so an unsorted `a` gives timm's result too)."""
-    if all(p <= q for p, q in itertools.pairwise(a)):  # sorted (the usual case): one binary search per x
-        return np.searchsorted(np.asarray(a, dtype=np.float64), x, side="right")
-    lo = np.zeros(x.shape, dtype=np.int64)
-    hi = np.full(x.shape, len(a), dtype=np.int64)
-    arr = np.asarray(a, dtype=np.float64) if a else np.zeros(1)
-    while True:
-        active = lo < hi
-        if not active.any():
-            return lo
-        mid = (lo + hi) // 2
-        below = x < arr[np.minimum(mid, len(arr) - 1)]
-        hi = np.where(active & below, mid, hi)
-        lo = np.where(active & ~below, mid + 1, lo)
-
-
 @register
 class MultiStepLRScheduler(_TimmKind):
     name = "MultiStepLRScheduler"
     summary = "timm multi-step decay; each milestone applies one t EARLY (bisect on t + 1), unlike torch."
     example = "MultiStepLRScheduler(decay_t=[30, 60, 90], decay_rate=0.1)"
     params = (
-        Param("decay_t", "int_list", help="Milestones in t (applied at t = milestone − 1).", min_items=1),
-        Param("decay_rate", "float", 1.0, help="Multiplier per milestone.", lo=0),
+        Param(
+            "decay_t",
+            "int_list",
+            help="Milestones in t (applied at t = milestone − 1).",
+            min_items=1,
+            source=f"{_TIMM} MultiStepLRScheduler: bisect on the list, no check",
+        ),
+        Param("decay_rate", "float", 1.0, help="Multiplier per milestone.", source=_NOT_CHECKED),
         *_warmup_params(True),
         T_IN_EPOCHS,
         *NOISE,
     )
 
     def get_lr(self, args, base, t, whole=False):
-        n = _bisect_right(args["decay_t"], t + 1)
+        n = bisect_right_each(args["decay_t"], t + 1)
         return base * _int_powers(args["decay_rate"], n)
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint
+
+        yield from super().lints(node, doc)
+        ms = list(node.args["decay_t"])
+        yield Lint(
+            "timm_multistep_early",
+            "info",
+            f"timm applies each milestone one t early (bisect on t + 1): decay_t={ms} decays at t="
+            f"{[m - 1 for m in ms]}, unlike torch's MultiStepLR",
+            f"to decay at t={ms}, write decay_t={[m + 1 for m in ms]}",
+            node.path,
+        )
+        if ms != sorted(ms):
+            yield Lint(
+                "timm_multistep_unsorted",
+                "warning",
+                "decay_t is not sorted: timm's bisect assumes sorted milestones and decays at odd times",
+                f"use decay_t={sorted(ms)}",
+                node.path,
+            )
 
     def get_lr_sorted(self, args, base, t):
         ms = args["decay_t"]
@@ -536,26 +728,90 @@ class PlateauLRScheduler(_TimmKind):
     example = "PlateauLRScheduler(decay_rate=0.5, patience_t=5, mode='min')"
     noise_type_param = True
     params = (
-        Param("decay_rate", "float", 0.1, help="Factor on a plateau.", lo=0, hi=1, hi_open=True),
-        Param("patience_t", "int", 10, help="Bad epochs tolerated.", lo=0),
-        Param("threshold", "float", 1e-4, help="Relative improvement that counts.", lo=0),
-        Param("cooldown_t", "int", 0, help="Epochs to wait after a decay.", lo=0),
-        Param("warmup_t", "int", 0, help="Warmup epochs.", lo=0),
-        Param("warmup_lr_init", "float", 0.0, help="The lr at t = 0 of the warmup.", lo=0),
-        Param("lr_min", "float", 0.0, help="Floor.", lo=0),
+        Param(
+            "decay_rate",
+            "float",
+            0.1,
+            help="Factor on a plateau.",
+            hi=1,
+            hi_open=True,
+            source=f"{_TIMM} PlateauLRScheduler: torch's ReduceLROnPlateau(factor=decay_rate): ≥ 1 raises ValueError",
+        ),
+        Param(
+            "patience_t",
+            "int",
+            10,
+            help="Bad epochs tolerated.",
+            source=f"{_TIMM} → ReduceLROnPlateau: no check",
+        ),
+        Param(
+            "threshold",
+            "float",
+            1e-4,
+            help="Relative improvement that counts.",
+            source=f"{_TIMM} → ReduceLROnPlateau: no check",
+        ),
+        Param(
+            "cooldown_t",
+            "int",
+            0,
+            help="Epochs to wait after a decay.",
+            source=f"{_TIMM} → ReduceLROnPlateau: no check",
+        ),
+        Param("warmup_t", "int", 0, help="Warmup epochs.", source=_NOT_CHECKED),
+        Param("warmup_lr_init", "float", 0.0, help="The lr at t = 0 of the warmup.", source=_NOT_CHECKED),
+        Param(
+            "lr_min",
+            "float",
+            0.0,
+            help="Floor.",
+            source=f"{_TIMM} → ReduceLROnPlateau(min_lr=lr_min): no check",
+        ),
         Param(
             "mode",
             "choice",
             "max",
             choices=("min", "max"),
             help="'max' (timm's default!) treats a rising metric as better; use 'min' for a loss.",
+            source=f"{_TIMM} → ReduceLROnPlateau: anything else raises ValueError",
         ),
         NOISE[0],
         Param(
-            "noise_type", "choice", "normal", choices=("normal", "uniform"), advanced=True, help="Noise type."
+            "noise_type",
+            "choice",
+            "normal",
+            choices=("normal", "uniform"),
+            advanced=True,
+            help="Noise type.",
+            source=f"{_TIMM} PlateauLRScheduler._apply_noise: 'normal', else uniform",
         ),
         *NOISE[1:],
     )
+
+    def holds_flat(self, args):
+        return True  # it decays only on a plateau of the metric
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint
+
+        yield from super().lints(node, doc)
+        if doc.plan.metric is None:
+            yield Lint(
+                "plateau_needs_metric",
+                "info",
+                "PlateauLRScheduler only reacts to a metric: without one the preview is flat after the warmup",
+                "shape a synthetic metric or preview against a logged run",
+                node.path,
+            )
+        if node.args["mode"] == "max":
+            yield Lint(
+                "plateau_mode_max",
+                "info",
+                "timm's PlateauLRScheduler defaults to mode='max' (an accuracy); a loss never 'improves' "
+                "upwards, so the lr decays every patience_t+1 epochs",
+                "pass mode='min' for a loss",
+                node.path,
+            )
 
     def values(self, args, ctx, k):
         """Replays the recursion once per t (epoch); the metric series is ctx.metric[t - 1] at step(t)."""
@@ -596,12 +852,13 @@ def _plateau_events(args, base: np.ndarray, n_t: int, metric) -> np.ndarray | No
 
     from lrtui.schedules.kinds import torch_plateau
 
-    w, init = args["warmup_t"], args["warmup_lr_init"]
+    w0, init = args["warmup_t"], args["warmup_lr_init"]
+    w = max(w0, 0)  # warmup_t < 0: no warmup step, but the constructor still sets warmup_lr_init
     g = len(base)
     out = np.empty((g, n_t))
     if n_t == 0:
         return out
-    out[:, 0] = init if w else base
+    out[:, 0] = init if w0 else base
     nw = min(w, n_t - 1)
     if nw:  # warmup: init + t * step, t = 1..nw
         steps = (base - init) / w

@@ -20,7 +20,9 @@ import numpy as np
 
 from lrtui.schedules import libm
 from lrtui.schedules.catalogue import Kind, Marker, Values, register
+from lrtui.schedules.errors import SpecError
 from lrtui.schedules.kinds._torch_common import (
+    ANY,
     INT_MAX,
     LAST_EPOCH,
     MultiplicativeKind,
@@ -38,12 +40,20 @@ MAX_MARKERS = 200
 INF = math.inf
 
 
-def _positive_factor(name: str, default: object, help: str) -> Param:
-    return Param(name, "float", default, help=help, lo=0, lo_open=True, hi=INF, hi_open=True)
+def _gamma(default: object, help: str, where: str) -> Param:
+    return Param(
+        "gamma", "float", default, help=help, **ANY, source=f"lr_scheduler.{where}: no check (lr * gamma)"
+    )
 
 
-def _lambda_param(help: str) -> Param:
-    return Param("lr_lambda", "formula", help=help, per_group=True)
+def _lambda_param(help: str, where: str) -> Param:
+    return Param(
+        "lr_lambda",
+        "formula",
+        help=help,
+        per_group=True,
+        source=f"lr_scheduler.{where}.__init__: a callable, or a list of one per group (ValueError otherwise)",
+    )
 
 
 def _formula_rows(fns: tuple, k: np.ndarray) -> np.ndarray:
@@ -73,10 +83,13 @@ class LambdaLR(Kind):
     params = (
         _lambda_param(
             'Multiplier of the initial lr at step k, e.g. "0.95 ** k" or "min(1, (k + 1) / 500)"; '
-            "a list gives one formula per param group."
+            "a list gives one formula per param group.",
+            "LambdaLR",
         ),
         LAST_EPOCH,
     )
+
+    closed_in_last_epoch = True
 
     def resolve(self, spec, ctx, where=""):
         return resolve_allowing_lists(self, spec, ctx, where, ("lr_lambda",))
@@ -107,7 +120,8 @@ class MultiplicativeLR(MultiplicativeKind):
     params = (
         _lambda_param(
             'Factor applied to the current lr at step k ≥ 1, e.g. "0.95"; a list gives one '
-            "formula per param group."
+            "formula per param group.",
+            "MultiplicativeLR",
         ),
         LAST_EPOCH,
     )
@@ -152,10 +166,11 @@ class MultiStepLR(MultiplicativeKind):
             "int_list",
             help="Steps at which the lr is multiplied by gamma; a milestone listed "
             "twice multiplies by gamma² (torch counts them).",
-            lo=0,
+            lo=-INT_MAX,
             hi=INT_MAX,
+            source="lr_scheduler.MultiStepLR: Counter(milestones), no check (a negative one is never reached)",
         ),
-        _positive_factor("gamma", 0.1, "Multiplicative factor at each milestone."),
+        _gamma(0.1, "Multiplicative factor at each milestone.", "MultiStepLR"),
         LAST_EPOCH,
     )
 
@@ -214,26 +229,39 @@ class ConstantLR(MultiplicativeKind):
             "factor",
             "float",
             1.0 / 3,
-            help="Multiplier until total_iters. 0 is refused: torch divides by "
-            "it at total_iters (ZeroDivisionError).",
+            help="Multiplier until total_iters. 0 is refused when total_iters ≥ 1: torch divides by "
+            "it there (ZeroDivisionError).",
             lo=0,
-            lo_open=True,
             hi=1,
+            source="lr_scheduler.ConstantLR.__init__: `factor > 1.0 or factor < 0` raises ValueError; get_lr "
+            "divides by factor at last_epoch == total_iters",
         ),
         int_param(
             "total_iters",
             5,
-            "Steps with the reduced lr. 0 keeps the factor forever (torch's k = 0 branch "
+            "Steps with the reduced lr. 0 or less keeps the factor forever (torch's k = 0 branch "
             "wins) in per-step stepping.",
+            lo=-INT_MAX,
+            source="lr_scheduler.ConstantLR: no check",
         ),
         LAST_EPOCH,
     )
+
+    def check(self, args, ctx, where):
+        if args["factor"] == 0 and args["total_iters"] >= 1:
+            raise SpecError.bad_value(
+                f"{where}.factor",
+                0,
+                f"> 0 with total_iters={args['total_iters']}: torch divides by factor at total_iters "
+                "(ZeroDivisionError)",
+            )
 
     def factor(self, args, ctx, k):
         k = np.asarray(k)
         f, t = args["factor"], args["total_iters"]
         # torch: k == 0 -> lr * factor (checked first); k == total_iters -> lr * (1.0 / factor).
-        return np.where(k == 0, f, np.where(k == t, 1.0 / f, 1.0))
+        inv = 1.0 / f if f else math.inf  # (k == total_iters never happens with factor 0: refused then)
+        return np.where(k == 0, f, np.where(k == t, inv, 1.0))
 
     def change_points(self, args, ctx, n):
         t = args["total_iters"]
@@ -241,6 +269,9 @@ class ConstantLR(MultiplicativeKind):
 
     def warmup_length(self, args):
         return args["total_iters"] if args["factor"] < 1 else None
+
+    def holds_flat(self, args):
+        return True  # back at the initial lr after total_iters, and held
 
     def closed_form(self, args, ctx, k):
         f, t = args["factor"], args["total_iters"]
@@ -260,9 +291,33 @@ class LinearLR(MultiplicativeKind):
     summary = "Multiplier moving linearly from start_factor to end_factor over total_iters steps, then held."
     example = "LinearLR(start_factor=0.1, end_factor=1.0, total_iters=5)"
     params = (
-        Param("start_factor", "float", 1.0 / 3, help="Multiplier at step 0.", lo=0, lo_open=True, hi=1),
-        Param("end_factor", "float", 1.0, help="Multiplier from total_iters on.", lo=0, hi=1),
-        int_param("total_iters", 5, "Steps to go from start_factor to end_factor.", lo=1),
+        Param(
+            "start_factor",
+            "float",
+            1.0 / 3,
+            help="Multiplier at step 0.",
+            lo=0,
+            lo_open=True,
+            hi=1,
+            source="lr_scheduler.LinearLR.__init__: `start_factor > 1.0 or start_factor <= 0` raises ValueError",
+        ),
+        Param(
+            "end_factor",
+            "float",
+            1.0,
+            help="Multiplier from total_iters on.",
+            lo=0,
+            hi=1,
+            source="lr_scheduler.LinearLR.__init__: `end_factor > 1.0 or end_factor < 0` raises ValueError",
+        ),
+        int_param(
+            "total_iters",
+            5,
+            "Steps to go from start_factor to end_factor (0 or less: start_factor forever).",
+            lo=-INT_MAX,
+            source="lr_scheduler.LinearLR: no check; only the closed form divides by it (step(epoch), "
+            "SequentialLR's reset: 0 refused there)",
+        ),
         LAST_EPOCH,
     )
 
@@ -281,6 +336,20 @@ class LinearLR(MultiplicativeKind):
     def natural_length(self, args):
         return args["total_iters"]
 
+    def holds_flat(self, args):
+        return True  # end_factor from total_iters on, held
+
+    def check(self, args, ctx, where):
+        if args["total_iters"] == 0 and ctx.stepping == "fractional":
+            raise SpecError.bad_value(
+                f"{where}.total_iters", 0, "nonzero with step(epoch): torch's closed form divides by it"
+            )
+
+    def reset_error(self, args):
+        if args["total_iters"] == 0:
+            return "its closed form divides by total_iters=0 (ZeroDivisionError)"
+        return None
+
     def closed_form(self, args, ctx, k):
         s, e, t = args["start_factor"], args["end_factor"], args["total_iters"]
         return bases(ctx) * (s + (e - s) * np.minimum(t, k) / t)
@@ -298,7 +367,7 @@ class ExponentialLR(MultiplicativeKind):
     library = "torch"
     summary = "Multiply the lr by gamma at every step."
     example = "ExponentialLR(gamma=0.95)"
-    params = (_positive_factor("gamma", 0.95, "Multiplicative factor per step."), LAST_EPOCH)
+    params = (_gamma(0.95, "Multiplicative factor per step.", "ExponentialLR"), LAST_EPOCH)
 
     def factor(self, args, ctx, k):
         return np.where(np.asarray(k) == 0, 1.0, args["gamma"])
@@ -320,16 +389,23 @@ class PolynomialLR(MultiplicativeKind):
     summary = "lr × (1 − k/total_iters)^power, reaching 0 at total_iters and held there."
     example = "PolynomialLR(total_iters=100, power=2.0)"
     params = (
-        int_param("total_iters", 5, "Steps until the lr reaches 0.", lo=1),
+        int_param(
+            "total_iters",
+            5,
+            "Steps until the lr reaches 0 (0 or less: the lr is kept).",
+            lo=-INT_MAX,
+            source="lr_scheduler.PolynomialLR: no check; it divides by total_iters only at a non-initial "
+            "last_epoch 0 and in the closed form (0 refused there)",
+        ),
         Param(
             "power",
             "float",
             1.0,
-            help="Power of the decay (1 = linear). Negative powers are refused: torch "
-            "raises ZeroDivisionError at total_iters.",
-            lo=0,
+            help="Power of the decay (1 = linear). A negative power is refused with total_iters ≥ 1: "
+            "torch raises ZeroDivisionError (0.0 ** power) at total_iters.",
+            lo=-INF,
             hi=INF,
-            hi_open=True,
+            source="lr_scheduler.PolynomialLR: no check; (1 - T/T) ** power at last_epoch == total_iters",
         ),
         LAST_EPOCH,
     )
@@ -348,9 +424,31 @@ class PolynomialLR(MultiplicativeKind):
     def natural_length(self, args):
         return args["total_iters"]
 
+    def check(self, args, ctx, where):
+        t, p = args["total_iters"], args["power"]
+        if p < 0 and t >= 1:
+            raise SpecError.bad_value(
+                f"{where}.power",
+                p,
+                f"≥ 0 with total_iters={t}: torch raises ZeroDivisionError (0.0 ** power) there",
+            )
+        if t == 0 and ctx.stepping == "fractional":
+            raise SpecError.bad_value(
+                f"{where}.total_iters", 0, "nonzero with step(epoch): torch's closed form divides by it"
+            )
+
+    def reset_error(self, args):
+        if args["total_iters"] == 0:
+            return "its closed form divides by total_iters=0 (ZeroDivisionError)"
+        return None
+
     def noninitial_factor0(self, args, ctx):
         # ((1.0 - 0 / T) / (1.0 - (0 - 1) / T)) ** power unless _is_initial
         t, p = args["total_iters"], args["power"]
+        if t == 0:
+            return math.nan  # torch: ZeroDivisionError (the curve shows NaN from there)
+        if t < 0:
+            return 1.0  # `last_epoch > total_iters`: the lr is kept
         return ((1.0 - 0 / t) / (1.0 - (0 - 1) / t)) ** p
 
     def change_points(self, args, ctx, n):

@@ -24,9 +24,10 @@ import math
 import numpy as np
 
 from lrtui.schedules.catalogue import Kind, Marker, Values, register
+from lrtui.schedules.errors import SpecError
 from lrtui.schedules.kinds._torch_common import (
+    INT_MAX,
     LAST_EPOCH,
-    LR_MAX,
     arange_from,
     arange_view,
     bases,
@@ -65,16 +66,31 @@ class CosineAnnealingLR(Kind):
             "T_max",
             None,
             "Steps of the half cosine (to eta_min). Past T_max torch's lr climbs back up to "
-            "the initial lr at 2·T_max.",
-            lo=1,
+            "the initial lr at 2·T_max. A negative T_max acts as its absolute value (cos is even).",
+            lo=-INT_MAX,
+            source="lr_scheduler.CosineAnnealingLR: no check; 0 divides by zero at the first step (refused)",
         ),
-        Param("eta_min", "float", 0.0, help=ETA_HELP, lo=0, hi=LR_MAX),
+        Param(
+            "eta_min",
+            "float",
+            0.0,
+            help=ETA_HELP,
+            lo=-math.inf,
+            hi=math.inf,
+            source="lr_scheduler.CosineAnnealingLR: no check",
+        ),
         LAST_EPOCH,
     )
 
+    def check(self, args, ctx, where):
+        if args["T_max"] == 0:
+            raise SpecError.bad_value(
+                f"{where}.T_max", 0, "a nonzero integer (torch divides by T_max: ZeroDivisionError at step 1)"
+            )
+
     def closed_form(self, args, ctx, k):
         # torch's _get_closed_form_lr: eta_min + (base_lr - eta_min) * (1 + cos(pi * k / T_max)) / 2
-        t, eta = args["T_max"], args["eta_min"]
+        t, eta = abs(args["T_max"]), args["eta_min"]
         return eta + (bases(ctx) - eta) * _cos_c(np.asarray(k, dtype=np.float64), t) / 2
 
     def values(self, args, ctx, k):
@@ -105,7 +121,7 @@ class CosineAnnealingLR(Kind):
         constructor, which torch computes like any other)."""
         from lrtui.schedules.ops import Ops
 
-        t, eta = args["T_max"], args["eta_min"]
+        t, eta = abs(args["T_max"]), args["eta_min"]
         k = np.asarray(k, dtype=np.int64).reshape(-1)
         g = ctx.n_groups
         with np.errstate(all="ignore"):
@@ -119,7 +135,7 @@ class CosineAnnealingLR(Kind):
         return Ops(k.size, a=a, c=c, d=np.broadcast_to(d, (g, k.size)))
 
     def replay(self, args, ctx, k, x0, out):
-        t, eta = args["T_max"], args["eta_min"]
+        t, eta = abs(args["T_max"]), args["eta_min"]
         k = np.asarray(k, dtype=np.int64).reshape(-1)
         with np.errstate(all="ignore"):
             r, sp = _ratios(k, t)
@@ -128,11 +144,53 @@ class CosineAnnealingLR(Kind):
             for gi in range(ctx.n_groups):
                 _exact_row(r, sp, float(x0[gi]), float(eta), float(jump[gi]), out[gi])
 
-    def stated_length(self, args, ctx):
-        return int(args["T_max"])
+    def lints(self, node, doc):
+        """T_max ≠ the steps the cosine runs (total − warmup inside a SequentialLR): rises again or stops early."""
+        from lrtui.schedules.lint import Lint, fmt
+
+        parent = node.parent
+        if parent is not None and not getattr(parent.kind, "children_in_turn", True):
+            return  # stepped together with others: its length is theirs too
+        t_max = abs(node.args["T_max"])
+        runs = int(node.end - node.start)
+        if runs <= 0 or t_max == runs:
+            return
+        if runs > t_max:
+            up_at = node.start + t_max
+            yield Lint(
+                "cosine_rises_after_t_max",
+                "warning",
+                f"CosineAnnealingLR(T_max={t_max}) runs for {runs} {doc.unit()}: after {fmt(up_at)} torch's lr "
+                f"climbs back up (to the initial lr at {fmt(node.start + 2 * t_max)}); it is not clamped",
+                f"use T_max={runs} (the {doc.unit()} it runs), or CosineAnnealingWarmRestarts for intended "
+                "restarts",
+                node.path,
+                doc.opt_step(up_at),
+            )
+            return
+        down = 100 * (1 - math.cos(math.pi * runs / t_max)) / 2
+        if parent is not None and node.start > 0:
+            yield Lint(
+                "t_max_ignores_warmup",
+                "warning",
+                f"T_max={t_max} but warmup is {fmt(node.start)} of {fmt(node.end)} {doc.unit()}: the cosine runs "
+                f"{runs} and stops {fmt(down)}% of the way down",
+                f"use T_max={runs}",
+                node.path,
+                doc.opt_step(node.end),
+            )
+        else:
+            yield Lint(
+                "cosine_cut_short",
+                "info",
+                f"CosineAnnealingLR(T_max={t_max}) only runs {runs} {doc.unit()} here: it ends {fmt(down)}% of "
+                "the way down to eta_min",
+                f"use T_max={runs} to finish the decay within the run",
+                node.path,
+            )
 
     def markers(self, args, ctx):
-        t = args["T_max"]
+        t = abs(args["T_max"])
         out = (
             [Marker(float(t), "end", "T_max: torch's cosine rises again after this")]
             if t < ctx.horizon
@@ -314,11 +372,29 @@ class CosineAnnealingWarmRestarts(Kind):
     summary = "Cosine from the initial lr to eta_min over T_0 steps, then restart; each cycle T_mult× longer."
     example = "CosineAnnealingWarmRestarts(T_0=10, T_mult=2, eta_min=1e-5)"
     params = (
-        int_param("T_0", None, "Steps of the first cycle.", lo=1),
         int_param(
-            "T_mult", 1, "Each cycle is T_mult times longer than the previous one (an integer ≥ 1).", lo=1
+            "T_0",
+            None,
+            "Steps of the first cycle.",
+            lo=1,
+            source="lr_scheduler.CosineAnnealingWarmRestarts.__init__: `T_0 <= 0 or not int` raises ValueError",
         ),
-        Param("eta_min", "float", 0.0, help=ETA_HELP, lo=0, hi=LR_MAX),
+        int_param(
+            "T_mult",
+            1,
+            "Each cycle is T_mult times longer than the previous one (an integer ≥ 1).",
+            lo=1,
+            source="lr_scheduler.CosineAnnealingWarmRestarts.__init__: `T_mult < 1 or not int` raises ValueError",
+        ),
+        Param(
+            "eta_min",
+            "float",
+            0.0,
+            help=ETA_HELP,
+            lo=-math.inf,
+            hi=math.inf,
+            source="lr_scheduler.CosineAnnealingWarmRestarts.__init__: only a type check (float or int)",
+        ),
         LAST_EPOCH,
     )
 

@@ -26,7 +26,6 @@ from lrtui.schedules.errors import SpecError
 from lrtui.schedules.kinds._torch_common import (
     INT_MAX,
     LAST_EPOCH,
-    LR_MAX,
     check_group_lists,
     group_column,
     int_param,
@@ -43,12 +42,28 @@ def _lr_param(name: str, help: str, default: object = None) -> Param:
     from lrtui.schedules.params import REQUIRED
 
     return Param(
-        name, "float", REQUIRED if default is None else default, help=help, lo=0, hi=LR_MAX, per_group=True
+        name,
+        "float",
+        REQUIRED if default is None else default,
+        help=help,
+        lo=-INF,
+        hi=INF,
+        per_group=True,
+        source="lr_scheduler._format_param: one value, or a list of one per group (ValueError); no range check",
     )
 
 
 def _momentum_param(name: str, default: float, help: str) -> Param:
-    return Param(name, "float", default, help=help, lo=0, hi=1, per_group=True)
+    return Param(
+        name,
+        "float",
+        default,
+        help=help,
+        lo=-INF,
+        hi=INF,
+        per_group=True,
+        source="lr_scheduler._format_param: one per group; no range check (momentum ≥ 1 is linted)",
+    )
 
 
 @register
@@ -68,15 +83,23 @@ class CyclicLR(Kind):
             "optimizer's own lr is ignored.",
         ),
         _lr_param("max_lr", "Upper lr of the cycle (reached only in 'triangular' mode)."),
-        int_param("step_size_up", 2000, "Steps from base_lr up to max_lr.", lo=1),
+        int_param(
+            "step_size_up",
+            2000,
+            "Steps from base_lr up to max_lr.",
+            lo=-INT_MAX,
+            source="lr_scheduler.CyclicLR.__init__: float(step_size_up), no check; the constructor's step "
+            "divides by it (0: ZeroDivisionError, refused) and by step_size_up + step_size_down",
+        ),
         Param(
             "step_size_down",
             "int",
             None,
             help="Steps from max_lr back down (None = step_size_up).",
-            lo=0,
+            lo=-INT_MAX,
             hi=INT_MAX,
             optional=True,
+            source="lr_scheduler.CyclicLR.__init__: float(step_size_down), no check",
         ),
         Param(
             "mode",
@@ -85,16 +108,16 @@ class CyclicLR(Kind):
             help="triangular: constant amplitude; triangular2: amplitude halved "
             "each cycle; exp_range: amplitude × gamma**k. Ignored when scale_fn is given.",
             choices=("triangular", "triangular2", "exp_range"),
+            source="lr_scheduler.CyclicLR.__init__: another mode raises ValueError unless scale_fn is given",
         ),
         Param(
             "gamma",
             "float",
             1.0,
             help="exp_range's per-step amplitude factor.",
-            lo=0,
-            lo_open=True,
+            lo=-INF,
             hi=INF,
-            hi_open=True,
+            source="lr_scheduler.CyclicLR: no check (gamma ** last_epoch)",
         ),
         Param(
             "scale_fn",
@@ -104,6 +127,7 @@ class CyclicLR(Kind):
             "the step, per scale_mode); overrides mode.",
             optional=True,
             advanced=True,
+            source="lr_scheduler.CyclicLR: any callable of one argument",
         ),
         Param(
             "scale_mode",
@@ -113,9 +137,14 @@ class CyclicLR(Kind):
             "torch ignores it unless scale_fn is given.",
             choices=("cycle", "iterations"),
             advanced=True,
+            source="lr_scheduler.CyclicLR: compared with 'cycle' (anything else counts iterations)",
         ),
         Param(
-            "cycle_momentum", "bool", True, help="Cycle momentum (SGD) or beta1 (Adam) inversely to the lr."
+            "cycle_momentum",
+            "bool",
+            True,
+            help="Cycle momentum (SGD) or beta1 (Adam) inversely to the lr.",
+            source="lr_scheduler: the optimizer must have momentum or betas (ValueError); SGD and Adam do",
         ),
         _momentum_param("base_momentum", 0.8, "Momentum at the lr's peak."),
         _momentum_param("max_momentum", 0.9, "Momentum at base_lr (also set at construction)."),
@@ -127,6 +156,16 @@ class CyclicLR(Kind):
 
     def check(self, args, ctx, where):
         check_group_lists(self, args, ctx, where)
+        up = args["step_size_up"]
+        down = args["step_size_down"] if args["step_size_down"] is not None else up
+        if up == 0 or up + down == 0:
+            field = "step_size_up" if up == 0 else "step_size_down"
+            raise SpecError.bad_value(
+                f"{where}.{field}",
+                args[field],
+                "sizes with step_size_up ≠ 0 and step_size_up + step_size_down ≠ 0 (torch divides by both "
+                "in its constructor: ZeroDivisionError)",
+            )
 
     def construct(self, args, st, ctx):
         # before LRScheduler.__init__: the lr becomes base_lr; with cycle_momentum the momentum max_momentum
@@ -208,10 +247,15 @@ class CyclicLR(Kind):
                     mom[:, raises] = np.nan
         return Values(lr, mom, momentum_name(ctx))
 
+    closed_in_last_epoch = True
+
+    def lints(self, node, doc):
+        yield from _momentum_above_one(self, node)
+
     def markers(self, args, ctx):
         up = args["step_size_up"]
         down = args["step_size_down"] if args["step_size_down"] is not None else up
-        total = up + down
+        total = abs(up + down)
         out = [
             Marker(float(s), "restart", "new cycle") for s in range(total, ctx.horizon, total)[:MAX_MARKERS]
         ]
@@ -227,9 +271,9 @@ class CyclicLR(Kind):
         if args["mode"] == "triangular2":
             return 1024 * total  # cycle = 1025
         gamma = args["gamma"]
-        if args["mode"] != "exp_range" or gamma <= 1:
+        if args["mode"] != "exp_range" or abs(gamma) <= 1:
             return None
-        guess = int(math.log(sys.float_info.max) / math.log(gamma))
+        guess = int(math.log(sys.float_info.max) / math.log(abs(gamma)))
         for k in range(max(0, guess - 3), guess + 5):
             try:
                 gamma**k
@@ -263,29 +307,51 @@ class OneCycleLR(Kind):
             lo=1,
             hi=INT_MAX,
             optional=True,
+            source="lr_scheduler.OneCycleLR.__init__: `total_steps <= 0 or not int` raises ValueError",
         ),
         Param(
             "epochs",
             "int",
             None,
             help="With steps_per_epoch, sets total_steps = epochs × steps_per_epoch.",
-            lo=1,
+            lo=-INT_MAX,
             hi=INT_MAX,
             optional=True,
+            source="lr_scheduler.OneCycleLR.__init__: checked (positive int) only without total_steps",
         ),
         Param(
             "steps_per_epoch",
             "int",
             None,
             help="With epochs, sets total_steps = epochs × steps_per_epoch.",
-            lo=1,
+            lo=-INT_MAX,
             hi=INT_MAX,
             optional=True,
+            source="lr_scheduler.OneCycleLR.__init__: checked (positive int) only without total_steps",
         ),
-        Param("pct_start", "float", 0.3, help="Fraction of the cycle spent increasing the lr.", lo=0, hi=1),
-        Param("anneal_strategy", "choice", "cos", help="Shape of each phase.", choices=("cos", "linear")),
         Param(
-            "cycle_momentum", "bool", True, help="Cycle momentum (SGD) or beta1 (Adam) inversely to the lr."
+            "pct_start",
+            "float",
+            0.3,
+            help="Fraction of the cycle spent increasing the lr.",
+            lo=0,
+            hi=1,
+            source="lr_scheduler.OneCycleLR.__init__: `pct_start < 0 or pct_start > 1` raises ValueError",
+        ),
+        Param(
+            "anneal_strategy",
+            "choice",
+            "cos",
+            help="Shape of each phase.",
+            choices=("cos", "linear"),
+            source="lr_scheduler.OneCycleLR.__init__: anything else raises ValueError",
+        ),
+        Param(
+            "cycle_momentum",
+            "bool",
+            True,
+            help="Cycle momentum (SGD) or beta1 (Adam) inversely to the lr.",
+            source="lr_scheduler: the optimizer must have momentum or betas (ValueError); SGD and Adam do",
         ),
         _momentum_param("base_momentum", 0.85, "Momentum at the lr's peak."),
         _momentum_param(
@@ -296,20 +362,18 @@ class OneCycleLR(Kind):
             "float",
             25.0,
             help="Initial lr = max_lr / div_factor.",
-            lo=0,
-            lo_open=True,
+            lo=-INF,
             hi=INF,
-            hi_open=True,
+            source="lr_scheduler.OneCycleLR.__init__: no check; max_lr / div_factor (0: ZeroDivisionError, refused)",
         ),
         Param(
             "final_div_factor",
             "float",
             1e4,
             help="Final lr = initial lr / final_div_factor.",
-            lo=0,
-            lo_open=True,
+            lo=-INF,
             hi=INF,
-            hi_open=True,
+            source="lr_scheduler.OneCycleLR.__init__: no check; initial_lr / final_div_factor (0: refused)",
         ),
         Param(
             "three_phase",
@@ -317,6 +381,7 @@ class OneCycleLR(Kind):
             False,
             help="Use a third phase: back down to the initial lr symmetrically, "
             "then annihilate to the final lr (fastai's variant is the two-phase default).",
+            source="lr_scheduler.OneCycleLR: a flag",
         ),
         LAST_EPOCH,
     )
@@ -347,6 +412,21 @@ class OneCycleLR(Kind):
 
     def check(self, args, ctx, where):
         check_group_lists(self, args, ctx, where)
+        for name in ("div_factor", "final_div_factor"):
+            if args[name] == 0:
+                raise SpecError.bad_value(
+                    f"{where}.{name}",
+                    0,
+                    "nonzero (torch divides by it in its constructor: ZeroDivisionError)",
+                )
+        if args["total_steps"] is None:
+            for name in ("epochs", "steps_per_epoch"):
+                if args[name] is not None and args[name] < 1:
+                    raise SpecError.bad_value(
+                        f"{where}.{name}",
+                        args[name],
+                        "an integer ≥ 1 (torch raises ValueError without total_steps)",
+                    )
         t = _total_steps(args)
         if t is None:
             raise SpecError(
@@ -434,12 +514,43 @@ class OneCycleLR(Kind):
             mom = None if mom is None else mom[:, inverse]
         return Values(lr, mom, momentum_name(ctx))
 
-    def stated_length(self, args, ctx):
-        if args["total_steps"] is not None:
-            return int(args["total_steps"])
-        if args["epochs"] is not None and args["steps_per_epoch"] is not None:
-            return int(args["epochs"]) * int(args["steps_per_epoch"])
-        return None
+    closed_in_last_epoch = True
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint, fmt
+
+        total = _total_steps(node.args)
+        runs = node.end - node.start
+        if doc.plan.stepping == "epoch" and total > 2 * runs:
+            yield Lint(
+                "onecycle_stepped_per_epoch",
+                "error",
+                f"OneCycleLR(total_steps={total}) is stepped once per epoch: in {fmt(runs)} epochs it reaches "
+                f"step {fmt(runs)} of {total} (it {'never anneals' if runs < total * 0.3 else 'stops mid-way'})",
+                f"call scheduler.step() after every batch (stepping='step'), or use total_steps={fmt(runs)}",
+                node.path,
+            )
+        elif total < runs:
+            yield Lint(
+                "onecycle_past_total",
+                "error",
+                f"OneCycleLR(total_steps={total}) is stepped {fmt(runs)} times: torch raises ValueError "
+                f"('Tried to step {total + 1} times') after step {total}",
+                f"use total_steps={fmt(runs)}",
+                node.path,
+                doc.opt_step(node.start + total),
+                explains=("non_finite",),
+            )
+        elif total > 2 * runs:
+            yield Lint(
+                "onecycle_too_long",
+                "warning",
+                f"OneCycleLR(total_steps={total}) but only {fmt(runs)} {doc.unit()} are run: the schedule "
+                f"stops at {fmt(100 * runs / total)}% of its cycle",
+                f"use total_steps={fmt(runs)}",
+                node.path,
+            )
+        yield from _momentum_above_one(self, node)
 
     def markers(self, args, ctx):
         t = _total_steps(args)
@@ -462,6 +573,27 @@ _MOM_PHASES = {
     False: [("max", "base"), ("base", "max")],
     True: [("max", "base"), ("base", "max"), ("max", "max")],
 }
+
+
+def _momentum_above_one(kind: Kind, node):
+    """torch accepts any momentum range (its own tests cycle it between 1 and 22); an optimizer with
+    momentum ≥ 1 diverges, and Adam's beta1 ≥ 1 divides by zero in its bias correction."""
+    from lrtui.schedules.lint import Lint
+
+    if not kind.drives_momentum_for(node.args):
+        return
+    values = [*per_group(node.args["base_momentum"], 1), *per_group(node.args["max_momentum"], 1)]
+    top = max(float(v) for v in values)
+    low = min(float(v) for v in values)
+    if top >= 1 or low < 0:
+        yield Lint(
+            "momentum_out_of_range",
+            "error",
+            f"{kind.name} drives the momentum/beta1 up to {top:g} (down to {low:g}): momentum ≥ 1 makes SGD "
+            "diverge and beta1 ≥ 1 breaks Adam (torch accepts it here, the optimizer would not)",
+            "keep base_momentum and max_momentum in [0, 1)",
+            node.path,
+        )
 
 
 def _total_steps(args) -> int | None:

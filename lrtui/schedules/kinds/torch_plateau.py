@@ -24,8 +24,7 @@ import math
 import numpy as np
 
 from lrtui.schedules.catalogue import Kind, Marker, Values, register
-from lrtui.schedules.errors import SpecError
-from lrtui.schedules.kinds._torch_common import INT_MAX, LR_MAX, check_group_lists, int_steps
+from lrtui.schedules.kinds._torch_common import INT_MAX, check_group_lists, int_steps
 from lrtui.schedules.params import Param, per_group
 
 PREVIEW = {"preview_only": True}
@@ -40,6 +39,7 @@ def _preview(name: str, default: object, help: str, **kw) -> Param:
         help=f"{help} (preview only, not a torch argument)",
         advanced=True,
         extra=PREVIEW,
+        source="lrtui: the synthetic metric's shape (not a torch argument)",
         **kw,
     )
 
@@ -60,32 +60,35 @@ class ReduceLROnPlateau(Kind):
             "min",
             help="min: the metric should decrease (a loss); max: increase (accuracy).",
             choices=("min", "max"),
+            source="lr_scheduler.ReduceLROnPlateau._init_is_better: anything else raises ValueError",
         ),
         Param(
             "factor",
             "float",
             0.1,
-            help="new lr = lr × factor (torch requires factor < 1).",
-            lo=0,
+            help="new lr = max(lr × factor, min_lr) (torch requires factor < 1).",
+            lo=-math.inf,
             hi=1,
             hi_open=True,
+            source="lr_scheduler.ReduceLROnPlateau.__init__: `factor >= 1.0` raises ValueError",
         ),
         Param(
             "patience",
             "int",
             10,
-            help="Steps without improvement tolerated; the lr drops on the next one.",
-            lo=0,
+            help="Steps without improvement tolerated; the lr drops on the next one (< 0: at every step).",
+            lo=-INT_MAX,
             hi=INT_MAX,
+            source="lr_scheduler.ReduceLROnPlateau: no check (num_bad_epochs > patience)",
         ),
         Param(
             "threshold",
             "float",
             1e-4,
             help="Minimum change that counts as an improvement.",
-            lo=0,
+            lo=-math.inf,
             hi=math.inf,
-            hi_open=True,
+            source="lr_scheduler.ReduceLROnPlateau: no check (≥ 1 with 'rel' never improves: linted)",
         ),
         Param(
             "threshold_mode",
@@ -93,32 +96,35 @@ class ReduceLROnPlateau(Kind):
             "rel",
             help="rel: better than best·(1 ∓ threshold); abs: best ∓ threshold.",
             choices=("rel", "abs"),
+            source="lr_scheduler.ReduceLROnPlateau._init_is_better: anything else raises ValueError",
         ),
         Param(
             "cooldown",
             "int",
             0,
             help="Steps to wait after a reduction before counting bad steps again.",
-            lo=0,
+            lo=-INT_MAX,
             hi=INT_MAX,
+            source="lr_scheduler.ReduceLROnPlateau: no check (≤ 0: no cooldown)",
         ),
         Param(
             "min_lr",
             "float",
             0.0,
             help="Lower bound on the lr (one per param group allowed).",
-            lo=0,
-            hi=LR_MAX,
+            lo=-math.inf,
+            hi=math.inf,
             per_group=True,
+            source="lr_scheduler.ReduceLROnPlateau.__init__: a list needs one per group (ValueError); no range check",
         ),
         Param(
             "eps",
             "float",
             1e-8,
             help="A reduction smaller than eps is skipped.",
-            lo=0,
+            lo=-math.inf,
             hi=math.inf,
-            hi_open=True,
+            source="lr_scheduler.ReduceLROnPlateau: no check",
         ),
         _preview("preview_start", 2.3, "Synthetic metric at step 0", lo=-1e300, hi=1e300),
         _preview("preview_end", 0.4, "Level the synthetic metric plateaus at", lo=-1e300, hi=1e300),
@@ -136,11 +142,29 @@ class ReduceLROnPlateau(Kind):
 
     def check(self, args, ctx, where):
         check_group_lists(self, args, ctx, where)
-        if args["threshold_mode"] == "rel" and args["threshold"] >= 1:
-            raise SpecError.bad_value(
-                f"{where}.threshold",
-                args["threshold"],
-                "< 1 with threshold_mode='rel' (best·(1 − threshold) would never be beaten)",
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint
+
+        a = node.args
+        if a["threshold_mode"] == "rel" and a["threshold"] >= 1 and a["mode"] == "min":
+            yield Lint(
+                "plateau_never_improves",
+                "warning",
+                f"threshold={a['threshold']:g} with threshold_mode='rel': an improvement must beat "
+                "best·(1 − threshold) ≤ 0, so after the first step no metric ever improves and the lr drops "
+                "every patience + 1 steps",
+                "use a threshold below 1 (e.g. 1e-4), or threshold_mode='abs'",
+                node.path,
+            )
+        if a["patience"] < 0:
+            yield Lint(
+                "plateau_every_step",
+                "warning",
+                f"patience={a['patience']} < 0: num_bad_epochs > patience always holds, so the lr is reduced at "
+                "every step",
+                "use patience ≥ 0",
+                node.path,
             )
 
     def values(self, args, ctx, k):
@@ -150,6 +174,9 @@ class ReduceLROnPlateau(Kind):
         return Values(lr[:, ki])
 
     metric_driven = True  # step(metric): composites refuse it, Compound passes the metric
+
+    def holds_flat(self, args):
+        return True  # it reduces only on a plateau of the metric
 
     def leaf(self, bound, ctx, path):
         from lrtui.schedules.program import ReduceOnPlateauLeaf
@@ -294,7 +321,7 @@ def _simulate(args, ctx, metric: np.ndarray) -> tuple[list[tuple[int, int, float
     g = ctx.n_groups
     steps = metric.size
     events: list[tuple[int, int, float, float]] = []
-    p, cooldown = args["patience"], args["cooldown"]
+    p, cooldown = args["patience"], max(args["cooldown"], 0)  # cooldown ≤ 0: never in cooldown
     factor, eps = args["factor"], args["eps"]
     min_lrs = [float(x) for x in per_group(args["min_lr"], g)]
     lrs = [float(x) for x in ctx.base_lrs]
@@ -302,6 +329,9 @@ def _simulate(args, ctx, metric: np.ndarray) -> tuple[list[tuple[int, int, float
     if steps == 0 or all(frozen):
         return events, all(frozen)
     better = improvements(args, metric)
+    if p < 0:  # num_bad_epochs > patience always: every call reduces (a cooldown cannot stop it)
+        p, cooldown = 0, 0
+        better = np.zeros_like(better)
     # run[s]: bad calls in a row ending at call s; ready[s]: the first call ≥ s with run ≥ patience + 1.
     idx = np.arange(steps)
     last_good = np.maximum.accumulate(np.where(better, idx, -1))
@@ -330,7 +360,7 @@ def _simulate(args, ctx, metric: np.ndarray) -> tuple[list[tuple[int, int, float
 def reduce_calls(args, metric: np.ndarray) -> np.ndarray:
     """The calls (0-based) at which torch's step(metric) calls `_reduce_lr` — whatever the lr is."""
     steps = metric.size
-    p, cooldown = args["patience"], args["cooldown"]
+    p, cooldown = args["patience"], max(args["cooldown"], 0)
     if steps == 0:
         return np.zeros(0, dtype=np.int64)
     if p < 0:  # num_bad_epochs > patience always holds: every call reduces

@@ -6,13 +6,12 @@ does it (`MultiplicativeKind`: a left-to-right running product); fractional step
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from lrtui.schedules import libm
 from lrtui.schedules.catalogue import Marker, register
-from lrtui.schedules.kinds._torch_common import INT_MAX, LAST_EPOCH, MultiplicativeKind, bases
+from lrtui.schedules.errors import SpecError
+from lrtui.schedules.kinds._torch_common import ANY, INT_MAX, LAST_EPOCH, MultiplicativeKind, bases
 from lrtui.schedules.params import Param
 
 
@@ -23,19 +22,33 @@ class StepLR(MultiplicativeKind):
     summary = "Multiply the LR by gamma every step_size steps."
     example = "StepLR(step_size=30, gamma=0.1)"
     params = (
-        Param("step_size", "int", help="Period of LR decay, in scheduler steps.", lo=1, hi=INT_MAX),
+        Param(
+            "step_size",
+            "int",
+            help="Period of LR decay, in scheduler steps (a negative one acts as its absolute value).",
+            lo=-INT_MAX,
+            hi=INT_MAX,
+            source="lr_scheduler.StepLR.get_lr: `last_epoch % step_size` (0: ZeroDivisionError at step 1, "
+            "refused); no other check",
+        ),
         Param(
             "gamma",
             "float",
             0.1,
             help="Multiplicative factor of LR decay.",
-            lo=0,
-            lo_open=True,
-            hi=math.inf,
-            hi_open=True,
+            **ANY,
+            source="lr_scheduler.StepLR: no check (lr * gamma)",
         ),
         LAST_EPOCH,
     )
+
+    def check(self, args, ctx, where):
+        if args["step_size"] == 0:
+            raise SpecError.bad_value(
+                f"{where}.step_size",
+                0,
+                "a nonzero integer (torch raises ZeroDivisionError at the first step)",
+            )
 
     def factor(self, args, ctx, k):
         # Recursive form: lr * gamma when k > 0 and k % step_size == 0, else unchanged.
@@ -43,7 +56,8 @@ class StepLR(MultiplicativeKind):
         return np.where((k > 0) & (k % args["step_size"] == 0), args["gamma"], 1.0)
 
     def change_points(self, args, ctx, n):
-        return np.arange(args["step_size"], n, args["step_size"])
+        s = abs(args["step_size"])  # k % s == 0 exactly when k % |s| == 0
+        return np.arange(s, n, s)
 
     def closed_form(self, args, ctx, k):
         # gamma > 1 overflows to inf (and gamma < 1 underflows to 0) after enough periods, as in torch.
@@ -52,5 +66,5 @@ class StepLR(MultiplicativeKind):
             return bases(ctx) * libm.powers_of(args["gamma"], np.floor_divide(k, args["step_size"]))
 
     def markers(self, args, ctx):
-        s = args["step_size"]
+        s = abs(args["step_size"])
         return [Marker(float(m), "milestone", f"×{args['gamma']:g}") for m in range(s, ctx.horizon, s)[:200]]

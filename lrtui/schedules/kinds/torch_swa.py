@@ -25,7 +25,6 @@ from lrtui.schedules.catalogue import Kind, Marker, Values, register
 from lrtui.schedules.kinds._torch_common import (
     INT_MAX,
     LAST_EPOCH,
-    LR_MAX,
     check_group_lists,
     every_step,
     group_column,
@@ -49,12 +48,10 @@ class SWALR(Kind):
             "swa_lr",
             "float",
             help="The lr annealed to and then held (one per param group allowed).",
-            lo=-LR_MAX,
-            hi=LR_MAX,
+            lo=-math.inf,
+            hi=math.inf,
             per_group=True,
-            extra={
-                "source": "swa_utils.SWALR.__init__: _format_param (a list needs one per group); no range check"
-            },
+            source="swa_utils.SWALR.__init__: _format_param (a list needs one per group); no range check",
         ),
         Param(
             "anneal_epochs",
@@ -63,9 +60,7 @@ class SWALR(Kind):
             help="Steps of the anneal (0: swa_lr at once, from the constructor on).",
             lo=0,
             hi=INT_MAX,
-            extra={
-                "source": "swa_utils.SWALR.__init__: `not isinstance(anneal_epochs, int) or anneal_epochs < 0` raises ValueError"
-            },
+            source="swa_utils.SWALR.__init__: `not isinstance(anneal_epochs, int) or anneal_epochs < 0` raises ValueError",
         ),
         Param(
             "anneal_strategy",
@@ -73,7 +68,7 @@ class SWALR(Kind):
             "cos",
             help="Shape of the anneal.",
             choices=("cos", "linear"),
-            extra={"source": "swa_utils.SWALR.__init__: anything else raises ValueError"},
+            source="swa_utils.SWALR.__init__: anything else raises ValueError",
         ),
         LAST_EPOCH,
     )
@@ -136,8 +131,41 @@ class SWALR(Kind):
                 replay(self.step_ops(args, ctx, np.arange(1, n)), lr[:, 0], lr[:, 1:])
         return Values(lr if every is not None else lr[:, ki])
 
-    def warmup_length(self, args):
-        return None
+    def holds_flat(self, args):
+        return True  # swa_lr, held
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint, fmt
+
+        a = node.args
+        swalrs = [n for n in doc.nodes if n.kind is self]
+        if len(swalrs) > 1 and swalrs[-1] is node:
+            yield Lint(
+                "swa_lr_shared",
+                "warning",
+                f"{len(swalrs)} SWALRs on one optimizer: torch stores swa_lr in the optimizer's groups, so every "
+                f"one anneals to the last one's swa_lr ({a['swa_lr']})",
+                "use one SWALR (its swa_lr may be a list: one value per param group)",
+                node.path,
+            )
+        swa = [float(v) for v in per_group(a["swa_lr"], doc.ctx.n_groups)]
+        if doc.plan.stepping == "step" and 0 < a["anneal_epochs"] < 100 and node.parent is not None:
+            yield Lint(
+                "swa_anneal_in_steps",
+                "info",
+                f"anneal_epochs={a['anneal_epochs']} counts SWALR's step() calls: stepped every batch here, the "
+                f"anneal lasts {a['anneal_epochs']} batches (the SWA recipe steps SWALR once per epoch)",
+                "step the plan per epoch (stepping='epoch'), or give anneal_epochs in batches",
+                node.path,
+            )
+        if any(s > lr for s, lr in zip(swa, doc.ctx.base_lrs)) and node.parent is None:
+            yield Lint(
+                "swa_lr_above_lr",
+                "info",
+                f"swa_lr={fmt(max(swa))} is above the optimizer's lr: SWALR anneals the lr up to it",
+                "SWA usually anneals down to a constant lr below the training lr",
+                node.path,
+            )
 
     def markers(self, args, ctx):
         a = args["anneal_epochs"]

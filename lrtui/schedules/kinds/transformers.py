@@ -25,10 +25,29 @@ from lrtui.schedules.spec import Spec
 
 W_HELP = "Warmup steps: λ rises linearly from 0 (exactly 0 at step 0) to 1."
 N_HELP = "Total training steps: the decay ends here."
-WARMUP_STEPS = Param("num_warmup_steps", "int", help=W_HELP, lo=0)
-TRAINING_STEPS = Param("num_training_steps", "int", help=N_HELP, lo=1)
+_NO_CHECK = "transformers.optimization (5.x): no check"
+_TIMESCALE = (
+    "transformers.optimization._get_inverse_sqrt_schedule_lr_lambda: 1 / sqrt((step + shift) / timescale): 0 "
+    "divides by zero, < 0 reaches math.sqrt of a negative later (ValueError): refused"
+)
+WARMUP_STEPS = Param(
+    "num_warmup_steps", "int", help=W_HELP, source=f"{_NO_CHECK} (float(max(1, num_warmup_steps)))"
+)
+TRAINING_STEPS = Param(
+    "num_training_steps",
+    "int",
+    help=N_HELP,
+    source=f"{_NO_CHECK} (divides by max(1, num_training_steps - num_warmup_steps))",
+)
 LAST_EPOCH = Param(
-    "last_epoch", "int", -1, help="Only -1 (a fresh schedule) is previewed.", lo=-1, hi=-1, advanced=True
+    "last_epoch",
+    "int",
+    -1,
+    help="Only -1 (a fresh schedule) is previewed.",
+    lo=-1,
+    hi=-1,
+    advanced=True,
+    source="torch LambdaLR: last_epoch != -1 needs the groups' initial_lr (KeyError on a fresh optimizer)",
 )
 
 # get_scheduler name -> kind name
@@ -75,6 +94,40 @@ class _LambdaKind(Kind):
     """A transformers schedule: lr = base · λ(k)."""
 
     library = "transformers"
+    closed_in_last_epoch = True
+    past_end_rises = False  # a cosine that is not clamped after num_training_steps
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint, fmt
+
+        a = node.args
+        w = a.get("num_warmup_steps") or 0
+        if w > 0 and float(np.asarray(self.factor(a, doc.ctx, np.zeros(1))).reshape(-1)[0]) == 0.0:
+            yield Lint(
+                "warmup_starts_at_zero",
+                "info",
+                f"transformers warmups start at exactly 0 (λ = k/{w}): the first update uses lr 0, a wasted step",
+                "accept it, or use get_cosine_with_min_lr_schedule_with_warmup_lr_rate (starts at "
+                f"1/{w}) or LinearLR(start_factor={fmt(1 / w)}, total_iters={w})",
+                node.path,
+                explains=("first_lr_near_zero",),
+            )
+        total = a.get("num_training_steps")
+        if (
+            self.past_end_rises
+            and total
+            and node.end - node.start > total
+            and a.get("num_cycles", 0.5) <= 0.5
+        ):
+            yield Lint(
+                "cosine_rises_after_t_max",
+                "warning",
+                f"the run is longer than num_training_steps={total}: transformers' cosine is not clamped and "
+                "the lr rises again after it",
+                f"use num_training_steps={fmt(node.end - node.start)}",
+                node.path,
+                doc.opt_step(node.start + total),
+            )
 
     def factor(self, args, ctx: Context, k: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -173,6 +226,7 @@ def _with_warmup(f: np.ndarray, k: np.ndarray, w: int) -> np.ndarray:
 
 @register
 class Cosine(_LambdaKind):
+    past_end_rises = True
     name = "get_cosine_schedule_with_warmup"
     aliases = ("cosine_schedule_with_warmup",)
     summary = "Linear warmup from 0, then half a cosine to 0 at num_training_steps; not clamped after it."
@@ -180,7 +234,13 @@ class Cosine(_LambdaKind):
     params = (
         WARMUP_STEPS,
         TRAINING_STEPS,
-        Param("num_cycles", "float", 0.5, help="Cosine waves over the decay (0.5 = down to 0 once).", lo=0),
+        Param(
+            "num_cycles",
+            "float",
+            0.5,
+            help="Cosine waves over the decay (0.5 = down to 0 once).",
+            source=_NO_CHECK,
+        ),
         LAST_EPOCH,
     )
 
@@ -199,7 +259,7 @@ class CosineHardRestarts(_LambdaKind):
     params = (
         WARMUP_STEPS,
         TRAINING_STEPS,
-        Param("num_cycles", "int", 1, help="Number of cosine cycles (hard restarts).", lo=1),
+        Param("num_cycles", "int", 1, help="Number of cosine cycles (hard restarts).", source=_NO_CHECK),
         LAST_EPOCH,
     )
 
@@ -212,7 +272,7 @@ class CosineHardRestarts(_LambdaKind):
     def factor_sorted(self, args, ctx, k):
         w, n, c = args["num_warmup_steps"], args["num_training_steps"], args["num_cycles"]
         out = np.empty(k.size)
-        iw = min(w, k.size)
+        iw = max(0, min(w, k.size))
         span = float(max(1, n - w))
         ie = _first(k, iw, lambda x: (x - w) / span >= 1.0)  # progress ≥ 1: 0 from there on
         out[:iw] = _warmup(k[:iw], w)
@@ -244,11 +304,33 @@ class Polynomial(_LambdaKind):
             "float",
             1e-7,
             help="The lr reached at num_training_steps (absolute, not a ratio).",
-            lo=0,
+            source="transformers.optimization.get_polynomial_decay_schedule_with_warmup: `not lr_init > lr_end` "
+            "raises ValueError",
         ),
-        Param("power", "float", 1.0, help="Power of the decay (1 = linear).", lo=0),
+        Param(
+            "power",
+            "float",
+            1.0,
+            help="Power of the decay (1 = linear).",
+            source=f"{_NO_CHECK}; pct_remaining ** power is 0.0 ** power at num_training_steps (< 0: "
+            "ZeroDivisionError, refused)",
+        ),
         LAST_EPOCH,
     )
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint, fmt
+
+        yield from super().lints(node, doc)
+        if len(doc.ctx.base_lrs) > 1:
+            yield Lint(
+                "polynomial_default_lr",
+                "info",
+                f"polynomial decay divides by optimizer.defaults['lr'] ({fmt(doc.ctx.lr0)}), not each group's "
+                f"lr: group g ends at lr_end·lr_g/{fmt(doc.ctx.lr0)}",
+                "give every group the same lr, or expect scaled end values",
+                node.path,
+            )
 
     def check(self, args, ctx, where):
         lr_init = ctx.lr0
@@ -266,6 +348,12 @@ class Polynomial(_LambdaKind):
                 f"different from num_warmup_steps={w}: transformers divides by "
                 "num_training_steps − num_warmup_steps (ZeroDivisionError at that step)",
             )
+        if args["power"] < 0 and n > w:
+            raise SpecError.bad_value(
+                f"{where}.power",
+                args["power"],
+                f"≥ 0: at num_training_steps={n} transformers computes 0.0 ** power (ZeroDivisionError)",
+            )
 
     def factor(self, args, ctx, k):
         w, n = args["num_warmup_steps"], args["num_training_steps"]
@@ -281,7 +369,7 @@ class Polynomial(_LambdaKind):
         w, n = args["num_warmup_steps"], args["num_training_steps"]
         lr_end, power, lr_init = args["lr_end"], args["power"], ctx.lr0
         out = np.empty(k.size)
-        iw = min(w, k.size)
+        iw = max(0, min(w, k.size))
         ie = max(iw, min(n + 1, k.size))  # k > n: the constant lr_end / lr_init
         out[:iw] = _warmup(k[:iw], w)
         kk = k[iw:ie]
@@ -303,6 +391,9 @@ class Constant(_LambdaKind):
     def factor(self, args, ctx, k):
         return np.ones_like(k)
 
+    def holds_flat(self, args):
+        return True
+
 
 @register
 class ConstantWarmup(_LambdaKind):
@@ -319,10 +410,13 @@ class ConstantWarmup(_LambdaKind):
     def factor_sorted(self, args, ctx, k):
         w = args["num_warmup_steps"]
         out = np.empty(k.size)
-        iw = min(w, k.size)
+        iw = max(0, min(w, k.size))
         np.divide(k[:iw], float(max(1.0, w)), out=out[:iw])
         out[iw:] = 1.0
         return out
+
+    def holds_flat(self, args):
+        return True
 
 
 @register
@@ -340,6 +434,7 @@ class InverseSqrt(_LambdaKind):
             help="Decay timescale; None = num_warmup_steps or 10000.",
             lo=1,
             optional=True,
+            source=_TIMESCALE,
         ),
         LAST_EPOCH,
     )
@@ -360,7 +455,7 @@ class InverseSqrt(_LambdaKind):
         w = args["num_warmup_steps"]
         ts = self.timescale(args)
         out = np.empty(k.size)
-        iw = min(w, k.size)
+        iw = max(0, min(w, k.size))
         out[:iw] = _warmup(k[:iw], w)
         d = out[iw:]
         np.add(k[iw:], ts - w, out=d)  # 1.0 / sqrt((k + shift) / ts), in place
@@ -395,16 +490,22 @@ MIN_LR = Param(
     "float",
     None,
     help="Final lr (absolute; divided by the optimizer's default lr).",
-    lo=0,
     optional=True,
+    source="transformers.optimization: only one of min_lr, min_lr_rate (ValueError); min_lr / lr, no range check",
 )
 MIN_LR_RATE = Param(
-    "min_lr_rate", "float", None, help="Final lr as a ratio of the initial lr.", lo=0, optional=True
+    "min_lr_rate",
+    "float",
+    None,
+    help="Final lr as a ratio of the initial lr.",
+    optional=True,
+    source="transformers.optimization: only one of min_lr, min_lr_rate (ValueError); no range check",
 )
 
 
 @register
 class CosineMinLR(_LambdaKind):
+    past_end_rises = True
     name = "get_cosine_with_min_lr_schedule_with_warmup"
     aliases = ("cosine_with_min_lr_schedule_with_warmup",)
     summary = (
@@ -414,7 +515,13 @@ class CosineMinLR(_LambdaKind):
     params = (
         WARMUP_STEPS,
         TRAINING_STEPS,
-        Param("num_cycles", "float", 0.5, help="Cosine waves over the decay (0.5 = down once).", lo=0),
+        Param(
+            "num_cycles",
+            "float",
+            0.5,
+            help="Cosine waves over the decay (0.5 = down once).",
+            source=_NO_CHECK,
+        ),
         LAST_EPOCH,
         MIN_LR,
         MIN_LR_RATE,
@@ -436,6 +543,7 @@ class CosineMinLR(_LambdaKind):
 
 @register
 class CosineWarmupMinLR(_LambdaKind):
+    past_end_rises = True
     name = "get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
     aliases = ("cosine_warmup_with_min_lr",)
     summary = (
@@ -447,9 +555,15 @@ class CosineWarmupMinLR(_LambdaKind):
         "min_lr_rate=0.1)"
     )
     params = (
-        Param("num_warmup_steps", "int", help="Warmup steps.", lo=0),
+        Param("num_warmup_steps", "int", help="Warmup steps.", source=_NO_CHECK),
         TRAINING_STEPS,
-        Param("num_cycles", "float", 0.5, help="Cosine waves over the decay (0.5 = down once).", lo=0),
+        Param(
+            "num_cycles",
+            "float",
+            0.5,
+            help="Cosine waves over the decay (0.5 = down once).",
+            source=_NO_CHECK,
+        ),
         LAST_EPOCH,
         MIN_LR,
         MIN_LR_RATE,
@@ -458,8 +572,8 @@ class CosineWarmupMinLR(_LambdaKind):
             "float",
             None,
             help="Warmup start as a ratio of the lr; None = (k+1)/W.",
-            lo=0,
             optional=True,
+            source=_NO_CHECK,
         ),
     )
 
@@ -492,7 +606,7 @@ class CosineWarmupMinLR(_LambdaKind):
             args["warmup_lr_rate"],
         )
         out = np.empty(k.size)
-        iw = int(min(w, k.size))
+        iw = int(max(0, min(w, k.size)))
         kw = k[:iw]
         out[:iw] = (kw + 1.0) / max(1.0, w) if rw is None else rw + (1.0 - rw) * kw / max(1, w - 1)
         f = out[iw:]  # the same operations as factor(), in place
@@ -516,15 +630,18 @@ class WarmupStableDecay(_LambdaKind):
     summary = "Warmup, a stable phase at the peak, then a decay over num_decay_steps to min_lr_ratio (WSD)."
     example = "get_wsd_schedule(num_warmup_steps=100, num_decay_steps=200, num_training_steps=1000)"
     params = (
-        Param("num_warmup_steps", "int", help="Warmup steps.", lo=0),
-        Param("num_decay_steps", "int", help="Steps of the final decay.", lo=0),
+        Param("num_warmup_steps", "int", help="Warmup steps.", source=_NO_CHECK),
+        Param(
+            "num_decay_steps", "int", help="Steps of the final decay.", source=f"{_NO_CHECK} (max(1, ...))"
+        ),
         Param(
             "num_training_steps",
             "int",
             None,
             help="Total steps; the stable phase is the rest.",
-            lo=1,
             optional=True,
+            source="transformers.optimization.get_wsd_schedule: num_training_steps or num_stable_steps is "
+            "required (ValueError); no range check",
         ),
         Param(
             "num_stable_steps",
@@ -532,15 +649,32 @@ class WarmupStableDecay(_LambdaKind):
             None,
             help="Stable steps (wins over num_training_steps).",
             optional=True,
+            source=_NO_CHECK,
         ),
         Param(
-            "warmup_type", "choice", "linear", choices=("linear", "cosine", "1-sqrt"), help="Warmup shape."
+            "warmup_type",
+            "choice",
+            "linear",
+            choices=("linear", "cosine", "1-sqrt"),
+            help="Warmup shape.",
+            source="transformers.optimization.get_wsd_schedule: anything else raises ValueError",
         ),
-        Param("decay_type", "choice", "cosine", choices=("linear", "cosine", "1-sqrt"), help="Decay shape."),
         Param(
-            "min_lr_ratio", "float", 0.0, help="Floor as a ratio of the lr (warmup starts there too).", lo=0
+            "decay_type",
+            "choice",
+            "cosine",
+            choices=("linear", "cosine", "1-sqrt"),
+            help="Decay shape.",
+            source="transformers.optimization.get_wsd_schedule: anything else raises ValueError",
         ),
-        Param("num_cycles", "float", 0.5, help="Cosine waves of a cosine decay.", lo=0),
+        Param(
+            "min_lr_ratio",
+            "float",
+            0.0,
+            help="Floor as a ratio of the lr (warmup starts there too).",
+            source=_NO_CHECK,
+        ),
+        Param("num_cycles", "float", 0.5, help="Cosine waves of a cosine decay.", source=_NO_CHECK),
         LAST_EPOCH,
     )
 
@@ -552,6 +686,21 @@ class WarmupStableDecay(_LambdaKind):
                 field=f"{where}.num_training_steps",
                 value=None,
                 allowed="num_training_steps or num_stable_steps",
+            )
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint
+
+        yield from super().lints(node, doc)
+        w, s, d = self.phases(node.args)
+        if s < 0:
+            yield Lint(
+                "wsd_overlap",
+                "warning",
+                f"num_training_steps < warmup + decay ({w} + {d}): the stable phase is {s} steps and the decay "
+                "starts before the warmup ends",
+                f"use num_training_steps ≥ {w + d}",
+                node.path,
             )
 
     @staticmethod
@@ -610,25 +759,30 @@ class WarmupStableDecay(_LambdaKind):
 
 
 def _opt(name: str, typ: str, help: str, **kw) -> Param:
+    kw.setdefault(
+        "source",
+        "transformers.optimization.get_scheduler: passed on as scheduler_specific_kwargs; "
+        "the schedule's own checks apply",
+    )
     return Param(name, typ, None, help=help, optional=True, **kw)
 
 
 # get_scheduler's scheduler_specific_kwargs, flattened: (param, the schedules that accept it)
 _SPECIFIC = (
-    _opt("num_cycles", "float", "cosine/cosine_with_restarts/min_lr/wsd: cosine cycles.", lo=0),
-    _opt("lr_end", "float", "polynomial: final lr.", lo=0),
-    _opt("power", "float", "polynomial: power.", lo=0),
-    _opt("timescale", "int", "inverse_sqrt: timescale.", lo=1),
-    _opt("min_lr", "float", "cosine_with_min_lr: final lr.", lo=0),
-    _opt("min_lr_rate", "float", "cosine_with_min_lr: final lr ratio.", lo=0),
-    _opt("warmup_lr_rate", "float", "cosine_warmup_with_min_lr: warmup start ratio.", lo=0),
-    _opt("num_decay_steps", "int", "warmup_stable_decay: decay steps.", lo=0),
+    _opt("num_cycles", "float", "cosine/cosine_with_restarts/min_lr/wsd: cosine cycles."),
+    _opt("lr_end", "float", "polynomial: final lr."),
+    _opt("power", "float", "polynomial: power."),
+    _opt("timescale", "int", "inverse_sqrt: timescale.", lo=1, source=_TIMESCALE),
+    _opt("min_lr", "float", "cosine_with_min_lr: final lr."),
+    _opt("min_lr_rate", "float", "cosine_with_min_lr: final lr ratio."),
+    _opt("warmup_lr_rate", "float", "cosine_warmup_with_min_lr: warmup start ratio."),
+    _opt("num_decay_steps", "int", "warmup_stable_decay: decay steps."),
     _opt("num_stable_steps", "int", "warmup_stable_decay: stable steps."),
     _opt(
         "warmup_type", "choice", "warmup_stable_decay: warmup shape.", choices=("linear", "cosine", "1-sqrt")
     ),
     _opt("decay_type", "choice", "warmup_stable_decay: decay shape.", choices=("linear", "cosine", "1-sqrt")),
-    _opt("min_lr_ratio", "float", "warmup_stable_decay: floor ratio.", lo=0),
+    _opt("min_lr_ratio", "float", "warmup_stable_decay: floor ratio."),
 )
 
 
@@ -644,9 +798,24 @@ class GetScheduler(Kind):
             "choice",
             choices=tuple(SCHEDULER_NAMES),
             help="The schedule (Trainer's lr_scheduler_type).",
+            source="transformers.optimization.SchedulerType: any other name raises ValueError",
         ),
-        Param("num_warmup_steps", "int", None, help=W_HELP, lo=0, optional=True),
-        Param("num_training_steps", "int", None, help=N_HELP, lo=1, optional=True),
+        Param(
+            "num_warmup_steps",
+            "int",
+            None,
+            help=W_HELP,
+            optional=True,
+            source="transformers.optimization.get_scheduler: required by every schedule but constant (ValueError)",
+        ),
+        Param(
+            "num_training_steps",
+            "int",
+            None,
+            help=N_HELP,
+            optional=True,
+            source="transformers.optimization.get_scheduler: required by the decaying schedules (ValueError)",
+        ),
         *_SPECIFIC,
     )
 
@@ -706,8 +875,42 @@ class GetScheduler(Kind):
                 )
         return kind.resolve(Spec(kind.name, target_args), ctx, where)
 
+    closed_in_last_epoch = True
+
     def check(self, args, ctx, where):
         self.target(args, ctx, where)
+
+    def child_spans(self, args, start, end, ctx):
+        # the schedule it builds, at the same path: that kind's lints apply
+        yield "", self.target(args, ctx), start, end
+
+    def holds_flat(self, args):
+        return args["name"].startswith("constant")
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint
+
+        a = node.args
+        if a["name"] == "constant" and a.get("num_warmup_steps"):
+            yield Lint(
+                "warmup_ignored",
+                "warning",
+                f"get_scheduler('constant') ignores num_warmup_steps={a['num_warmup_steps']}: no warmup happens",
+                "use get_scheduler('constant_with_warmup', ...)",
+                node.path,
+            )
+        if a["name"] == "constant_with_warmup":
+            extra = [
+                p for p in ("num_cycles", "lr_end", "power", "timescale", "min_lr", "min_lr_rate") if a.get(p)
+            ]
+            if extra:
+                yield Lint(
+                    "kwargs_ignored",
+                    "warning",
+                    f"get_scheduler('constant_with_warmup') ignores {', '.join(extra)}",
+                    "remove them",
+                    node.path,
+                )
 
     def values(self, args, ctx, k):
         return self.target(args, ctx).values(ctx, k)

@@ -184,15 +184,28 @@ class GradualWarmupScheduler(Kind):
     )
     params = (
         Param(
-            "multiplier", "float", help="Target lr = lr × multiplier (1 = warm up from 0 to the lr).", lo=1
+            "multiplier",
+            "float",
+            help="Target lr = lr × multiplier (1 = warm up from 0 to the lr).",
+            lo=1,
+            source="warmup_scheduler.GradualWarmupScheduler.__init__: `multiplier < 1.` raises ValueError",
         ),
-        Param("total_epoch", "int", help="Steps of warmup: the target is reached here.", lo=1, hi=MAX),
+        Param(
+            "total_epoch",
+            "int",
+            help="Steps of warmup: the target is reached here (< 0: hands over at once).",
+            lo=-MAX,
+            hi=MAX,
+            source="warmup_scheduler.GradualWarmupScheduler: no check; get_lr divides by it (0: "
+            "ZeroDivisionError in the constructor, refused)",
+        ),
         Param(
             "after_scheduler",
             "schedule",
             None,
             optional=True,
             help="The scheduler after warmup (built before the wrapper, on the same optimizer).",
+            source="warmup_scheduler.GradualWarmupScheduler: any scheduler (ReduceLROnPlateau: not previewed)",
         ),
     )
 
@@ -203,6 +216,12 @@ class GradualWarmupScheduler(Kind):
         return args["total_epoch"]
 
     def check(self, args, ctx, where):
+        if args["total_epoch"] == 0:
+            raise SpecError.bad_value(
+                f"{where}.total_epoch",
+                0,
+                "nonzero (the constructor's get_lr divides by it: ZeroDivisionError)",
+            )
         if ctx.stepping == "fractional":
             raise SpecError.bad_value(
                 "stepping",
@@ -246,10 +265,43 @@ class GradualWarmupScheduler(Kind):
             mom = None if mom is None else mom[:, ki]
         return Values(lr, mom, name)
 
-    def stated_length(self, args, ctx):
+    def child_spans(self, args, start, end, ctx):
         after = args["after_scheduler"]
-        length = None if after is None else after.stated_length(ctx)
-        return None if length is None else int(args["total_epoch"]) + length
+        if after is not None:  # it takes over at total_epoch
+            yield ".after_scheduler", after, start + args["total_epoch"], end
+
+    def lints(self, node, doc):
+        from lrtui.schedules.lint import Lint, fmt
+
+        te, mult = node.args["total_epoch"], node.args["multiplier"]
+        if te + 2 >= doc.horizon:
+            return
+        target = doc.ctx.base_lrs[0] * mult
+        lr = doc.lr
+        peak = float(lr.max())
+        if peak > target * (1 + 1e-6):
+            s = int(np.argmax(lr))
+            yield Lint(
+                "warmup_overshoot",
+                "warning",
+                f"GradualWarmupScheduler overshoots: the lr peaks at {fmt(peak)}, "
+                f"{fmt(100 * (peak / target - 1))}% above the target {fmt(target)} (step {s}), at the handover",
+                "use SequentialLR([LinearLR(...), ...], milestones=[total_epoch]) instead",
+                node.path,
+                float(s),
+            )
+        s = doc.opt_step(node.start + te)
+        span = doc.scale
+        if s + span < lr.size and lr[s] == lr[min(s + span, lr.size - 1)] and node.args["after_scheduler"]:
+            yield Lint(
+                "warmup_plateau",
+                "info",
+                f"an extra {'epoch' if doc.plan.stepping == 'epoch' else 'step'} at {fmt(lr[s])} at the "
+                "handover: the after_scheduler starts one step late",
+                "use SequentialLR with the warmup's length as milestone",
+                node.path,
+                float(s),
+            )
 
     def markers(self, args, ctx):
         t = args["total_epoch"]
@@ -372,6 +424,7 @@ SCHEDULE = Param(
     None,
     optional=True,
     help="The lr scheduler stepped inside `with warmup.dampening():` (None = a constant lr).",
+    source="pytorch_warmup: the loop's own scheduler (any; ReduceLROnPlateau: not previewed)",
 )
 
 
@@ -384,6 +437,8 @@ class _TunedWarmup(_DampenedKind):
             lo=1,
             hi=MAX,
             per_group=True,
+            source="pytorch_warmup.base.get_warmup_params: a positive int, or a list of one per group "
+            "(ValueError/TypeError)",
         ),
         SCHEDULE,
     )
@@ -404,6 +459,8 @@ class _UntunedWarmup(_DampenedKind):
             hi=1,
             hi_open=True,
             per_group=True,
+            source="torch.optim.Adam.__init__: `not 0.0 <= betas[1] < 1.0` raises ValueError; "
+            "pytorch_warmup: the period int(2/(1 - beta2)) must be ≥ 1",
         ),
         SCHEDULE,
     )
