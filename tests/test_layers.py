@@ -77,6 +77,8 @@ def test_every_source_reader_stays_pure():
 def test_whole_schedule_catalogue_stays_pure():
     # Loading every kind (and lints/export, when present) must not pull torch or textual either.
     assert _heavy_after_import("lrtui.schedules.kinds", "lrtui.schedules.evaluate") == []
+    engine = ("ops", "program", "libm", "torch_rng", "lint", "export", "torch_bridge")
+    assert _heavy_after_import(*(f"lrtui.schedules.{m}" for m in engine)) == []
 
 
 def test_exporting_any_kind_to_torch_stays_pure():

@@ -78,6 +78,7 @@ class Kind:
     example: str = ""  # a spec string shown in the picker and used by tests
     torch_path: str | None = None  # the class export and the torch bridge build (torch kinds: lr_scheduler)
     positional: tuple[str, ...] = ()  # leading params a spec prints positionally (schedulers lists)
+    optimizer_keyword: bool = False  # the class takes the optimizer as a keyword after its own arguments
 
     # -- hooks -------------------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ def _loop_pattern_lines(bound: Bound, to: str, imports: set[str], port: _Port) -
         return f"{var}.step(metric)" if metric_of[var] else f"{var}.step()"
 
     lines += ["", ""]
-    if bound.kind.name == "SwitchLR":
+    if getattr(bound.kind, "one_at_a_time", False):  # SwitchLR
         ms = list(bound.args["milestones"])
         lines.append("def step_schedulers(step, metric=None):")
         lines.append(
@@ -200,17 +200,20 @@ def _expr(b: Bound, to: str, imports: set[str], depth: int, port: _Port) -> str:
     name = _call_name(b, to, imports)
     args: list[str] = []
     spec_args = b.spec.args if isinstance(b.spec, Spec) else {}
-    if b.kind.name == "get_scheduler":
-        return _get_scheduler_expr(b, name)
-    if b.kind.name != "ChainedScheduler":
+    export_expr = getattr(b.kind, "export_expr", None)
+    if export_expr is not None:
+        return export_expr(b, name)
+    if not b.kind.optimizer_keyword:
         args.append("optimizer")
     for p in b.kind.params:
         if p.name not in spec_args or p.extra.get("preview_only") or p.name.startswith("preview_"):
             continue
         if p.name == "last_epoch" and b.args.get(p.name) == -1:
             continue
-        args.append(f"{p.name}={_value(b.args[p.name], spec_args[p.name], to, imports, depth + 1, port)}")
-    if b.kind.name == "ChainedScheduler":
+        # a float argument is written as a float (torch's OneCycleLR refuses pct_start=1, an int)
+        raw = None if p.type == "float" else spec_args[p.name]
+        args.append(f"{p.name}={_value(b.args[p.name], raw, to, imports, depth + 1, port)}")
+    if b.kind.optimizer_keyword:
         args.append("optimizer=optimizer")
     one_line = f"{name}({', '.join(args)})"
     if len(one_line) + _IND_LEN * depth <= 100 and "\n" not in one_line:
@@ -220,21 +223,6 @@ def _expr(b: Bound, to: str, imports: set[str], depth: int, port: _Port) -> str:
 
 
 _IND_LEN = len(_IND)
-
-
-def _get_scheduler_expr(b: Bound, name: str) -> str:
-    a = b.args
-    parts = [json.dumps(a["name"]), "optimizer"]
-    for key in ("num_warmup_steps", "num_training_steps"):
-        if a.get(key) is not None:
-            parts.append(f"{key}={a[key]!r}")
-    from lrtui.schedules.kinds.transformers import _SPECIFIC
-
-    specific = {p.name: a[p.name] for p in _SPECIFIC if a.get(p.name) is not None}
-    if specific:
-        inner = ", ".join(f"{json.dumps(k)}: {_py(v)}" for k, v in specific.items())
-        parts.append(f"scheduler_specific_kwargs={{{inner}}}")
-    return f"{name}({', '.join(parts)})"
 
 
 def _value(v: object, raw: object, to: str, imports: set[str], depth: int, port: _Port) -> str:
@@ -317,7 +305,7 @@ def _loop_lines(plan: Plan, bound: Bound, to: str, step_call: str | None = None)
 def _pattern_loop_lines(plan: Plan, bound: Bound, step_call: str) -> list[str]:
     s = plan.steps_per_epoch
     epochs = math.ceil(plan.total_steps / s)
-    epoch_end = bound.kind.name == "Compound" and "epoch" in (bound.args.get("every") or ())
+    epoch_end = "epoch" in (bound.args.get("every") or ())  # Compound's epoch-end schedulers
     metric = _needs_metric(bound)
     call = step_call.replace(")", ", metric)") if metric else step_call
     out = ['if __name__ == "__main__":']

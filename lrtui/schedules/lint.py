@@ -10,6 +10,7 @@ error lint (a bug to report) instead of breaking the preview.
 
 from __future__ import annotations
 
+import math
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass

@@ -188,7 +188,6 @@ def _torch_class(kind):
 
 
 def _build_torch(bound: Bound, optimizer, ctx: Context):
-    name = bound.kind.name
     cls = _torch_class(bound.kind)
     if cls is None:  # a torch-library kind with no class of that name: evaluate our engine instead
         return _ports().EngineScheduler(optimizer, bound, ctx)
@@ -198,8 +197,8 @@ def _build_torch(bound: Bound, optimizer, ctx: Context):
         if p.name not in accepted or p.name == "optimizer":
             continue
         kwargs[p.name] = _torch_value(bound.args[p.name], optimizer, ctx)
-    if name == "ChainedScheduler":
-        return cls(kwargs.pop("schedulers"), optimizer=optimizer)
+    if bound.kind.optimizer_keyword:  # ChainedScheduler(schedulers, optimizer=None)
+        return cls(**kwargs, optimizer=optimizer)
     return cls(optimizer, **kwargs)
 
 
@@ -299,7 +298,7 @@ class LoopScheduler:
     """
 
     def __init__(self, bound: Bound, children: list, optimizer):
-        self.kind = bound.kind.name
+        self.one_at_a_time = getattr(bound.kind, "one_at_a_time", False)  # SwitchLR; else Compound
         self.children = children
         self.optimizer = optimizer
         self.milestones = tuple(bound.args.get("milestones") or ())
@@ -322,7 +321,7 @@ class LoopScheduler:
             child.step()
 
     def step(self, metric: float | None = None, *, units: tuple[str, ...] = ("step",)) -> None:
-        if self.kind == "SwitchLR":
+        if self.one_at_a_time:
             self.calls += 1
             from bisect import bisect_right
 
@@ -335,15 +334,13 @@ class LoopScheduler:
 
     def epoch_end(self, metric: float | None) -> None:
         """Compound's 'epoch' children (the loop's code after the batch loop)."""
-        if self.kind == "Compound":
+        if not self.one_at_a_time:
             self.step(metric, units=("epoch",))
 
     def needs_metric(self, per_epoch: bool) -> bool:
         """Whether a plateau child would be stepped where only a per-step metric could feed it."""
         units = ("step", "epoch") if per_epoch else ("step",)
-        for child, every in zip(
-            self.children, self.every if self.kind == "Compound" else ("step",) * len(self.children)
-        ):
+        for child, every in zip(self.children, self.every):
             if every not in units:
                 continue
             if isinstance(child, LoopScheduler) and child.needs_metric(per_epoch):

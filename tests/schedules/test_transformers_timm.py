@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from lrtui.schedules import Plan, SpecError, evaluate, parse, planned_lrs
-from lrtui.schedules.kinds.timm import _torch_noise
+from lrtui.schedules.torch_rng import torch_noise
 
 DATA = Path(__file__).parent / "goldens"
 
@@ -88,7 +88,7 @@ def _real_noise(seed: int, noise_type: str, pct: float, std: float) -> float:
 )
 def test_noise_matches_torch_generator(noise_type, pct, std):
     seeds = np.array([0, 1, 41, 42, 2**31 - 1, 2**32 + 5, *random.Random(1).sample(range(10**9), 300)])
-    ours = _torch_noise(seeds, noise_type, pct, std)
+    ours = torch_noise(seeds, noise_type, pct, std)
     real = [_real_noise(int(s), noise_type, pct, std) for s in seeds]
     np.testing.assert_array_equal(ours, real)
 

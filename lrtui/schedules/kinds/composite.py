@@ -83,7 +83,7 @@ def _check_children(kind: _Tree, args, where: str) -> None:
         path = f"{where}.schedulers[{i}]"
         ck = child.kind
         if isinstance(ck, _Tree):
-            if ck.name == "Compound" and "epoch" in (child.args.get("every") or ()):
+            if isinstance(ck, Compound) and "epoch" in (child.args.get("every") or ()):
                 raise SpecError.bad_value(
                     f"{path}.every",
                     list(child.args["every"]),
@@ -297,7 +297,7 @@ def _handover_markers(args, ctx) -> list[Marker]:
 def _check_milestone_targets(bound: Bound, where: str) -> None:
     """A nested composite reached at a milestone makes torch raise NotImplementedError (`_update_lr(0)`
     calls its get_lr(), which torch's composites do not implement)."""
-    if bound.kind.name == "SequentialLR":
+    if isinstance(bound.kind, SequentialLR):
         ms = tuple(bound.args["milestones"])
         for i, c in enumerate(bound.args["schedulers"]):
             why = None if isinstance(c.kind, _Tree) else c.kind.reset_error(c.args)
@@ -334,6 +334,7 @@ class ChainedScheduler(_Composite):
     )
     example = "ChainedScheduler([ConstantLR(factor=0.1, total_iters=2), ExponentialLR(gamma=0.9)])"
     node_class = ChainedNode
+    optimizer_keyword = True  # ChainedScheduler(schedulers, optimizer=None): the optimizer comes last
     params = (
         Param(
             "schedulers",
@@ -414,6 +415,7 @@ class SwitchLR(_LoopPattern):
     example = "SwitchLR([CosineAnnealingLR(T_max=100), SWALR(swa_lr=0.05, anneal_epochs=5)], milestones=[76])"
     node_class = SwitchNode
     children_in_turn = True
+    one_at_a_time = True  # the loop steps one of its schedulers per call
     params = (
         Param(
             "schedulers",

@@ -880,6 +880,23 @@ class GetScheduler(Kind):
     def check(self, args, ctx, where):
         self.target(args, ctx, where)
 
+    def export_expr(self, b, name: str) -> str:
+        """get_scheduler("name", optimizer, num_warmup_steps=..., scheduler_specific_kwargs={...})."""
+        import json
+
+        from lrtui.schedules.export_portable import py_literal
+
+        a = b.args
+        parts = [json.dumps(a["name"]), "optimizer"]
+        for key in ("num_warmup_steps", "num_training_steps"):
+            if a.get(key) is not None:
+                parts.append(f"{key}={a[key]!r}")
+        specific = {p.name: a[p.name] for p in _SPECIFIC if a.get(p.name) is not None}
+        if specific:
+            inner = ", ".join(f"{json.dumps(k)}: {py_literal(v)}" for k, v in specific.items())
+            parts.append(f"scheduler_specific_kwargs={{{inner}}}")
+        return f"{name}({', '.join(parts)})"
+
     def child_spans(self, args, start, end, ctx):
         # the schedule it builds, at the same path: that kind's lints apply
         yield "", self.target(args, ctx), start, end
