@@ -79,6 +79,7 @@ class Kind:
     torch_path: str | None = None  # the class export and the torch bridge build (torch kinds: lr_scheduler)
     positional: tuple[str, ...] = ()  # leading params a spec prints positionally (schedulers lists)
     optimizer_keyword: bool = False  # the class takes the optimizer as a keyword after its own arguments
+    metric_driven: bool = False  # step(metric): composites refuse it, loops and the trainer pass the metric
 
     # -- hooks -------------------------------------------------------------------------------------
 
@@ -164,6 +165,10 @@ class Kind:
         from lrtui.schedules.ops import replay
 
         replay(self.step_ops(args, ctx, k), x0, out)
+
+    def metric_per_step(self, args: Mapping[str, object]) -> bool:
+        """Whether each step() of the plan's unit needs a metric (a trainer has one only at epoch ends)."""
+        return self.metric_driven
 
     def reset_error(self, args: Mapping[str, object]) -> str | None:
         """Why SequentialLR's `_update_lr(0)` (its closed form at 0) would raise for this configuration."""

@@ -97,7 +97,7 @@ def _loop_pattern_lines(bound: Bound, to: str, imports: set[str], port: _Port) -
     for i, child in enumerate(bound.args["schedulers"]):
         var = f"scheduler{i + 1}"
         names.append(var)
-        metric_of[var] = bool(getattr(child.kind, "metric_driven", False))
+        metric_of[var] = bool(child.kind.metric_driven)
         lines.append(f"{var} = {_expr(child, to, imports, 0, port)}")
 
     def call(var: str) -> str:
@@ -247,7 +247,7 @@ _METRIC = "metric = 0.0  # ← your validation metric here (e.g. the loss)"
 def _loop_lines(plan: Plan, bound: Bound, to: str, step_call: str | None = None) -> list[str]:
     s = plan.steps_per_epoch
     epochs = math.ceil(plan.total_steps / s)
-    metric = bool(getattr(bound.kind, "metric_driven", False))
+    metric = bool(bound.kind.metric_driven)
     if step_call is not None:
         return _pattern_loop_lines(plan, bound, step_call)
     out = ['if __name__ == "__main__":']
@@ -344,9 +344,7 @@ def _pattern_loop_lines(plan: Plan, bound: Bound, step_call: str) -> list[str]:
 
 def _needs_metric(bound: Bound) -> bool:
     """Whether step_schedulers() steps a ReduceLROnPlateau (Compound's 'epoch' ones are at_epoch_end's)."""
-    kids = bound.args.get("schedulers") or ()
-    every = bound.args.get("every") or ("step",) * len(kids)
-    return any(getattr(c.kind, "metric_driven", False) and e == "step" for c, e in zip(kids, every))
+    return bound.kind.metric_per_step(bound.args)
 
 
 # -- curve data ----------------------------------------------------------------------------------------

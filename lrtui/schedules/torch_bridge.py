@@ -9,7 +9,8 @@
 - seed and warmup kinds build faithful ports of the seed articles' classes (`WarmupCosineLR`,
   `warmup_scheduler.GradualWarmupScheduler`) and of pytorch_warmup's dampening protocol.
 - every other kind (transformers, timm, formulas) builds an `LRScheduler` whose `get_lr` reads our exact
-  engine curve — transformers' own objects are LambdaLRs, so this matches them value for value.
+  engine curve — transformers' own objects are LambdaLRs, so this matches them value for value; a
+  metric-driven one (timm's PlateauLRScheduler) replays the metrics it was stepped with.
 
 Resume exactly (torch's order): build the stepper, then `optimizer.load_state_dict`, then
 `stepper.load_state_dict`. Stepper state dicts hold plain Python data only.
@@ -21,10 +22,11 @@ import functools
 import inspect
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from lrtui.schedules.catalogue import Bound, Context, resolve
+from lrtui.schedules.catalogue import Bound, Context, get_kind, resolve
 from lrtui.schedules.errors import SpecError
 from lrtui.schedules.spec import Spec, parse
 
@@ -176,6 +178,8 @@ def build_bound(bound: Bound, optimizer, ctx: Context):
     builder = _PORT_BUILDERS.get(bound.kind.name)
     if builder is not None:
         return builder(bound, optimizer, ctx)
+    if bound.kind.metric_driven:
+        return ports.MetricEngineScheduler(optimizer, bound, ctx)
     return ports.EngineScheduler(optimizer, bound, ctx)
 
 
@@ -280,7 +284,34 @@ def _ports():
                 if key in state_dict:
                     setattr(self, key, state_dict[key])
 
-    ns = SimpleNamespace(EngineScheduler=EngineScheduler, LRScheduler=LRScheduler)
+    class MetricEngineScheduler(EngineScheduler):
+        """A metric-driven kind without a torch class (timm's PlateauLRScheduler): `step(metric)` appends
+        to the series the engine replays (its k-th step reads metric[k−1], as Context.metric says)."""
+
+        def __init__(self, optimizer, bound: Bound, ctx: Context):
+            self._metrics: list[float] = []
+            super().__init__(optimizer, bound, ctx)
+
+        def _follow(self, metrics: list[float]) -> None:
+            self._metrics = metrics
+            self._ctx = replace(self._ctx, metric=tuple(metrics) or self._ctx.metric)
+            self._lr_cache = np.zeros((self._ctx.n_groups, 0))  # values up to k depend on metric[:k]
+
+        def step(self, metric=None):
+            if metric is not None:  # None: the constructor's initial step (last_epoch 0)
+                self._follow([*self._metrics, float(metric)])
+            super().step()
+
+        def state_dict(self):
+            return {**super().state_dict(), "metrics": list(self._metrics)}
+
+        def load_state_dict(self, state_dict):
+            super().load_state_dict(state_dict)
+            self._follow([float(m) for m in state_dict.get("metrics", [])])
+
+    ns = SimpleNamespace(
+        EngineScheduler=EngineScheduler, MetricEngineScheduler=MetricEngineScheduler, LRScheduler=LRScheduler
+    )
     # Ports of the seed/warmup libraries' classes live with their kinds' semantics (see kinds/seed.py,
     # kinds/warmup.py); they are created here because they must subclass torch's LRScheduler.
     from lrtui.schedules import torch_ports
@@ -300,19 +331,20 @@ class LoopScheduler:
     def __init__(self, bound: Bound, children: list, optimizer):
         self.one_at_a_time = getattr(bound.kind, "one_at_a_time", False)  # SwitchLR; else Compound
         self.children = children
+        self.on_metric = [c.kind.metric_driven for c in bound.args["schedulers"]]  # step(metric)
         self.optimizer = optimizer
         self.milestones = tuple(bound.args.get("milestones") or ())
         self.every = tuple(bound.args.get("every") or ("step",) * len(children))
         self.calls = 0
 
-    @staticmethod
-    def _step(child, metric) -> None:
+    def _step(self, i: int, metric) -> None:
+        child = self.children[i]
         if isinstance(child, LoopScheduler):
             child.step(metric)
-        elif type(child).__name__ == "ReduceLROnPlateau":
+        elif self.on_metric[i]:
             if metric is None:
                 raise SpecError(
-                    "ReduceLROnPlateau needs a metric at this step (in lrtui's trainer it steps on the "
+                    f"{type(child).__name__} needs a metric at this step (in lrtui's trainer it steps on the "
                     'epoch\'s test loss: give it every="epoch" in Compound, or step the plan per epoch)',
                     field="schedule",
                 )
@@ -325,29 +357,17 @@ class LoopScheduler:
             self.calls += 1
             from bisect import bisect_right
 
-            self._step(self.children[bisect_right(self.milestones, self.calls)], metric)
+            self._step(bisect_right(self.milestones, self.calls), metric)
             return
         for unit in units:
-            for child, every in zip(self.children, self.every):
+            for i, every in enumerate(self.every):
                 if every == unit:
-                    self._step(child, metric)
+                    self._step(i, metric)
 
     def epoch_end(self, metric: float | None) -> None:
         """Compound's 'epoch' children (the loop's code after the batch loop)."""
         if not self.one_at_a_time:
             self.step(metric, units=("epoch",))
-
-    def needs_metric(self, per_epoch: bool) -> bool:
-        """Whether a plateau child would be stepped where only a per-step metric could feed it."""
-        units = ("step", "epoch") if per_epoch else ("step",)
-        for child, every in zip(self.children, self.every):
-            if every not in units:
-                continue
-            if isinstance(child, LoopScheduler) and child.needs_metric(per_epoch):
-                return True
-            if type(child).__name__ == "ReduceLROnPlateau":
-                return True
-        return False
 
     def state_dict(self) -> dict:
         return {"calls": self.calls, "children": [c.state_dict() for c in self.children]}
@@ -374,7 +394,8 @@ class ScheduleStepper:
         self.steps_per_epoch = steps_per_epoch
         self.steps_done = 0
         self.scheduler_steps = 0
-        self.is_plateau = type(scheduler).__name__ == "ReduceLROnPlateau"
+        kind = get_kind(spec.kind)
+        self.is_plateau = kind is not None and kind.metric_driven  # steps only when given a metric
         self.loop = scheduler if isinstance(scheduler, LoopScheduler) else None
         # a loop pattern stepped per epoch steps once per epoch with the epoch's metric (on_metric)
         self.loop_on_metric = self.loop is not None and stepping == "epoch"
@@ -468,13 +489,6 @@ def build_stepper(
         metric=metric,
         stepping=stepping,
     )
-    if stepping != "epoch" and isinstance(sched, LoopScheduler) and sched.needs_metric(per_epoch=False):
-        raise SpecError.bad_value(
-            "schedule",
-            str(spec),
-            'a loop whose ReduceLROnPlateau steps at epoch ends (every="epoch" in Compound): '
-            "the training loop has a metric (the test loss) only there",
-        )
     if stepping == "fractional" and "epoch" not in inspect.signature(sched.step).parameters:
         raise SpecError.bad_value(
             "stepping", stepping, f"'step' or 'epoch': {type(sched).__name__}.step() takes no epoch argument"

@@ -460,6 +460,15 @@ class TrainConfig:
             problem = _spec_problem(s.spec)
             if problem:
                 e.append(("schedule.spec", s.spec, problem))
+            elif s.stepping == "step" and _metric_per_step(s.spec):
+                e.append(
+                    (
+                        "schedule.stepping",
+                        s.stepping,
+                        "'epoch' for a schedule stepped on a metric (or Compound's every='epoch' for its "
+                        "ReduceLROnPlateau): the trainer's metric, the test loss, exists only at epoch ends",
+                    )
+                )
 
     def _validate_fit(self, e: list) -> None:
         info, model = self.dataset_info, MODEL_INFO[self.model]
@@ -620,6 +629,22 @@ def _parse_size(text: str) -> int | None:
         return None
     scale = 1024 ** " KMGT".index(match.group(2).upper() or " ")
     return int(value * scale) if math.isfinite(value) and value >= 0 else None
+
+
+def _metric_per_step(spec: str) -> bool:
+    """Whether the schedule, stepped per optimizer step, reads a metric at each step (ReduceLROnPlateau,
+    timm's PlateauLRScheduler, a Compound stepping one of them with its 'step' schedulers)."""
+    try:
+        from lrtui.schedules.catalogue import Context, resolve
+        from lrtui.schedules.errors import SpecError
+        from lrtui.schedules.spec import parse
+    except ImportError:
+        return False
+    try:
+        bound = resolve(parse(spec), Context())
+    except SpecError:  # one that depends on the run's size: the trainer reports it when it builds it
+        return False
+    return bound.kind.metric_per_step(bound.args)
 
 
 def _spec_problem(spec: str) -> str | None:

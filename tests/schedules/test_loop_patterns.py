@@ -420,10 +420,38 @@ def test_the_trainers_stepper_follows_the_plan(spec, stepping):
     assert_exact(np.asarray(got).T, evaluate(plan).lr, spec)
 
 
-def test_the_trainer_refuses_a_plateau_stepped_per_batch():
-    opt = make_optimizer([0.1])
-    with pytest.raises(SpecError) as err:
-        build_stepper(
-            "Compound([ReduceLROnPlateau(), StepLR(step_size=2)])", opt, stepping="step", steps_per_epoch=4
-        )
-    assert "epoch" in str(err.value)
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "Compound([ReduceLROnPlateau(), StepLR(step_size=2)])",
+        "ReduceLROnPlateau()",
+        "PlateauLRScheduler(mode='min')",
+        "SwitchLR([StepLR(step_size=2), ReduceLROnPlateau()], milestones=[3])",
+    ],
+)
+def test_the_trainer_refuses_a_plateau_stepped_per_batch(spec):
+    # The trainer has a metric (the test loss) only at epoch ends; stepping per epoch is fine.
+    from lrtui.training.config import ConfigError, TrainConfig
+
+    data = {"dataset": "synthetic", "schedule": {"spec": spec, "stepping": "step"}}
+    with pytest.raises(ConfigError) as err:
+        TrainConfig.from_dict(data)
+    assert "schedule.stepping" in str(err.value) and "epoch" in str(err.value)
+    TrainConfig.from_dict({**data, "schedule": {"spec": spec, "stepping": "epoch"}})
+
+
+def test_a_plateau_in_a_loop_steps_on_the_metric_given_per_step():
+    # Outside lrtui's trainer a loop may have a metric at every step: on_step_end(i, metric=...) feeds it.
+    spec = "Compound([LinearLR(start_factor=0.5, total_iters=3), ReduceLROnPlateau(patience=0, factor=0.5)])"
+    metric = (1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5)
+    opt = make_optimizer([0.1, 0.02])
+    stepper = build_stepper(spec, opt, stepping="step", steps_per_epoch=4)
+    got = []
+    for i, m in enumerate(metric):
+        got.append([g["lr"] for g in opt.param_groups])
+        opt.step()
+        stepper.on_step_end(i + 1, metric=m)
+    plan = Plan(parse(spec), base_lrs=(0.1, 0.02), total_steps=len(metric), steps_per_epoch=4, metric=metric)
+    assert_exact(np.asarray(got).T, evaluate(plan).lr, spec)
+    with pytest.raises(SpecError, match="needs a metric"):
+        stepper.on_step_end(len(metric) + 1)

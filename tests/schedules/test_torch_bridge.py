@@ -128,7 +128,10 @@ def test_plateau_steps_only_with_a_metric():
     assert stepper.lrs() == [0.1 * 0.5**3, 0.02 * 0.5**3]
 
 
-@pytest.mark.parametrize("spec", [*SPECS, "ReduceLROnPlateau(patience=1)"])
+@pytest.mark.parametrize(
+    "spec",
+    [*SPECS, "ReduceLROnPlateau(patience=1)", "PlateauLRScheduler(patience_t=1, mode='min', decay_rate=0.5)"],
+)
 @pytest.mark.parametrize("stepping", ["step", "epoch"])
 def test_resume_is_exact(spec, stepping):
     n, cut, spe = 30, 13, 4

@@ -41,36 +41,27 @@ STEPS_PER_EPOCH, TOTAL = 8, 24
 STEPLR = {"spec": "StepLR(step_size=2, gamma=0.5)", "stepping": "epoch"}
 
 
-def _onecycle_known() -> bool:
-    try:
-        from lrtui.schedules import get_kind
-    except ImportError:
-        return False
-    return get_kind("OneCycleLR") is not None
-
-
-# The per-step schedule of the reference and stop/resume runs: OneCycleLR (LR and momentum both move every
-# step); a per-step StepLR only while the engine's catalogue lacks OneCycleLR (test_onecycle_is_used says so).
-ONECYCLE_KNOWN = _onecycle_known()
-PER_STEP = {
-    "spec": f"OneCycleLR(max_lr=0.1, total_steps={TOTAL})"
-    if ONECYCLE_KNOWN
-    else "StepLR(step_size=5, gamma=0.5)",
-    "stepping": "step",
+# The per-step schedule of the reference and stop/resume runs: LR and momentum both move every step.
+PER_STEP = {"spec": f"OneCycleLR(max_lr=0.1, total_steps={TOTAL})", "stepping": "step"}
+# The exactness claim on the real trainer for the patterns whose curves the engine replays: a composite
+# with a cosine (torch's recursion), the SWA hand-over, and a Compound whose ReduceLROnPlateau steps on
+# the run's own test loss (tests/training/test_lr_exactness.py covers every kind in-process).
+EXACT = {
+    "sequential": {
+        "spec": "SequentialLR([LinearLR(start_factor=0.1, total_iters=3), CosineAnnealingLR(T_max=21, "
+        "eta_min=0.001)], milestones=[3])",
+        "stepping": "step",
+    },
+    "swa": {
+        "spec": "SwitchLR([CosineAnnealingLR(T_max=2), SWALR(swa_lr=0.01, anneal_epochs=1)], milestones=[2])",
+        "stepping": "epoch",
+    },
+    "compound": {
+        "spec": "Compound([LinearLR(start_factor=0.1, total_iters=10), ReduceLROnPlateau(patience=0, "
+        "factor=0.5, threshold=0.5)], every=['step', 'epoch'])",
+        "stepping": "step",
+    },
 }
-
-
-def _bridge_problem() -> str | None:
-    try:
-        from lrtui.schedules import planned_lrs  # noqa: F401
-        from lrtui.schedules.torch_bridge import build_stepper  # noqa: F401
-    except ImportError as err:
-        return f"lrtui.schedules.torch_bridge / planned_lrs not available yet ({err}) - temporary skip"
-    return None
-
-
-BRIDGE_PROBLEM = _bridge_problem()
-needs_bridge = pytest.mark.skipif(BRIDGE_PROBLEM is not None, reason=BRIDGE_PROBLEM or "")
 
 
 def _wait(predicate, timeout: float, what: str):
@@ -102,7 +93,7 @@ def _checkpoint_position(run_dir: Path) -> dict:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
-    schedule = PER_STEP if BRIDGE_PROBLEM is None else {"spec": "", "stepping": "step"}
+    schedule = PER_STEP
 
     def make(name: str, **over) -> Path:
         return create_run_dir({**BASE, **over}, runs_dir=root, run_id=name)  # as the app does
@@ -115,8 +106,8 @@ def runs(tmp_path_factory):
         # An exception inside the trainer (CIFAR-10 not in data_dir, no download): "failed" + traceback tail.
         "nodata": make("nodata", dataset="cifar10", data_dir=str(root / "no-such-dir"), download=False),
     }
-    if BRIDGE_PROBLEM is None:
-        dirs["epochwise"] = make("epochwise", schedule=STEPLR)
+    dirs["epochwise"] = make("epochwise", schedule=STEPLR)
+    dirs.update({name: make(name, schedule=schedule) for name, schedule in EXACT.items()})
     seen: dict[str, dict] = {name: {} for name in dirs}
 
     # The launcher is a process of its own that exits at once; the trainer must run on without it.
@@ -204,7 +195,6 @@ def test_reference_run_finishes_with_full_records(runs):
     assert _checkpoint_position(ref) == {"epoch": 3, "batch": 0, "step": TOTAL}
 
 
-@needs_bridge
 def test_per_step_schedule_logs_exactly_the_planned_lr(runs):
     from lrtui.schedules import planned_lrs
 
@@ -216,7 +206,6 @@ def test_per_step_schedule_logs_exactly_the_planned_lr(runs):
     np.testing.assert_array_equal(lr, plan[0])
 
 
-@needs_bridge
 def test_per_step_schedule_logs_exactly_the_planned_momentum(runs):
     from lrtui.schedules import Plan, evaluate, parse
 
@@ -229,14 +218,6 @@ def test_per_step_schedule_logs_exactly_the_planned_momentum(runs):
     np.testing.assert_array_equal(np.asarray(data.momentum[0]), expected)  # OneCycleLR cycles momentum too
 
 
-@pytest.mark.skipif(
-    not ONECYCLE_KNOWN, reason="OneCycleLR is not in the schedule catalogue yet - temporary skip"
-)
-def test_onecycle_is_used():
-    assert PER_STEP["spec"].startswith("OneCycleLR")
-
-
-@needs_bridge
 def test_per_epoch_schedule_logs_exactly_the_planned_lr(runs):
     from lrtui.schedules import planned_lrs
 
@@ -247,6 +228,23 @@ def test_per_epoch_schedule_logs_exactly_the_planned_lr(runs):
                        stepping="epoch")  # fmt: skip
     np.testing.assert_array_equal(lr, plan[0])
     assert lr[0] == 0.05 and lr[-1] == 0.025  # StepLR(step_size=2): epochs 0-1 at 0.05, epoch 2 halved
+
+
+@pytest.mark.parametrize("name", list(EXACT))
+def test_replayed_patterns_log_exactly_the_planned_lr(runs, name):
+    from lrtui.schedules import Plan, evaluate, parse
+
+    dirs, seen = runs
+    assert seen[name]["final"] == "finished", _stdout(dirs[name])
+    _, lr, _, data = _steps(dirs[name])
+    metric = tuple(e["test_loss"] for e in data.epochs)  # what the plateau stepped on, epoch by epoch
+    plan = Plan(spec=parse(EXACT[name]["spec"]), base_lrs=(0.05,), total_steps=TOTAL,
+                steps_per_epoch=STEPS_PER_EPOCH, stepping=EXACT[name]["stepping"], metric=metric)  # fmt: skip
+    want = evaluate(plan).lr[0]
+    np.testing.assert_array_equal(lr, want)
+    assert len(set(want.tolist())) >= 3  # the curve moves (for compound: the plateau reduced it too)
+    if name == "compound":
+        assert lr[-1] < 0.04  # the run's own test loss made ReduceLROnPlateau reduce after epoch 1
 
 
 def _assert_same_as_reference(dirs, name):

@@ -98,7 +98,7 @@ def _check_children(kind: _Tree, args, where: str) -> None:
                     allowed="a scheduler (SwitchLR and Compound may hold SequentialLR/ChainedScheduler)",
                 )
             continue
-        metric = getattr(ck, "metric_driven", False)
+        metric = ck.metric_driven
         if metric and not kind.loop_pattern:
             raise SpecError(
                 f"{path}: {kind.name} does not accept ReduceLROnPlateau (its step() needs a metric; torch "
@@ -375,7 +375,7 @@ def _order_lints(node, groups):
         for pos, (i, b) in enumerate(kids):
             path = f"{node.path}.schedulers[{i}]"
             if pos < last:
-                plateau = getattr(b.kind, "metric_driven", False)
+                plateau = b.kind.metric_driven
                 yield Lint(
                     "overwritten_each_step",
                     "warning",
@@ -386,7 +386,7 @@ def _order_lints(node, groups):
                     "after the other (SequentialLR / SwitchLR)",
                     path,
                 )
-            elif pos > last and not getattr(b.kind, "metric_driven", False):
+            elif pos > last and not b.kind.metric_driven:
                 yield Lint(
                     "no_compounding",
                     "info",
@@ -402,6 +402,11 @@ def _order_lints(node, groups):
 class _LoopPattern(_Tree):
     library = "loop"
     loop_pattern = True
+
+    def metric_per_step(self, args):
+        kids = args["schedulers"]
+        every = args.get("every") or ("step",) * len(kids)
+        return any(e == "step" and c.kind.metric_per_step(c.args) for c, e in zip(kids, every))
 
 
 @register
@@ -542,7 +547,7 @@ class Compound(_LoopPattern):
                 + [k for k, e in zip(kids, every) if e == "epoch"]
             ],
         )
-        plateaus = [(i, b) for i, b in kids if getattr(b.kind, "metric_driven", False)]
+        plateaus = [(i, b) for i, b in kids if b.kind.metric_driven]
         if plateaus and doc.plan.metric is None:
             yield Lint(
                 "plateau_synthetic_metric",
@@ -552,11 +557,7 @@ class Compound(_LoopPattern):
                 f"{node.path}.schedulers[{plateaus[0][0]}]",
             )
         for i, b in plateaus:
-            later = [
-                c
-                for j, c in kids
-                if j > i and not c.kind.sets_lr(c.args) and not getattr(c.kind, "metric_driven", False)
-            ]
+            later = [c for j, c in kids if j > i and not c.kind.sets_lr(c.args) and not c.kind.metric_driven]
             min_lr = b.args.get("min_lr")
             if later and min_lr not in (0, 0.0, None):
                 yield Lint(

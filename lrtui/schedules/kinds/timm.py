@@ -726,6 +726,7 @@ class PlateauLRScheduler(_TimmKind):
     summary = "timm's wrapper of torch ReduceLROnPlateau: mode='max' by default (accuracy), warmup, noise."
     example = "PlateauLRScheduler(decay_rate=0.5, patience_t=5, mode='min')"
     noise_type_param = True
+    metric_driven = True  # step(epoch, metric)
     params = (
         Param(
             "decay_rate",

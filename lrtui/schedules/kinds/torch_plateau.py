@@ -173,7 +173,7 @@ class ReduceLROnPlateau(Kind):
         lr, _ = _replay(args, ctx, n)
         return Values(lr[:, ki])
 
-    metric_driven = True  # step(metric): composites refuse it, Compound passes the metric
+    metric_driven = True
 
     def holds_flat(self, args):
         return True  # it reduces only on a plateau of the metric

@@ -232,7 +232,7 @@ class GradualWarmupScheduler(Kind):
         if after is None:
             return
         field = f"{where}.after_scheduler"
-        if getattr(after.kind, "metric_driven", False):
+        if after.kind.metric_driven:
             raise SpecError.bad_value(
                 field,
                 after.kind.name,
@@ -350,7 +350,7 @@ class _DampenedKind(Kind):
             raise SpecError.bad_value(
                 f"{where}.schedule", inner.kind.name, "a schedule that is not itself a warmup wrapper"
             )
-        if getattr(inner.kind, "metric_driven", False):
+        if inner.kind.metric_driven:
             raise SpecError.bad_value(
                 f"{where}.schedule",
                 inner.kind.name,
