@@ -47,6 +47,7 @@ class Param:
     per_group: bool = False  # a list with one value per param group is accepted too
     min_items: int = 0  # for list types
     advanced: bool = False  # shown folded in the form
+    per_item_of: str = ""  # a choice_list with one value per item of that list param (Compound.every)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
     source: str = ""  # where the bounds come from: the library's check (file: function: condition)
 

@@ -272,7 +272,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "warmup-cosine-torch",
         "Linear warmup + cosine (torch SequentialLR, 10k steps)",
-        "SequentialLR(schedulers=[LinearLR(start_factor=0.01, total_iters=500), "
+        "SequentialLR([LinearLR(start_factor=0.01, total_iters=500), "
         "CosineAnnealingLR(T_max=9500, eta_min=3e-06)], milestones=[500])",
         source="modern default",
         lr=3e-4,
@@ -288,7 +288,7 @@ PRESETS: tuple[Preset, ...] = (
         steps=10_000,
         optimizer="adamw",
         note="transformers' WSD warms up from LR 0.",
-        expected_lints=("first_lr_near_zero",),
+        expected_lints=("warmup_starts_at_zero",),
     ),
     Preset(
         "onecycle",

@@ -111,7 +111,7 @@ async def test_a_bad_spec_text_keeps_the_form_and_the_curve(make_app):
         for text in [
             "StepLR(",
             "NoSuchLR(x=1)",
-            "StepLR(step_size=-3)",
+            "StepLR(step_size=0)",  # torch: ZeroDivisionError at the first step
             "",
             "import os",
             "StepLR(step_size=1e999)",

@@ -514,6 +514,7 @@ class Compound(_LoopPattern):
             "epoch end, after that batch's 'step' ones). Default: all 'step'.",
             choices=UNITS,
             optional=True,
+            per_item_of="schedulers",
             source="lrtui: where the loop steps each one",
         ),
     )

@@ -429,7 +429,8 @@ class ScheduleForm(Vertical):
         self._field_changed(event.control)
 
     def _field_changed(self, widget: Widget) -> None:
-        field = next((a for a in widget.ancestors if isinstance(a, ParamField)), None)
+        # ancestors_with_self: adding/removing a child passes the ParamField itself
+        field = next((a for a in widget.ancestors_with_self if isinstance(a, ParamField)), None)
         if field is None or field.kind is not self.kind or self._rebuilding:
             return  # a stale event from a field of the kind shown before
         try:
@@ -474,6 +475,7 @@ class ScheduleForm(Vertical):
             "ConstantLR(factor=1.0, total_iters=0)" if get_kind("ConstantLR") else "StepLR(step_size=10)",
         )
         await field.mount(row, before=field.query_one(".error"))
+        self._follow_items(name, lambda items, p: [*items, p.choices[0]], index)
         self._field_changed(field)
         row.query_one(ChildInput).focus()
 
@@ -494,7 +496,24 @@ class ScheduleForm(Vertical):
             await row.remove()
         for i, text in enumerate(children):
             await field.mount(field._child_row(i, text), before=field.query_one(".error"))
+        self._follow_items(
+            name, lambda items, p: items[: int(index)] + items[int(index) + 1 :], len(children) + 1
+        )
         self._field_changed(field)
+
+    def _follow_items(self, list_name: str, change, old_count: int) -> None:
+        """Keep a one-per-item list (Compound's every) in step with the schedule list it describes: a
+        child added gets the first choice (the default), a child removed takes its item with it."""
+        for f in self.fields():
+            items = f.value
+            if (
+                f.param.per_item_of != list_name
+                or not isinstance(items, list | tuple)
+                or len(items) != old_count
+            ):
+                continue
+            f.set_value(change(list(items), f.param))
+            f.show_error(None)
 
     def set_child_text(self, input_id: str, text: str) -> None:
         """Put an edited child's spec into its input (posts the edit like typing would)."""

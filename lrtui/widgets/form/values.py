@@ -34,6 +34,12 @@ def field_text(param: Param, value: object) -> str:
         return value
     if param.type == "schedule_list" and isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
+    if (
+        param.type == "choice_list"
+        and isinstance(value, list | tuple)
+        and all(isinstance(v, str) for v in value)
+    ):
+        return ", ".join(value)  # step, epoch
     if isinstance(value, list | tuple) and param.type != "schedule":
         return ", ".join(format_value(v) for v in value)
     if isinstance(value, Spec):
@@ -95,6 +101,8 @@ def parse_field(param: Param, text: str, kind: str, n_groups: int = 1) -> object
         return text
     if param.type == "schedule":
         return parse_child(text, where)
+    if param.type == "choice_list":
+        return _choice_list(param, text, where, kind, n_groups)
     if param.type == "schedule_list":
         # A whole list typed at once: "StepLR(step_size=2), ExponentialLR(gamma=0.9)".
         body = text if text.startswith("[") else f"[{text}]"
@@ -109,6 +117,18 @@ def parse_field(param: Param, text: str, kind: str, n_groups: int = 1) -> object
         raise SpecError.bad_value(where, text, param.allowed())
     param.coerce(value, kind, n_groups)  # raises SpecError naming the field, the value and what is allowed
     return value
+
+
+def _choice_list(param: Param, text: str, where: str, kind: str, n_groups: int) -> list:
+    """Choices separated by commas, bare (step, epoch) or as a spec writes them (["step", "epoch"])."""
+    if text.startswith(("[", "(")):
+        value = _literal(text, where, param)
+    else:
+        value = [w.strip().strip("\"'") for w in text.split(",")]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise SpecError.bad_value(where, text, param.allowed())
+    param.coerce(list(value), kind, n_groups)
+    return list(value)
 
 
 def parse_child(text: str, where: str) -> Spec:
