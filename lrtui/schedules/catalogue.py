@@ -80,6 +80,9 @@ class Kind:
     positional: tuple[str, ...] = ()  # leading params a spec prints positionally (schedulers lists)
     optimizer_keyword: bool = False  # the class takes the optimizer as a keyword after its own arguments
     metric_driven: bool = False  # step(metric): composites refuse it, loops and the trainer pass the metric
+    loop_pattern: bool = False  # a pattern of the training loop (SwitchLR, Compound), not a scheduler object
+    one_at_a_time: bool = False  # a loop pattern whose calls step one of its schedulers (SwitchLR)
+    children_in_turn: bool = True  # its children run one after the other (False: stepped together)
 
     # -- hooks -------------------------------------------------------------------------------------
 
@@ -169,6 +172,10 @@ class Kind:
     def metric_per_step(self, args: Mapping[str, object]) -> bool:
         """Whether each step() of the plan's unit needs a metric (a trainer has one only at epoch ends)."""
         return self.metric_driven
+
+    def export_expr(self, bound: Bound, name: str) -> str | None:
+        """The constructor call export writes, where the generic `name(optimizer, **args)` is not it."""
+        return None
 
     def reset_error(self, args: Mapping[str, object]) -> str | None:
         """Why SequentialLR's `_update_lr(0)` (its closed form at 0) would raise for this configuration."""

@@ -54,7 +54,7 @@ def export(plan: Plan, to: str = "torch") -> str:
     imports = {"import torch"}
     emit = Emitter(imports)
     port = _Port(plan, ctx, emit)
-    if getattr(bound.kind, "loop_pattern", False):
+    if bound.kind.loop_pattern:
         built = _loop_pattern_lines(bound, to, imports, port)
         loop = _loop_lines(plan, bound, to, step_call="step_schedulers(step + 1)")
     else:
@@ -104,7 +104,7 @@ def _loop_pattern_lines(bound: Bound, to: str, imports: set[str], port: _Port) -
         return f"{var}.step(metric)" if metric_of[var] else f"{var}.step()"
 
     lines += ["", ""]
-    if getattr(bound.kind, "one_at_a_time", False):  # SwitchLR
+    if bound.kind.one_at_a_time:  # SwitchLR
         ms = list(bound.args["milestones"])
         lines.append("def step_schedulers(step, metric=None):")
         lines.append(
@@ -200,9 +200,9 @@ def _expr(b: Bound, to: str, imports: set[str], depth: int, port: _Port) -> str:
     name = _call_name(b, to, imports)
     args: list[str] = []
     spec_args = b.spec.args if isinstance(b.spec, Spec) else {}
-    export_expr = getattr(b.kind, "export_expr", None)
-    if export_expr is not None:
-        return export_expr(b, name)
+    custom = b.kind.export_expr(b, name)
+    if custom is not None:
+        return custom
     if not b.kind.optimizer_keyword:
         args.append("optimizer")
     for p in b.kind.params:

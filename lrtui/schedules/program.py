@@ -412,7 +412,7 @@ class Program:
         self.root = self.construct(bound, bound.kind.name)
 
     def construct(self, bound: Bound, path: str):
-        node_class = getattr(bound.kind, "node_class", None)
+        node_class = bound.kind.node_class
         if node_class is not None:
             return node_class.construct(self, bound, path)
         leaf = bound.kind.leaf(bound, self.ctx, path)

@@ -163,7 +163,7 @@ def build_scheduler(
 def build_bound(bound: Bound, optimizer, ctx: Context):
     """Build a resolved spec (recursively: children first, in order)."""
     lib = bound.kind.library
-    if getattr(bound.kind, "loop_pattern", False):
+    if bound.kind.loop_pattern:
         return LoopScheduler(
             bound, [build_bound(c, optimizer, ctx) for c in bound.args["schedulers"]], optimizer
         )
@@ -329,7 +329,7 @@ class LoopScheduler:
     """
 
     def __init__(self, bound: Bound, children: list, optimizer):
-        self.one_at_a_time = getattr(bound.kind, "one_at_a_time", False)  # SwitchLR; else Compound
+        self.one_at_a_time = bound.kind.one_at_a_time  # SwitchLR; else Compound
         self.children = children
         self.on_metric = [c.kind.metric_driven for c in bound.args["schedulers"]]  # step(metric)
         self.optimizer = optimizer

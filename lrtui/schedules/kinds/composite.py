@@ -39,9 +39,8 @@ class _Tree(Kind):
     """A node of several schedulers, replayed by lrtui.schedules.program."""
 
     library = "torch"
-    loop_pattern = False  # a pattern of the training loop, not a torch object (not nestable in one)
     positional = ("schedulers",)  # printed as people write it: SequentialLR([...], milestones=[5])
-    children_in_turn = False  # True: one child at a time (SequentialLR, SwitchLR); else all stepped together
+    children_in_turn = False  # SequentialLR and SwitchLR run one child at a time; the others all together
 
     def values(self, args, ctx, k):
         ki = np.asarray(k)

@@ -149,7 +149,7 @@ class CosineAnnealingLR(Kind):
         from lrtui.schedules.lint import Lint, fmt
 
         parent = node.parent
-        if parent is not None and not getattr(parent.kind, "children_in_turn", True):
+        if parent is not None and not parent.kind.children_in_turn:
             return  # stepped together with others: its length is theirs too
         t_max = abs(node.args["T_max"])
         runs = int(node.end - node.start)

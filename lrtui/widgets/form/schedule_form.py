@@ -470,10 +470,7 @@ class ScheduleForm(Vertical):
         if field is None:
             return
         index = len(field.child_inputs())
-        row = field._child_row(
-            index,
-            "ConstantLR(factor=1.0, total_iters=0)" if get_kind("ConstantLR") else "StepLR(step_size=10)",
-        )
+        row = field._child_row(index, "ConstantLR(factor=1.0, total_iters=0)")  # a neutral new child
         await field.mount(row, before=field.query_one(".error"))
         self._follow_items(name, lambda items, p: [*items, p.choices[0]], index)
         self._field_changed(field)
