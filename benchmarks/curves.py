@@ -94,13 +94,17 @@ def time_torch(kind, spec, steps: int, metric: np.ndarray | None) -> tuple[float
                 sched = _minimal_torch_builder(spec, opt, steps)
         except (SpecError, TypeError, ValueError) as exc:
             return None, f"not built: {exc}"[:60]
-        plateau = type(sched).__name__ == "ReduceLROnPlateau"
         group = opt.param_groups[0]
         out = []
         done = steps - 1
         t = time.perf_counter()
         try:
-            if plateau:
+            if kind.loop_pattern:  # the loop's code: each step, then the epoch end (1 step per epoch)
+                for k in range(steps - 1):
+                    sched.step(float(metric[k]))
+                    sched.epoch_end(float(metric[k]))
+                    out.append(group["lr"])
+            elif kind.metric_driven:
                 for k in range(steps - 1):
                     sched.step(float(metric[k]))
                     out.append(group["lr"])
@@ -116,6 +120,20 @@ def time_torch(kind, spec, steps: int, metric: np.ndarray | None) -> tuple[float
         elapsed = time.perf_counter() - t
     origin = "torch" if kind.library == "torch" else "bridge"
     return elapsed * 1e3 * (steps - 1) / done, origin
+
+
+def _metric(spec, plan: Plan, steps: int) -> np.ndarray:
+    """The synthetic series the preview uses for the (first) ReduceLROnPlateau of a spec, else a flat one."""
+    from lrtui.schedules.kinds.torch_plateau import synthetic_metric
+
+    bound = resolve(spec, plan.context())
+    todo = [bound]
+    while todo:
+        b = todo.pop(0)
+        if b.kind.name == "ReduceLROnPlateau":
+            return synthetic_metric(b.args, steps)
+        todo += list(b.args.get("schedulers") or ())
+    return np.ones(steps)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,10 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{kind.name:52s} {kind.library:12s} skipped (example rejected: {exc})")
             continue
         metric = None
-        if kind.name == "ReduceLROnPlateau":
-            from lrtui.schedules.kinds.torch_plateau import synthetic_metric
-
-            metric = synthetic_metric(resolve(spec, plan.context()).args, args.steps)
+        if kind.metric_driven or kind.loop_pattern:
+            metric = _metric(spec, plan, args.steps)
         theirs, note = time_torch(kind, spec, torch_steps, metric)
         if theirs is not None and not args.full:
             theirs *= (args.steps - 1) / max(torch_steps - 1, 1)

@@ -177,6 +177,12 @@ class Kind:
         """The constructor call export writes, where the generic `name(optimizer, **args)` is not it."""
         return None
 
+    def acting(self, args: Mapping[str, object], ctx: Context, k: np.ndarray) -> np.ndarray | None:
+        """Which step() calls reaching last_epoch k may change the lr (False: torch returns the groups'
+        lrs unchanged — LinearLR past total_iters), cheaply; None: assume all. Composites let another
+        scheduler replay alone where this one is quiet (tested against the ops: x ← x exactly)."""
+        return None
+
     def reset_error(self, args: Mapping[str, object]) -> str | None:
         """Why SequentialLR's `_update_lr(0)` (its closed form at 0) would raise for this configuration."""
         return None

@@ -82,8 +82,27 @@ class Ops:
             return np.ones(self.n, dtype=bool)
         return np.asarray(self.momentum_at, dtype=bool)
 
-    def slice(self, lo: int, hi: int) -> Ops:
-        """The calls lo..hi-1."""
+    def changes(self) -> np.ndarray:
+        """Whether each update may change the lr (False: it is x ← x exactly, for every group)."""
+        out = np.zeros(self.n, dtype=bool)
+        fixed = self.fixed_mask()
+        if fixed is not None:
+            out |= fixed
+        for p in self.events:
+            out[p] = True
+        for name, neutral in (("a", 1.0), ("c", 0.0), ("q", 1.0), ("d", None)):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            if neutral is None:  # x + 0.0 turns -0.0 into 0.0: any addition counts
+                return np.ones(self.n, dtype=bool)
+            rows = np.asarray(v, dtype=np.float64)
+            rows = rows.reshape(-1, rows.shape[-1]) if rows.ndim else rows.reshape(1, 1)
+            out |= np.broadcast_to((rows != neutral).any(axis=0), (self.n,))  # NaN counts as a change
+        return out
+
+    def slice(self, lo: int, hi: int, events: bool = True) -> Ops:
+        """The calls lo..hi-1 (`events=False`: the caller knows there are none in between)."""
 
         def cut(v):
             if v is None:
@@ -93,7 +112,7 @@ class Ops:
                 return v
             return arr[..., lo:hi]
 
-        events = {p - lo: f for p, f in self.events.items() if lo <= p < hi}
+        events = {p - lo: f for p, f in self.events.items() if lo <= p < hi} if events else {}
         fixed_at = None if self.fixed_at is None else np.asarray(self.fixed_at)[lo:hi]
         mom_at = None if self.momentum_at is None else np.asarray(self.momentum_at)[lo:hi]
         return Ops(
@@ -168,13 +187,13 @@ def replay(ops: Ops, x0, out: np.ndarray | None = None) -> np.ndarray:
             x = x0.copy()
             for p in sorted(ops.events):
                 if p > pos:
-                    replay(ops.slice(pos, p), x, out[:, pos:p])
+                    replay(ops.slice(pos, p, events=False), x, out[:, pos:p])
                     x = out[:, p - 1].copy()
                 x = np.asarray(ops.events[p](x.copy()), dtype=np.float64)
                 out[:, p] = x
                 pos = p + 1
             if pos < n:
-                replay(ops.slice(pos, n), x, out[:, pos:n])
+                replay(ops.slice(pos, n, events=False), x, out[:, pos:n])
             return out
         for gi in range(g):
             _replay_row(

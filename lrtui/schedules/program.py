@@ -149,6 +149,11 @@ class Leaf:
         """These calls alone, from lrs x0: the kind's exact replay (fast path of ops + ops.replay)."""
         self.kind.replay(self.args, self.ctx, counters, x0, out)
 
+    def acting(self, counters: np.ndarray) -> np.ndarray:
+        """Whether each of these calls may change the lr (LinearLR past total_iters leaves it alone)."""
+        mask = self.kind.acting(self.args, self.ctx, counters)
+        return np.ones(np.size(counters), dtype=bool) if mask is None else mask
+
     def momentum(self, counters: np.ndarray) -> np.ndarray | None:
         """Momentum written by the calls reaching these counters (None: the kind leaves it alone)."""
         if not self.kind.drives_momentum_for(self.args):
@@ -215,7 +220,7 @@ class ReduceOnPlateauLeaf(Leaf):
         return self.kind.metric_ops(self.args, self.ctx, counters)
 
     def replay(self, counters, calls, x0, out):
-        replay(self.ops(counters), x0, out)
+        self.kind.metric_replay(self.args, self.ctx, counters, x0, out)
 
     def momentum(self, counters):
         return None
@@ -369,9 +374,9 @@ class CompoundNode(Node):
         return cls(kids, tuple(every), path)
 
     def route(self, prog, positions, reset_first, out):
-        k = self.calls + 1 + np.arange(positions.size)  # the loop's step count at each call
         spe = prog.ctx.steps_per_epoch if prog.ctx.stepping == "step" else 1
-        at_epoch_end = (k % spe) == 0
+        # the loop's step count at each call is self.calls + 1, + 2, ...: an epoch ends where spe divides it
+        at_epoch_end = slice(None) if spe == 1 else (self.calls + 1 + np.arange(positions.size)) % spe == 0
         # per-step schedulers first (in order), then the epoch-end ones, as in a loop whose epoch-end
         # code follows the batch loop
         for unit in ("step", "epoch"):
@@ -466,35 +471,73 @@ class Program:
         return mom
 
 
+SOLO_MIN = 64  # a stretch where one call alone changes the lr replays with its kind's own replay from here
+
+
 def _replay_calls(calls: list[Call], x0: np.ndarray, out: np.ndarray, g: int, m: int) -> None:
-    """Replay the routed calls over outer steps 0..m-1 into out (groups, m), exactly."""
+    """Replay the routed calls over outer steps 0..m-1 into out (groups, m), exactly.
+
+    Where a single call changes the lr over a long stretch (the others, if any, leave it alone there:
+    Compound's LinearLR past its warmup), that call replays the stretch alone with its kind's fast
+    replay; the rest interleaves every call's updates in call order (`_replay_mixed`)."""
     if m == 0:
         return
-    owners = np.zeros(m, dtype=np.int32)  # calls acting at each outer step
+    count = np.zeros(m, dtype=np.int32)  # calls that step at each outer step
     for call in calls:
-        np.add.at(owners, call.positions, 1)
-    # pieces: a call alone on a contiguous stretch replays itself; the rest is interleaved
-    solo: dict[int, Call] = {}
-    for call in calls:
+        _at(call.positions, count, 1)
+    owner = np.full(m, -1, dtype=np.int32)  # the one call that changes the lr there, else -1
+    acting = np.zeros(m, dtype=np.int32)
+    for i, call in enumerate(calls):
         p = call.positions
-        if call.reset_first or p.size == 0:
+        if p.size == 0:
             continue
-        if p[-1] - p[0] + 1 == p.size and (owners[p[0] : p[-1] + 1] == 1).all():
-            solo[int(p[0])] = call
+        if call.reset_first:  # `_update_lr(0)`: replayed in the interleaved stream
+            acting[p] += 2
+            continue
+        span = _span(p)
+        shared = (count[span] > 1).any() if span is not None else (count[p] > 1).any()
+        if shared:  # only the calls that change the lr count
+            p = p[call.leaf.acting(call.counters)]
+            span = _span(p)
+        _at(p, acting, 1, span)
+        if span is not None:
+            owner[span] = i
+        else:
+            owner[p] = i
+    owner[acting != 1] = -1
+    cuts = np.flatnonzero(owner[1:] != owner[:-1]) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [m]])
+    keep = (owner[starts] >= 0) & (ends - starts >= SOLO_MIN)
     x = np.asarray(x0, dtype=np.float64).copy()
     pos = 0
-    starts = sorted(solo)
-    for s in [*starts, m]:
+    for s, e in zip(starts[keep].tolist(), ends[keep].tolist()):
         if s > pos:
             _replay_mixed(calls, pos, s, x, out, g)
             x = out[:, s - 1].copy()
-        if s == m:
-            break
-        call = solo[s]
-        e = s + call.positions.size
-        call.leaf.replay(call.counters, None, x, out[:, s:e])
+        call = calls[int(owner[s])]
+        j0, j1 = np.searchsorted(call.positions, (s, e))
+        call.leaf.replay(call.counters[j0:j1], None, x, out[:, s:e])
         x = out[:, e - 1].copy()
         pos = e
+    if pos < m:
+        _replay_mixed(calls, pos, m, x, out, g)
+
+
+def _span(p: np.ndarray) -> slice | None:
+    """p (sorted, distinct) as a slice when it is a contiguous range (the usual case: cheap to index)."""
+    if p.size and int(p[-1]) - int(p[0]) + 1 == p.size:
+        return slice(int(p[0]), int(p[-1]) + 1)
+    return None
+
+
+def _at(p: np.ndarray, arr: np.ndarray, v: int, span: slice | None = None) -> None:
+    """arr[p] += v for distinct positions p."""
+    span = _span(p) if span is None else span
+    if span is not None:
+        arr[span] += v
+    elif p.size:
+        arr[p] += v
 
 
 def _replay_mixed(calls: list[Call], lo: int, hi: int, x0: np.ndarray, out: np.ndarray, g: int) -> None:

@@ -75,7 +75,7 @@ def _leaf_plans():
     for p in PLANS:
         plan = p.values[0]
         kind = resolve(plan.spec, plan.context()).kind
-        if kind.node_class is None and not getattr(kind, "metric_driven", False):
+        if kind.node_class is None and not kind.metric_driven:
             yield p
 
 
@@ -93,6 +93,48 @@ def test_the_kinds_replay_and_curve_are_its_updates_looped(plan):
     fast = np.empty_like(reference)
     leaf.replay(counters, None, st.x, fast)  # the kind's own replay
     assert same(fast, reference), plan.spec
+    # composites replay a leaf from any of its calls on (the stretches it has to itself) ...
+    for j in (1, 5, n // 2):
+        if j < n - 1:
+            part = np.empty((ctx.n_groups, n - 1 - j))
+            leaf.replay(counters[j:], None, reference[:, j - 1], part)
+            assert same(part, reference[:, j:]), (plan.spec, j)
+    # ... and skip it where it leaves the lr alone: `acting` covers every update that changes it
+    mask = bound.kind.acting(leaf.args, ctx, counters)
+    if mask is not None:
+        changes = leaf.ops(counters).changes()
+        assert not (changes & ~mask).any(), (plan.spec, np.flatnonzero(changes & ~mask)[:5])
     if ctx.stepping != "fractional" and bound.kind.name != "GradualWarmupScheduler":
         curve = bound.values(ctx, np.arange(n)).lr  # the standalone curve: construction, then the updates
         assert same(curve[:, 0], st.x) and same(curve[:, 1:], reference), plan.spec
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "ReduceLROnPlateau(patience=2, factor=0.5)",
+        "ReduceLROnPlateau(patience=0, factor=0.1, min_lr=[0.001, 0.0], cooldown=3)",
+        "ReduceLROnPlateau(patience=-1, factor=0.9, eps=0.0)",
+        'ReduceLROnPlateau(mode="max", patience=1, threshold=0.0, factor=0.5)',
+    ],
+)
+def test_the_plateau_replay_is_its_updates_looped(spec):
+    # step(metric) calls inside a Compound: the fast replay (firings on a growing prefix of the metric,
+    # flat once no lr can move) against torch's `_reduce_lr` looped at every firing call
+    n = 3000
+    metric = tuple(1.0 / (1 + i // 40) + 0.001 * (i % 7) for i in range(n))
+    for lrs in ((0.1,), (0.1, 0.02)):
+        plan = Plan(parse(spec), base_lrs=lrs, total_steps=n, metric=metric)
+        ctx = plan.context()
+        try:
+            bound = resolve(plan.spec, ctx)
+        except SpecError:  # a per-group list for the other number of groups
+            continue
+        leaf = bound.kind.leaf(bound, ctx, bound.kind.name)
+        x0 = np.asarray(lrs)
+        for start in (0, 17, 1500):
+            calls = np.arange(start, n, dtype=np.int64)
+            reference = replay_reference(leaf.ops(calls), x0)
+            fast = np.empty_like(reference)
+            leaf.replay(calls, None, x0, fast)
+            assert same(fast, reference), (spec, lrs, start)

@@ -272,6 +272,46 @@ def test_compound_configurations_of_torchs_tests(spec, metric, build):
     assert_exact(lr, want, spec)
 
 
+LONG = [
+    # stretches where one scheduler alone changes the lr (the others quiet: a warmup done, between decays)
+    # are replayed by that scheduler alone; they alternate here with steps where several act
+    (
+        "Compound([LinearLR(start_factor=0.1, total_iters=5), StepLR(step_size=100, gamma=0.5), "
+        "ExponentialLR(gamma=0.999)])",
+        lambda o: [lrs.LinearLR(o, 0.1, total_iters=5), lrs.StepLR(o, 100, 0.5), lrs.ExponentialLR(o, 0.999)],
+    ),
+    (
+        "Compound([MultiStepLR(milestones=[100, 300, 301], gamma=0.5), CosineAnnealingLR(T_max=150, eta_min=0.01)])",
+        lambda o: [lrs.MultiStepLR(o, [100, 300, 301], 0.5), lrs.CosineAnnealingLR(o, 150, 0.01)],
+    ),
+    (
+        "Compound([ConstantLR(factor=0.5, total_iters=200), CosineAnnealingWarmRestarts(T_0=70, eta_min=0.001)])",
+        lambda o: [lrs.ConstantLR(o, 0.5, 200), lrs.CosineAnnealingWarmRestarts(o, 70, eta_min=0.001)],
+    ),
+    (
+        "Compound([LinearLR(start_factor=0.2, total_iters=10), ReduceLROnPlateau(patience=20, factor=0.5)])",
+        lambda o: [lrs.LinearLR(o, 0.2, total_iters=10), lrs.ReduceLROnPlateau(o, patience=20, factor=0.5)],
+    ),
+]
+
+
+@pytest.mark.parametrize("spec,build", LONG, ids=[f"long{i}" for i in range(len(LONG))])
+def test_long_stretches_of_one_scheduler_match_the_loop(spec, build):
+    n = 700
+    metric = [1.0 / (1 + i // 50) for i in range(n)]  # improves every 50 steps, stalls in between
+    lr = evaluate(Plan(parse(spec), base_lrs=(0.1, 0.02), total_steps=n, metric=tuple(metric))).lr
+
+    def step(s, k):
+        for sched in s:
+            if isinstance(sched, lrs.ReduceLROnPlateau):
+                sched.step(metric[k - 1])
+            else:
+                sched.step()
+
+    want, _ = torch_loop(build, [0.1, 0.02], n, step)
+    assert_exact(lr, want, spec)
+
+
 # -- spec, validation, export, the trainer's path -----------------------------------------------------------
 @pytest.mark.parametrize(
     "spec",

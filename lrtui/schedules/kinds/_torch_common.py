@@ -227,6 +227,24 @@ class MultiplicativeKind(Kind):
                 return Values(piecewise_products(first, steps, factors, ki))
             return Values(replay_products(first, lambda j: self.later_factor(args, ctx, j), ki))
 
+    def acting(self, args, ctx, k):
+        k = np.asarray(k, dtype=np.int64).reshape(-1)
+        if not k.size:
+            return np.zeros(0, dtype=bool)
+        steps = self.change_points(args, ctx, max(int(k.max()) + 1, 1))
+        if steps is None:
+            return None
+        steps = np.asarray(steps, dtype=np.int64)
+        k0, k1 = int(k[0]), int(k[-1])
+        if k1 - k0 + 1 == k.size:  # consecutive counters (the usual case): mark the few change points
+            hit = np.zeros(k.size, dtype=bool)
+            hit[steps[(steps >= k0) & (steps <= k1)] - k0] = True
+            hit[: max(0, min(k.size, 1 - k0))] = True  # a step reaching 0 (or below): not a change point
+            return hit
+        idx = np.minimum(np.searchsorted(steps, k), max(steps.size - 1, 0))
+        hit = steps[idx] == k if steps.size else np.zeros(k.shape, dtype=bool)
+        return hit | (k <= 0)
+
     def noninitial_factor0(self, args, ctx: Context) -> np.ndarray | float:
         """The factor of a step() reaching last_epoch 0 outside the constructor (torch's `_is_initial`
         False: ExponentialLR multiplies by gamma there, PolynomialLR by (T/(T+1))^power, ...)."""

@@ -343,8 +343,10 @@ def _rows(todo, row, starts, ends, sp, f, r, x_sp, eta, x, finish) -> None:
         np.add(blk, eta, out=xv)
         xv[:, 0] = x_sp[full - 1]
         if eta != 0.0:
-            bad = (xv[:, 1:] - eta) != blk[:, 1:]
-            for j in full[bad.any(axis=1)].tolist():
+            back = np.subtract(xv, eta)  # x − η: torch's next u (row by row: which rows need a fix)
+            np.not_equal(back, blk, out=back)
+            back[:, 0] = 0
+            for j in full[back.any(axis=1)].tolist():
                 row(j)
         rest = todo[todo >= sp.size]
     else:

@@ -196,6 +196,33 @@ class ReduceLROnPlateau(Kind):
         event = _reduce_event(args, ctx.n_groups)
         return Ops(calls.size, events={int(c - calls[0]): event for c in fire.tolist()})
 
+    def metric_replay(self, args, ctx, calls, x0, out):
+        """metric_ops replayed from the groups' lrs x0, fast: the firing calls are found on a growing
+        prefix of the metric, and once no group's lr can change any more (`_frozen`) the rest is flat."""
+        calls = np.asarray(calls, dtype=np.int64).reshape(-1)
+        x = [float(v) for v in np.asarray(x0, dtype=np.float64).reshape(-1)]
+        g, n = len(x), calls.size
+        if n == 0:
+            return
+        lo, hi = int(calls[0]), int(calls[-1]) + 1
+        factor, eps = args["factor"], args["eps"]
+        min_lrs = [float(v) for v in per_group(args["min_lr"], g)]
+        pos, length = lo, min(hi, lo + 1024)  # calls lo..pos-1 are in `out`
+        while True:
+            fires = reduce_calls(args, metric_series(args, ctx, length))
+            for c in fires[(fires >= pos) & (fires < length)].tolist():
+                out[:, pos - lo : c - lo] = np.asarray(x)[:, None]
+                for i in range(g):  # torch's _reduce_lr
+                    new = max(x[i] * factor, min_lrs[i])
+                    if x[i] - new > eps:
+                        x[i] = new
+                out[:, c - lo] = x
+                pos = c + 1
+            if length >= hi or all(_frozen(x[i], factor, min_lrs[i], eps) for i in range(g)):
+                break
+            length = min(hi, lo + 8 * (length - lo))
+        out[:, pos - lo :] = np.asarray(x)[:, None]
+
     def markers(self, args, ctx):
         events = reductions(args, ctx, max(0, ctx.horizon - 1))
         steps = sorted({step for _, step, _, _ in events})

@@ -117,6 +117,17 @@ class SWALR(Kind):
             fixed = d + swa * a
         return Ops(n, a=a, c=c, q=q, d=d, fixed=fixed, fixed_at=held)
 
+    def replay(self, args, ctx, k, x0, out):
+        """From get_lr's step anneal_epochs + 1 on, prev_alpha is 1 and the lr the same constant at every
+        step (swa_lr·α + swa_lr·(1 − α), α = 1): the ops of the anneal only, then that value copied."""
+        k = np.asarray(k, dtype=np.int64).reshape(-1)
+        cut = int(np.searchsorted(k, max(1, args["anneal_epochs"]) + 1))
+        if cut >= k.size - 1 or np.any(np.diff(k[cut:]) < 0):
+            return super().replay(args, ctx, k, x0, out)
+        if cut:
+            super().replay(args, ctx, k[:cut], x0, out[:, :cut])
+        out[:, cut:] = self.step_ops(args, ctx, k[cut : cut + 1]).fixed[:, :1]
+
     def values(self, args, ctx, k):
         from lrtui.schedules.ops import replay
 
@@ -128,7 +139,7 @@ class SWALR(Kind):
             x0 = np.asarray(ctx.base_lrs, dtype=np.float64)
             lr[:, :1] = replay(self.initial_ops(args, ctx, 0), x0)
             if n > 1:
-                replay(self.step_ops(args, ctx, np.arange(1, n)), lr[:, 0], lr[:, 1:])
+                self.replay(args, ctx, np.arange(1, n), lr[:, 0], lr[:, 1:])
         return Values(lr if every is not None else lr[:, ki])
 
     def holds_flat(self, args):
