@@ -293,7 +293,7 @@ class SequentialNode(Node):
 
     @classmethod
     def construct(cls, prog: Program, bound: Bound, path: str) -> SequentialNode:
-        kids = [prog.construct(c, f"{path}.schedulers[{i}]") for i, c in enumerate(bound.args["schedulers"])]
+        kids = prog.construct_children(bound, path)
         node = cls(kids, tuple(bound.args["milestones"]), path)
         st = prog.st
         st.setdefault_initial_lr()
@@ -328,7 +328,7 @@ class ChainedNode(Node):
 
     @classmethod
     def construct(cls, prog: Program, bound: Bound, path: str) -> ChainedNode:
-        kids = [prog.construct(c, f"{path}.schedulers[{i}]") for i, c in enumerate(bound.args["schedulers"])]
+        kids = prog.construct_children(bound, path)
         return cls(kids, path)
 
     def route(self, prog, positions, reset_first, out):
@@ -347,7 +347,7 @@ class SwitchNode(Node):
 
     @classmethod
     def construct(cls, prog: Program, bound: Bound, path: str) -> SwitchNode:
-        kids = [prog.construct(c, f"{path}.schedulers[{i}]") for i, c in enumerate(bound.args["schedulers"])]
+        kids = prog.construct_children(bound, path)
         return cls(kids, tuple(bound.args["milestones"]), path)
 
     def route(self, prog, positions, reset_first, out):
@@ -369,7 +369,7 @@ class CompoundNode(Node):
 
     @classmethod
     def construct(cls, prog: Program, bound: Bound, path: str) -> CompoundNode:
-        kids = [prog.construct(c, f"{path}.schedulers[{i}]") for i, c in enumerate(bound.args["schedulers"])]
+        kids = prog.construct_children(bound, path)
         every = bound.args.get("every") or ("step",) * len(kids)
         return cls(kids, tuple(every), path)
 
@@ -415,6 +415,10 @@ class Program:
         self.st = GroupState.fresh(ctx)
         self.all_leaves: list[Leaf] = []
         self.root = self.construct(bound, bound.kind.name)
+
+    def construct_children(self, bound: Bound, path: str) -> list:
+        """A node's schedulers, built in order on the optimizer (each constructor with its side effects)."""
+        return [self.construct(c, f"{path}.schedulers[{i}]") for i, c in enumerate(bound.args["schedulers"])]
 
     def construct(self, bound: Bound, path: str):
         node_class = bound.kind.node_class

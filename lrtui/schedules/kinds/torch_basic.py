@@ -284,6 +284,17 @@ class ConstantLR(MultiplicativeKind):
         return []
 
 
+_TOTAL_ITERS_ZERO = "its closed form divides by total_iters=0 (ZeroDivisionError)"
+
+
+def _closed_form_needs_total_iters(args, ctx, where: str) -> None:
+    """step(epoch) uses torch's closed form, which divides by total_iters (LinearLR, PolynomialLR)."""
+    if args["total_iters"] == 0 and ctx.stepping == "fractional":
+        raise SpecError.bad_value(
+            f"{where}.total_iters", 0, "nonzero with step(epoch): torch's closed form divides by it"
+        )
+
+
 @register
 class LinearLR(MultiplicativeKind):
     name = "LinearLR"
@@ -340,15 +351,10 @@ class LinearLR(MultiplicativeKind):
         return True  # end_factor from total_iters on, held
 
     def check(self, args, ctx, where):
-        if args["total_iters"] == 0 and ctx.stepping == "fractional":
-            raise SpecError.bad_value(
-                f"{where}.total_iters", 0, "nonzero with step(epoch): torch's closed form divides by it"
-            )
+        _closed_form_needs_total_iters(args, ctx, where)
 
     def reset_error(self, args):
-        if args["total_iters"] == 0:
-            return "its closed form divides by total_iters=0 (ZeroDivisionError)"
-        return None
+        return _TOTAL_ITERS_ZERO if args["total_iters"] == 0 else None
 
     def closed_form(self, args, ctx, k):
         s, e, t = args["start_factor"], args["end_factor"], args["total_iters"]
@@ -432,15 +438,10 @@ class PolynomialLR(MultiplicativeKind):
                 p,
                 f"≥ 0 with total_iters={t}: torch raises ZeroDivisionError (0.0 ** power) there",
             )
-        if t == 0 and ctx.stepping == "fractional":
-            raise SpecError.bad_value(
-                f"{where}.total_iters", 0, "nonzero with step(epoch): torch's closed form divides by it"
-            )
+        _closed_form_needs_total_iters(args, ctx, where)
 
     def reset_error(self, args):
-        if args["total_iters"] == 0:
-            return "its closed form divides by total_iters=0 (ZeroDivisionError)"
-        return None
+        return _TOTAL_ITERS_ZERO if args["total_iters"] == 0 else None
 
     def noninitial_factor0(self, args, ctx):
         # ((1.0 - 0 / T) / (1.0 - (0 - 1) / T)) ** power unless _is_initial

@@ -39,7 +39,18 @@ from lrtui.schedules.kinds._torch_common import (
 from lrtui.schedules.params import Param
 
 MAX_MARKERS = 200
-ETA_HELP = "Minimum lr (the cosine's floor)."
+
+
+def _eta_min(source: str) -> Param:
+    return Param(
+        "eta_min",
+        "float",
+        0.0,
+        help="Minimum lr (the cosine's floor).",
+        lo=-math.inf,
+        hi=math.inf,
+        source=source,
+    )
 
 
 def _cos_c(k: np.ndarray, t_max: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -70,15 +81,7 @@ class CosineAnnealingLR(Kind):
             lo=-INT_MAX,
             source="lr_scheduler.CosineAnnealingLR: no check; 0 divides by zero at the first step (refused)",
         ),
-        Param(
-            "eta_min",
-            "float",
-            0.0,
-            help=ETA_HELP,
-            lo=-math.inf,
-            hi=math.inf,
-            source="lr_scheduler.CosineAnnealingLR: no check",
-        ),
+        _eta_min("lr_scheduler.CosineAnnealingLR: no check"),
         LAST_EPOCH,
     )
 
@@ -388,15 +391,7 @@ class CosineAnnealingWarmRestarts(Kind):
             lo=1,
             source="lr_scheduler.CosineAnnealingWarmRestarts.__init__: `T_mult < 1 or not int` raises ValueError",
         ),
-        Param(
-            "eta_min",
-            "float",
-            0.0,
-            help=ETA_HELP,
-            lo=-math.inf,
-            hi=math.inf,
-            source="lr_scheduler.CosineAnnealingWarmRestarts.__init__: only a type check (float or int)",
-        ),
+        _eta_min("lr_scheduler.CosineAnnealingWarmRestarts.__init__: only a type check (float or int)"),
         LAST_EPOCH,
     )
 

@@ -53,6 +53,15 @@ def _lr_param(name: str, help: str, default: object = None) -> Param:
     )
 
 
+CYCLE_MOMENTUM = Param(
+    "cycle_momentum",
+    "bool",
+    True,
+    help="Cycle momentum (SGD) or beta1 (Adam) inversely to the lr.",
+    source="lr_scheduler: the optimizer must have momentum or betas (ValueError); SGD and Adam do",
+)
+
+
 def _momentum_param(name: str, default: float, help: str) -> Param:
     return Param(
         name,
@@ -139,13 +148,7 @@ class CyclicLR(Kind):
             advanced=True,
             source="lr_scheduler.CyclicLR: compared with 'cycle' (anything else counts iterations)",
         ),
-        Param(
-            "cycle_momentum",
-            "bool",
-            True,
-            help="Cycle momentum (SGD) or beta1 (Adam) inversely to the lr.",
-            source="lr_scheduler: the optimizer must have momentum or betas (ValueError); SGD and Adam do",
-        ),
+        CYCLE_MOMENTUM,
         _momentum_param("base_momentum", 0.8, "Momentum at the lr's peak."),
         _momentum_param("max_momentum", 0.9, "Momentum at base_lr (also set at construction)."),
         LAST_EPOCH,
@@ -171,12 +174,7 @@ class CyclicLR(Kind):
         # before LRScheduler.__init__: the lr becomes base_lr; with cycle_momentum the momentum max_momentum
         g = ctx.n_groups
         st.x = np.asarray(per_group(args["base_lr"], g), dtype=np.float64)
-        if args["cycle_momentum"]:
-            st.fields["max_momentum"] = np.asarray(per_group(args["max_momentum"], g), dtype=np.float64)
-            st.fields["base_momentum"] = np.asarray(per_group(args["base_momentum"], g), dtype=np.float64)
-            if st.momentum is not None:
-                st.momentum = st.fields["max_momentum"].copy()
-                st.drives_momentum = True
+        _construct_momentum(args, st, g)
 
     def constructor_ops(self, args, ctx, k):
         # The constructor's step runs before `self.base_lrs = base_lrs`: get_lr's base is the group's
@@ -346,13 +344,7 @@ class OneCycleLR(Kind):
             choices=("cos", "linear"),
             source="lr_scheduler.OneCycleLR.__init__: anything else raises ValueError",
         ),
-        Param(
-            "cycle_momentum",
-            "bool",
-            True,
-            help="Cycle momentum (SGD) or beta1 (Adam) inversely to the lr.",
-            source="lr_scheduler: the optimizer must have momentum or betas (ValueError); SGD and Adam do",
-        ),
+        CYCLE_MOMENTUM,
         _momentum_param("base_momentum", 0.85, "Momentum at the lr's peak."),
         _momentum_param(
             "max_momentum", 0.95, "Momentum at the start and the end (also set at construction)."
@@ -394,12 +386,7 @@ class OneCycleLR(Kind):
             st.initial_lr = peak / args["div_factor"]
             st.fields["max_lr"] = peak
             st.fields["min_lr"] = st.initial_lr / args["final_div_factor"]
-        if args["cycle_momentum"]:
-            st.fields["max_momentum"] = np.asarray(per_group(args["max_momentum"], g), dtype=np.float64)
-            st.fields["base_momentum"] = np.asarray(per_group(args["base_momentum"], g), dtype=np.float64)
-            if st.momentum is not None:
-                st.momentum = st.fields["max_momentum"].copy()
-                st.drives_momentum = True
+        _construct_momentum(args, st, g)
 
     def bind(self, args, st):
         # get_lr reads group["initial_lr"], ["max_lr"], ["min_lr"] (and the momentum keys) at each step:
@@ -594,6 +581,17 @@ def _momentum_above_one(kind: Kind, node):
             "keep base_momentum and max_momentum in [0, 1)",
             node.path,
         )
+
+
+def _construct_momentum(args, st, g: int) -> None:
+    """CyclicLR/OneCycleLR's constructors with cycle_momentum: the groups get max_momentum and
+    base_momentum, and the momentum (or beta1) starts at max_momentum."""
+    if args["cycle_momentum"]:
+        st.fields["max_momentum"] = np.asarray(per_group(args["max_momentum"], g), dtype=np.float64)
+        st.fields["base_momentum"] = np.asarray(per_group(args["base_momentum"], g), dtype=np.float64)
+        if st.momentum is not None:
+            st.momentum = st.fields["max_momentum"].copy()
+            st.drives_momentum = True
 
 
 def _total_steps(args) -> int | None:

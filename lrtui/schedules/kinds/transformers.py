@@ -485,6 +485,9 @@ def _min_lr_rate(args, ctx, where) -> float:
     return args["min_lr_rate"]
 
 
+COSINE_CYCLES = Param(
+    "num_cycles", "float", 0.5, help="Cosine waves over the decay (0.5 = down once).", source=_NO_CHECK
+)
 MIN_LR = Param(
     "min_lr",
     "float",
@@ -515,13 +518,7 @@ class CosineMinLR(_LambdaKind):
     params = (
         WARMUP_STEPS,
         TRAINING_STEPS,
-        Param(
-            "num_cycles",
-            "float",
-            0.5,
-            help="Cosine waves over the decay (0.5 = down once).",
-            source=_NO_CHECK,
-        ),
+        COSINE_CYCLES,
         LAST_EPOCH,
         MIN_LR,
         MIN_LR_RATE,
@@ -557,13 +554,7 @@ class CosineWarmupMinLR(_LambdaKind):
     params = (
         Param("num_warmup_steps", "int", help="Warmup steps.", source=_NO_CHECK),
         TRAINING_STEPS,
-        Param(
-            "num_cycles",
-            "float",
-            0.5,
-            help="Cosine waves over the decay (0.5 = down once).",
-            source=_NO_CHECK,
-        ),
+        COSINE_CYCLES,
         LAST_EPOCH,
         MIN_LR,
         MIN_LR_RATE,
