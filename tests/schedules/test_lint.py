@@ -174,6 +174,13 @@ def test_order_of_schedulers_stepped_together():
     assert "reductions are overwritten" in found["overwritten_each_step"].message
     found = _lints("Compound([ReduceLROnPlateau(patience=2, min_lr=0.001), ExponentialLR(gamma=0.99)])")
     assert "min_lr_not_a_floor" in found and "plateau_synthetic_metric" in found
+    assert "no_compounding" not in found  # the plateau multiplies the lr: it does not set it
+    # a plateau after a scheduler that sets the lr: each reduction lasts one step (also at epoch ends)
+    found = _lints(
+        'Compound([LambdaLR(lr_lambda="0.99 ** k"), ReduceLROnPlateau(patience=0)], every=["step", "epoch"])'
+    )
+    x = found["reduction_undone"]
+    assert "lasts until LambdaLR's next step()" in x.message and x.path.endswith("schedulers[1]")
 
 
 def test_the_switch_pattern():

@@ -385,7 +385,18 @@ def _order_lints(node, groups):
                     "after the other (SequentialLR / SwitchLR)",
                     path,
                 )
-            elif pos > last and not b.kind.metric_driven:
+            elif pos > last and b.kind.metric_driven:
+                yield Lint(
+                    "reduction_undone",
+                    "warning",
+                    f"{b.kind.name} is stepped after {setter}, which sets the lr from its own formula at every "
+                    f"step: each reduction lasts until {setter}'s next step() and is then overwritten (it never "
+                    "accumulates)",
+                    f"fold the reduction into {setter}'s formula, or use a recursive scheduler instead of "
+                    f"{setter} (their updates compose with the plateau's)",
+                    path,
+                )
+            elif pos > last:
                 yield Lint(
                     "no_compounding",
                     "info",

@@ -175,6 +175,9 @@ class ReduceLROnPlateau(Kind):
 
     metric_driven = True
 
+    def sets_lr(self, args):
+        return False  # it multiplies the current lr (on a plateau), it does not set it
+
     def holds_flat(self, args):
         return True  # it reduces only on a plateau of the metric
 
