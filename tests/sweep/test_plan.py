@@ -105,7 +105,7 @@ def test_plan_file_lists_schedules_with_their_own_settings(tmp_path):
         (["--schedule", "NoSuchLR(step_size=1)", "--dataset", "synthetic", "--model", "lenet"],
          "schedule 1 (NoSuchLR(step_size=1)): schedule.spec"),
         (["--schedule", "StepLR(step_size=0)"], "schedule 1 (StepLR(step_size=0)): schedule.spec = 'StepLR(step_size=0)' "
-         "is invalid: a schedule the engine accepts (StepLR.step_size=0 is not allowed: must be an integer ≥ 1)"),
+         "is invalid: a schedule the engine accepts (StepLR.step_size=0 is not allowed: must be a nonzero integer"),
         (["--schedule", "StepLR(step_size=1)", "--epochs", "0"], "epochs = 0 is invalid"),
         ([], "schedules = [] is not allowed"),
         (["--schedule", "StepLR(step_size=1)", "--devices", "0,x"], "devices = '0,x' is not allowed"),

@@ -25,6 +25,8 @@ from lrtui.training.config import ConfigError, TrainConfig
 from lrtui.training.loop import build_optimizer, build_schedule_stepper, group_momentum
 
 SPE, EPOCHS = 4, 30  # 120 optimizer steps: per step, most specs below run 5x their length
+# The trainer's optimizer has one group (TrainConfig validates specs for it); a second group with its own
+# lr checks that every group follows the plan (so no per-group lists in the specs below).
 BASE_LRS = (0.1, 0.02)
 # An epoch's test loss: falls, then stalls with small bumps (plateau schedules reduce on it).
 METRIC = tuple(2.0 * 0.8 ** min(e, 8) + 0.01 * ((7 * e) % 5) for e in range(EPOCHS))
@@ -51,7 +53,7 @@ TRAINER_SPECS = {
     "ReduceLROnPlateau": ["ReduceLROnPlateau(mode='min', factor=0.5, patience=1)",
                           "ReduceLROnPlateau(mode='min', factor=0.5, patience=0, cooldown=2, threshold=0.05)"],
     "SWALR": ["SWALR(swa_lr=0.05, anneal_epochs=5, anneal_strategy='cos')",
-              "SWALR(swa_lr=[0.05, 0.01], anneal_epochs=3, anneal_strategy='linear')"],
+              "SWALR(swa_lr=0.01, anneal_epochs=3, anneal_strategy='linear')"],
     # torch composites and loop patterns
     "SequentialLR": [
         "SequentialLR([LinearLR(start_factor=0.1, total_iters=5), CosineAnnealingLR(T_max=95)], milestones=[5])",
