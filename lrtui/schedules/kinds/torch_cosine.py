@@ -213,10 +213,15 @@ def _ratios(k: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0), np.zeros(0, dtype=np.int64)
     k0, n = int(k[0]), k.size
     if k0 >= 1:  # the shared float 0..N view: no int-to-float conversion pass
-        c = _cos_c(float_arange_view(k0 + n)[k0 - 1 :], t, out=np.empty(n + 1))
+        ks = float_arange_view(k0 + n)[k0 - 1 :]
     else:
-        c = _cos_c(np.arange(k0 - 1, k0 + n, dtype=np.float64), t)
-    r = np.divide(c[1:], c[:-1], out=c[1:])
+        ks = np.arange(k0 - 1, k0 + n, dtype=np.float64)
+    r = np.empty(n)
+    buf = np.empty(min(n, _CHUNK) + 1)  # c over a chunk, in cache
+    for a in range(0, n, _CHUNK):
+        b = min(n, a + _CHUNK)
+        c = _cos_c(ks[a : b + 1], t, out=buf[: b - a + 1])
+        np.divide(c[1:], c[:-1], out=r[a:b])
     first = k0 + (t + 1 - k0) % (2 * t)  # the first restart step ≥ k0
     return r, np.arange(first - k0, n, 2 * t, dtype=np.int64)
 
@@ -227,6 +232,7 @@ def _jump(base: np.ndarray, eta: float, t: int) -> np.ndarray:
 
 
 _WINDOW = 48  # positions looped in Python after a rounding correction (they come in clusters)
+_CHUNK = 1 << 15  # values per block of rows in _rows (256 KB: in cache)
 
 
 def _exact_row(r: np.ndarray, sp: np.ndarray, x0: float, eta: float, jump: float, out: np.ndarray) -> None:
@@ -241,8 +247,7 @@ def _exact_row(r: np.ndarray, sp: np.ndarray, x0: float, eta: float, jump: float
         return
     ends = [*sp.tolist(), n]
     starts = [0, *sp.tolist()]
-    f = np.empty(n + 1)  # f[0] = u before position 0; f[1 + i] = u after position i
-    f[1:] = r
+    f = np.empty(n + 1)  # f[0] = u before position 0; f[1 + i] = u after position i (rows fill their part)
     f[0] = x0 - eta
     x = out
     x_sp = np.empty(sp.size)  # lr at each special step
@@ -312,6 +317,8 @@ def _exact_row(r: np.ndarray, sp: np.ndarray, x0: float, eta: float, jump: float
     # guesses: the cosine's floor is η (c = 0 there, mostly exactly); the first special follows row 0
     x_sp[:] = eta + jump
     x_sp[0] = (x[sp[0] - 1] if sp[0] > 0 else x0) + jump
+    if eta != 0.0:
+        _guess_starts(sp, r, x_sp, eta, jump)
     todo = np.arange(1, nrows)
     for _ in range(8):  # fixed-point iterations over the rows' start values
         _rows(todo, row, starts, ends, sp, f, r, x_sp, eta, x, _finish)
@@ -329,6 +336,26 @@ def _exact_row(r: np.ndarray, sp: np.ndarray, x0: float, eta: float, jump: float
         row(j)
 
 
+def _guess_starts(sp, r, x_sp, eta: float, jump: float) -> None:
+    """Better guesses of the rows' start values where η ≠ 0 (the floor is η + a tiny u, not η): each full
+    row's running product from the current guess, its end + jump. A row's end hardly depends on its
+    start's last bits, so the next (exact) pass mostly finds them right; only products, no rounding checks."""
+    if sp.size < 10:
+        return
+    period = int(sp[1] - sp[0])
+    p0, cnt = int(sp[0]), sp.size - 1  # rows 1..cnt run from sp[j-1] to sp[j] - 1
+    rows_per = max(1, _CHUNK // period)
+    u = np.empty((min(rows_per, cnt), period))
+    for c0 in range(0, cnt, rows_per):
+        m = min(rows_per, cnt - c0)
+        q0 = p0 + c0 * period
+        blk = u[:m]
+        blk[:] = r[q0 : q0 + m * period].reshape(m, period)
+        blk[:, 0] = x_sp[c0 : c0 + m] - eta
+        np.multiply.accumulate(blk, axis=1, out=blk)
+        x_sp[c0 + 1 : c0 + m + 1] = (blk[:, -1] + eta) + jump
+
+
 def _rows(todo, row, starts, ends, sp, f, r, x_sp, eta, x, finish) -> None:
     """Recompute rows `todo` (≥ 1, increasing); a consecutive run of full-length rows (2·T_max steps,
     the usual case) at once as one 2-D running product."""
@@ -337,20 +364,31 @@ def _rows(todo, row, starts, ends, sp, f, r, x_sp, eta, x, finish) -> None:
     period = int(sp[1] - sp[0]) if sp.size > 1 else 0
     full = todo[todo < sp.size] if period else todo[:0]  # rows between two specials
     if full.size > 8 and full[-1] - full[0] + 1 == full.size:
+        # chunks of rows through small scratch buffers: they stay in cache, and the full-size arrays are
+        # written once (a fresh 8 MB temporary costs more in page faults than the arithmetic)
         p0, cnt = int(sp[full[0] - 1]), full.size
-        blk = f[1 + p0 : 1 + p0 + cnt * period].reshape(cnt, period)
-        blk[:] = r[p0 : p0 + cnt * period].reshape(cnt, period)
-        blk[:, 0] = x_sp[full - 1] - eta
-        np.multiply.accumulate(blk, axis=1, out=blk)
-        xv = x[p0 : p0 + cnt * period].reshape(cnt, period)
-        np.add(blk, eta, out=xv)
-        xv[:, 0] = x_sp[full - 1]
-        if eta != 0.0:
-            back = np.subtract(xv, eta)  # x − η: torch's next u (row by row: which rows need a fix)
-            np.not_equal(back, blk, out=back)
-            back[:, 0] = 0
-            for j in full[back.any(axis=1)].tolist():
-                row(j)
+        rows_per = max(1, _CHUNK // period)
+        u = np.empty((min(rows_per, cnt), period))
+        back = np.empty_like(u)
+        bad = np.empty(u.shape, dtype=bool)
+        fix = []
+        for c0 in range(0, cnt, rows_per):
+            m = min(rows_per, cnt - c0)
+            q0, starts0 = p0 + c0 * period, x_sp[full[c0 : c0 + m] - 1]
+            blk = u[:m]
+            blk[:] = r[q0 : q0 + m * period].reshape(m, period)
+            blk[:, 0] = starts0 - eta
+            np.multiply.accumulate(blk, axis=1, out=blk)
+            xv = x[q0 : q0 + m * period].reshape(m, period)
+            np.add(blk, eta, out=xv)
+            xv[:, 0] = starts0
+            if eta != 0.0:  # x − η ≠ u: torch's next u differs there (those rows are redone exactly)
+                np.subtract(xv, eta, out=back[:m])
+                np.not_equal(back[:m], blk, out=bad[:m])
+                bad[:m, 0] = False
+                fix += (full[c0 : c0 + m][bad[:m].any(axis=1)]).tolist()
+        for j in fix:
+            row(j)
         rest = todo[todo >= sp.size]
     else:
         rest = todo
