@@ -34,6 +34,19 @@ CASES = [
         {},
         100,
     ),
+    # the SWA pattern: the first scheduler's own length (SWALR holds its swa_lr open-ended)
+    (
+        "SwitchLR([CosineAnnealingLR(T_max=100), SWALR(swa_lr=0.05, anneal_epochs=5)], milestones=[76])",
+        {},
+        100,
+    ),
+    ("SwitchLR([LinearLR(total_iters=5), PolynomialLR(total_iters=50)], milestones=[10])", {}, 60),
+    ("Compound([CosineAnnealingLR(T_max=300), ReduceLROnPlateau(patience=3)])", {}, 300),
+    (
+        'Compound([LinearLR(start_factor=0.1, total_iters=20), PolynomialLR(total_iters=30)], every=["step", "epoch"])',
+        {"steps_per_epoch": 10},
+        300,
+    ),
     (
         "warm_up_cosine_lr_scheduler(epochs=50, warm_up_epochs=5)",
         {"stepping": "epoch", "steps_per_epoch": 2},
@@ -48,7 +61,16 @@ def test_the_length_a_spec_states_in_optimizer_steps(spec, kw, steps):
 
 
 @pytest.mark.parametrize(
-    "spec", ["StepLR(step_size=30)", "ExponentialLR(gamma=0.9)", "CyclicLR(base_lr=0.01, max_lr=0.1)"]
+    "spec",
+    [
+        "StepLR(step_size=30)",
+        "ExponentialLR(gamma=0.9)",
+        "CyclicLR(base_lr=0.01, max_lr=0.1)",
+        "SWALR(swa_lr=0.05, anneal_epochs=10)",
+        # the cosine ends before the switch: a horizon hiding the switch is not the one the spec means
+        "SwitchLR([CosineAnnealingLR(T_max=50), SWALR(swa_lr=0.05)], milestones=[80])",
+        'Compound([StepLR(step_size=3), ReduceLROnPlateau(patience=3)], every=["step", "epoch"])',
+    ],
 )
 def test_open_ended_schedules_get_the_default(spec):
     assert stated_steps(Plan(parse(spec))) is None and default_steps(Plan(parse(spec))) == DEFAULT_STEPS

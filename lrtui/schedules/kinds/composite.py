@@ -454,6 +454,14 @@ class SwitchLR(_LoopPattern):
         _check_milestones(args, where, "the loop compares the step count with them in order")
         super().check(args, ctx, where)
 
+    def stated_length(self, args, ctx):
+        # where the last stated length ends, each scheduler counted from the call it is first stepped at
+        # (the SWA example's CosineAnnealingLR(T_max=100) before an open-ended SWALR states 100); None
+        # when that is before the last switch (a horizon that hides the switch would mislead)
+        ms = (0, *args["milestones"])
+        ends = [m + n for m, c in zip(ms, args["schedulers"]) if (n := c.stated_length(ctx)) is not None]
+        return max(ends) if ends and max(ends) > ms[-1] else None
+
     def markers(self, args, ctx):
         return _handover_markers(args, ctx)
 
@@ -539,6 +547,14 @@ class Compound(_LoopPattern):
                 f"a list of {n} units (one per scheduler), each 'step' or 'epoch'",
             )
         super().check(args, ctx, where)
+
+    def stated_length(self, args, ctx):
+        # the longest child's; an 'epoch' child of a per-step plan states epochs
+        kids = args["schedulers"]
+        every = args.get("every") or ("step",) * len(kids)
+        per = {"step": 1, "epoch": ctx.steps_per_epoch if ctx.stepping == "step" else 1}
+        lengths = [n * per[e] for c, e in zip(kids, every) if (n := c.stated_length(ctx)) is not None]
+        return max(lengths, default=None)
 
     def markers(self, args, ctx):
         out = [mk for child in args["schedulers"] for mk in child.markers(ctx)]

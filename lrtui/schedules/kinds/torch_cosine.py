@@ -192,6 +192,9 @@ class CosineAnnealingLR(Kind):
                 node.path,
             )
 
+    def stated_length(self, args, ctx):
+        return abs(int(args["T_max"]))  # torch's period is |T_max| (a negative T_max runs the same cosine)
+
     def markers(self, args, ctx):
         t = abs(args["T_max"])
         out = (

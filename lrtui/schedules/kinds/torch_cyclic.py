@@ -539,6 +539,13 @@ class OneCycleLR(Kind):
             )
         yield from _momentum_above_one(self, node)
 
+    def stated_length(self, args, ctx):
+        if args["total_steps"] is not None:
+            return int(args["total_steps"])
+        if args["epochs"] is not None and args["steps_per_epoch"] is not None:
+            return int(args["epochs"]) * int(args["steps_per_epoch"])
+        return None
+
     def markers(self, args, ctx):
         t = _total_steps(args)
         ends = _phase_ends(args, t)

@@ -303,6 +303,11 @@ class GradualWarmupScheduler(Kind):
                 float(s),
             )
 
+    def stated_length(self, args, ctx):
+        after = args["after_scheduler"]
+        length = None if after is None else after.stated_length(ctx)
+        return None if length is None else int(args["total_epoch"]) + length
+
     def markers(self, args, ctx):
         t = args["total_epoch"]
         out = [Marker(float(t), "warmup_end", "warmup end (lr × multiplier)")]
