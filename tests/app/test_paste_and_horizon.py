@@ -39,7 +39,7 @@ async def test_pasted_code_replaces_the_spec_and_the_horizon_follows_it(make_app
         # a console session, several lines and prompts: the whole block is one spec
         screen = await paste(pilot, CONSOLE_PASTE)
         assert screen.query_one("#spec", Input).value == (
-            "SequentialLR(schedulers=[LinearLR(start_factor=0.1, total_iters=50), CosineAnnealingLR(T_max=450)], "
+            "SequentialLR([LinearLR(start_factor=0.1, total_iters=50), CosineAnnealingLR(T_max=450)], "
             "milestones=[50])"
         )
         assert screen.curve.n == 500 and screen.error is None

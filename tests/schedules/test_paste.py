@@ -50,7 +50,7 @@ PASTES = [
         "scheduler = SequentialLR(optimizer, schedulers=[warmup, cosine], milestones=[5 * steps_per_epoch])\n"
         "for epoch in range(epochs):\n"
         "    train(model, optimizer)\n",
-        "SequentialLR(schedulers=[LinearLR(start_factor=0.1, total_iters=1955), "
+        "SequentialLR([LinearLR(start_factor=0.1, total_iters=1955), "
         "CosineAnnealingLR(T_max=9775)], milestones=[1955])",
     ),
     (
