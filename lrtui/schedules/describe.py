@@ -166,6 +166,8 @@ def _torch_spec(obj: Any) -> str:
         return _call("ChainedScheduler", schedulers=listed)
     if name in ("LambdaLR", "MultiplicativeLR"):
         return _lambda(obj)
+    if name == "SWALR":
+        return _swalr(obj)
     if name == "ReduceLROnPlateau":
         return _call(
             "ReduceLROnPlateau",
@@ -200,6 +202,22 @@ def _cyclic(obj: Any) -> str:
         kwargs["base_momentum"] = _same(obj.base_momentums)
         kwargs["max_momentum"] = _same(obj.max_momentums)
     return _call("CyclicLR", **kwargs)
+
+
+def _swalr(obj: Any) -> str:
+    groups = _groups(obj)
+    if not groups or any("swa_lr" not in g for g in groups):
+        raise NotDescribable("SWALR without the swa_lr it writes into the param groups")
+    anneal = getattr(obj, "_anneal_strategy", None)
+    if anneal is None:  # older torch kept only the function
+        func = getattr(obj, "anneal_func", None)
+        anneal = "linear" if func is not None and "linear" in getattr(func, "__name__", "") else "cos"
+    return _call(
+        "SWALR",
+        swa_lr=_same([g["swa_lr"] for g in groups]),
+        anneal_epochs=obj.anneal_epochs,
+        anneal_strategy=anneal,
+    )
 
 
 def _onecycle(obj: Any) -> str:

@@ -13,6 +13,7 @@ from lrtui.schedules import planned_lrs  # noqa: E402
 from lrtui.schedules.describe import describe_scheduler  # noqa: E402
 
 L = torch.optim.lr_scheduler
+swa_utils = torch.optim.swa_utils
 N = 90
 
 
@@ -71,6 +72,10 @@ TORCH = {
     "ChainedScheduler(schedulers=[ConstantLR(factor=0.1, total_iters=2), ExponentialLR(gamma=0.9)])": lambda o: (
         L.ChainedScheduler([L.ConstantLR(o, 0.1, 2), L.ExponentialLR(o, 0.9)])
     ),
+    'SWALR(swa_lr=0.05, anneal_epochs=5, anneal_strategy="linear")': lambda o: swa_utils.SWALR(
+        o, swa_lr=0.05, anneal_epochs=5, anneal_strategy="linear"
+    ),
+    'SWALR(swa_lr=0.01, anneal_epochs=10, anneal_strategy="cos")': lambda o: swa_utils.SWALR(o, 0.01),
 }
 
 
