@@ -196,6 +196,10 @@ class MultiplicativeKind(Kind):
     `closed_form(args, ctx, k)` (torch's `_get_closed_form_lr`, which `step(epoch)` uses with a float epoch).
     """
 
+    # torch's get_lr returns the group's lr unchanged in initial mode (`if self._is_initial`) past
+    # last_epoch 0: the constructor's step of a scheduler built with last_epoch=N keeps the lr
+    initial_keeps_lr = False
+
     def factor(self, args, ctx: Context, k: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -253,6 +257,8 @@ class MultiplicativeKind(Kind):
     def initial_ops(self, args, ctx, k):
         from lrtui.schedules.ops import Ops
 
+        if k > 0 and self.initial_keeps_lr:
+            return Ops(1)
         with np.errstate(all="ignore"):
             a = np.broadcast_to(self.factor(args, ctx, np.asarray([k], dtype=np.int64)), (ctx.n_groups, 1))
         return Ops(1, a=np.array(a, dtype=np.float64))

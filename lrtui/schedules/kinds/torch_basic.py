@@ -114,6 +114,7 @@ class LambdaLR(Kind):
 @register
 class MultiplicativeLR(MultiplicativeKind):
     name = "MultiplicativeLR"
+    initial_keeps_lr = True
     library = "torch"
     summary = "Multiply the current lr by lr_lambda(k) at every step k ≥ 1 (a running product)."
     example = 'MultiplicativeLR(lr_lambda="0.95")'
@@ -298,6 +299,7 @@ def _closed_form_needs_total_iters(args, ctx, where: str) -> None:
 @register
 class LinearLR(MultiplicativeKind):
     name = "LinearLR"
+    initial_keeps_lr = True
     library = "torch"
     summary = "Multiplier moving linearly from start_factor to end_factor over total_iters steps, then held."
     example = "LinearLR(start_factor=0.1, end_factor=1.0, total_iters=5)"
@@ -370,6 +372,7 @@ class LinearLR(MultiplicativeKind):
 @register
 class ExponentialLR(MultiplicativeKind):
     name = "ExponentialLR"
+    initial_keeps_lr = True
     library = "torch"
     summary = "Multiply the lr by gamma at every step."
     example = "ExponentialLR(gamma=0.95)"
@@ -391,6 +394,7 @@ class ExponentialLR(MultiplicativeKind):
 @register
 class PolynomialLR(MultiplicativeKind):
     name = "PolynomialLR"
+    initial_keeps_lr = True
     library = "torch"
     summary = "lr × (1 − k/total_iters)^power, reaching 0 at total_iters and held there."
     example = "PolynomialLR(total_iters=100, power=2.0)"

@@ -115,9 +115,7 @@ class CosineAnnealingLR(Kind):
     def initial_ops(self, args, ctx, k):
         from lrtui.schedules.ops import Ops
 
-        if k == 0:
-            return Ops(1)  # _is_initial: the lr is kept
-        return super().initial_ops(args, ctx, k)
+        return Ops(1)  # `if self._is_initial`: the lr is kept (at any last_epoch)
 
     def step_ops(self, args, ctx, k):
         """ratio · (lr − η) + η, or lr + jump at the restart steps (k = 0: a step() outside the
