@@ -684,9 +684,10 @@ def resume_finding(rc: ResumeCheck, logged_first: float, planned_first: float) -
 def resume_hypotheses(bound, ctx, planned: np.ndarray, step: int, horizon: int) -> dict[str, np.ndarray]:
     """The LR from `step` on under each load order (keys of RESUME_ORDERS), for one group.
 
-    Exact for the catalogue's leaf kinds through their recursive maps (`Kind.step_map`): the constructor's
-    initial step is the map at k = 0 applied to whatever LR the optimizer holds, later steps the maps at
-    the restored counter. Composites get the orders that need no replay.
+    Exact for the catalogue's leaf kinds through their updates as torch makes them (`Kind.initial_ops`,
+    `Kind.step_ops`, replayed by `lrtui.schedules.ops.replay`): the constructor's initial step applied to
+    whatever LR the optimizer holds, later steps at the restored counter. Composites and loop patterns get
+    the orders that need no replay.
     """
     n = max(0, min(horizon, planned.size) - step)
     out: dict[str, np.ndarray] = {}
@@ -696,41 +697,35 @@ def resume_hypotheses(bound, ctx, planned: np.ndarray, step: int, horizon: int) 
     out["correct"] = planned[ks]
     out["scheduler_not_loaded"] = planned[np.clip(ks - step, 0, planned.size - 1)]
     out["one_ahead"] = planned[np.clip(ks + 1, 0, planned.size - 1)]
-    if bound is None or bound.kind.name in ("SequentialLR", "ChainedScheduler"):
+    if bound is None or bound.kind.node_class is not None:
         return out
-    try:
-        a0, b0 = bound.step_map(ctx, np.array([0]))
-        a, b = bound.step_map(ctx, np.arange(step + 1, step + n))
-    except Exception:  # a kind without a usable map: skip the replayed orders
-        return out
-    from lrtui.schedules.recursion import replay
+    from lrtui.schedules.errors import SpecError
+    from lrtui.schedules.ops import replay
+
+    kind, args, g = bound.kind, bound.args, ctx.n_groups
+
+    def run(ops, lr: float) -> np.ndarray:  # group 0's lr after each update, from lr in every group
+        return replay(ops, np.full(g, lr))[0]
 
     def from_lr(start: float) -> np.ndarray:
-        first = float(a0[0, 0]) * start + float(b0[0, 0])
-        rest = replay(a[:1], b[:1], first)[0] if n > 1 else np.empty(0)
+        first = run(kind.initial_ops(args, ctx, 0), start)[-1]
+        rest = run(kind.step_ops(args, ctx, np.arange(step + 1, step + n)), first) if n > 1 else np.empty(0)
         return np.concatenate([[first], rest])
 
-    base = float(ctx.base_lrs[0])
     with np.errstate(all="ignore"):
-        out["optimizer_first"] = from_lr(float(planned[step]))
-        out["optimizer_not_loaded"] = from_lr(base)
-        # built with last_epoch=N on the restored optimizer: the constructor's step is at N+1 — a plain
-        # step, except for the kinds whose initial step keeps the LR (then the counter alone moves on)
-        lr = float(planned[step])
-        if bound.kind.name not in KEEP_LR_ON_INITIAL_STEP:
-            a1, b1 = bound.step_map(ctx, np.array([step + 1]))
-            lr = float(a1[0, 0]) * lr + float(b1[0, 0])
-        if n > 1:
-            a2, b2 = bound.step_map(ctx, np.arange(step + 2, step + n + 1))
-            rest = replay(a2[:1], b2[:1], lr)[0]
-        else:
-            rest = np.empty(0)
+        try:
+            out["optimizer_first"] = from_lr(float(planned[step]))
+            out["optimizer_not_loaded"] = from_lr(float(ctx.base_lrs[0]))
+            # built with last_epoch=N on the restored optimizer: the constructor's step (an initial step,
+            # which some kinds make without moving the LR) at N+1, then plain steps
+            lr = run(kind.initial_ops(args, ctx, step + 1), float(planned[step]))[-1]
+            rest = (
+                run(kind.step_ops(args, ctx, np.arange(step + 2, step + n + 1)), lr) if n > 1 else np.empty(0)
+            )
+        except SpecError:  # a configuration torch refuses at these counters: only the orders above
+            return out
         out["one_ahead"] = np.concatenate([[lr], rest])
     return out
-
-
-# torch's `_is_initial` kinds: their constructor's step leaves the group's LR where it is
-KEEP_LR_ON_INITIAL_STEP = ("ExponentialLR", "MultiplicativeLR", "PolynomialLR", "CosineAnnealingLR")
 
 
 def check_resume(steps, logged, planned, step: int, *, bound=None, ctx=None) -> ResumeCheck | None:

@@ -66,16 +66,16 @@ TORCH = {
             o, 0.3, epochs=10, steps_per_epoch=9, three_phase=True, anneal_strategy="linear", div_factor=10.0
         )
     ),
-    "SequentialLR(schedulers=[LinearLR(start_factor=0.1), CosineAnnealingLR(T_max=60)], milestones=[5])": lambda o: (
+    "SequentialLR([LinearLR(start_factor=0.1), CosineAnnealingLR(T_max=60)], milestones=[5])": lambda o: (
         L.SequentialLR(o, [L.LinearLR(o, 0.1, total_iters=5), L.CosineAnnealingLR(o, 60)], [5])
     ),
-    "ChainedScheduler(schedulers=[ConstantLR(factor=0.1, total_iters=2), ExponentialLR(gamma=0.9)])": lambda o: (
+    "ChainedScheduler([ConstantLR(factor=0.1, total_iters=2), ExponentialLR(gamma=0.9)])": lambda o: (
         L.ChainedScheduler([L.ConstantLR(o, 0.1, 2), L.ExponentialLR(o, 0.9)])
     ),
     'SWALR(swa_lr=0.05, anneal_epochs=5, anneal_strategy="linear")': lambda o: swa_utils.SWALR(
         o, swa_lr=0.05, anneal_epochs=5, anneal_strategy="linear"
     ),
-    'SWALR(swa_lr=0.01, anneal_epochs=10, anneal_strategy="cos")': lambda o: swa_utils.SWALR(o, 0.01),
+    "SWALR(swa_lr=0.01)": lambda o: swa_utils.SWALR(o, 0.01),
 }
 
 
