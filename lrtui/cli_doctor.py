@@ -17,7 +17,7 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "doctor",
         help=helptext,
-        description=helptext + ". RUN is a run id, a unique part of one, 'last', or a run directory; PATH "
+        description=helptext + ". RUN is a run id, a unique prefix of one, 'last', or a run directory; PATH "
         "may also be a CSV/TSV file with a step column and lr columns. Without a declared plan (or with "
         "--spec) the schedule is inferred from the log.",
     )

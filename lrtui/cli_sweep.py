@@ -107,7 +107,7 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
         ("results", "the results table: mean ± std per schedule, ranking, noise verdicts", cmd_results),
     ):
         p = actions.add_parser(name, help=helptext, description=helptext)
-        p.add_argument("group", metavar="GROUP", help="group id (or a unique part of it), path, or 'last'")
+        p.add_argument("group", metavar="GROUP", help="group id (or a unique prefix of it), path, or 'last'")
         if name == "stop":
             p.add_argument(
                 "--wait", type=float, default=0, metavar="SECONDS", help="wait for the runs to stop"
@@ -279,10 +279,11 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------ manage
-def _group_dir(args: argparse.Namespace) -> Path:
+def _group_dir(args: argparse.Namespace, *, read_only: bool = False) -> Path:
+    """The group GROUP names (run-reference rules); `read_only` (status, results) also takes a path elsewhere."""
     from lrtui.sweep.listing import find_group
 
-    return find_group(args.group, _runs_dir(args))
+    return find_group(args.group, _runs_dir(args), read_only=read_only)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -291,7 +292,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from lrtui.sweep.results import schedule_lines
 
     try:
-        g = summarize_group(_group_dir(args))
+        g = summarize_group(_group_dir(args, read_only=True))
     except (ValueError, GroupError) as exc:
         return _fail(str(exc))
     if g.group is None:
@@ -359,7 +360,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     from lrtui.sweep.results import compute, load_group, to_csv, to_json, to_markdown, to_text
 
     try:
-        group = read_group(_group_dir(args))
+        group = read_group(_group_dir(args, read_only=True))
     except (ValueError, GroupError) as exc:
         return _fail(str(exc))
     res = compute(load_group(group), args.by)

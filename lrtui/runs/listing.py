@@ -20,8 +20,9 @@ from lrtui.runs.jsonio import finite_number
 from lrtui.runs.paths import CONFIG, METRICS, STATUS, default_runs_dir
 from lrtui.runs.ranks import RANKS_DIR, job_view
 from lrtui.runs.reader import read_config
+from lrtui.runs.references import RUN, resolve_ref
 from lrtui.runs.status import effective_state, read_status
-from lrtui.runs.text import clean_json, clean_name, clean_text, shorten
+from lrtui.runs.text import clean_json, clean_name
 
 TAIL_BYTES = 64 * 1024
 
@@ -224,96 +225,17 @@ def unreadable(run_dir: Path, why: str) -> RunSummary:
     return RunSummary(id=clean_name(run_dir.name), dir=run_dir, state="unreadable", problem=why)
 
 
-RUN_FORMS = "a run id, a unique prefix of one, a run directory path, or 'last'"
-
-
 def find_run(run: str, runs_dir: str | Path | None = None, *, read_only: bool = False) -> Path:
-    """The run directory `run` names. It is always a real directory (not a symlink) directly in the
-    runs dir, named by its id (the directory name, or the escaped form listings show), a unique prefix
-    of one (never a substring: `o` must not pick `goodrun`), "last"/"latest" (the newest run), or a path
-    that resolves to such a directory. `read_only` (watch) also accepts an explicit path to a directory
-    elsewhere: looking cannot change anything.
+    """The run directory `run` names: a real directory directly in the runs dir, by its id, a unique prefix
+    of one, "last"/"latest" (the newest run), or a path resolving to one (lrtui.runs.references).
+    `read_only` (watch) also accepts an explicit path to a directory elsewhere.
 
     Raises ValueError naming the value (shortened) and what is allowed.
     """
-    if not isinstance(run, str) or not run.strip():
-        raise ValueError(f"RUN={shorten(repr(run), 40)} is not allowed: give {RUN_FORMS}")
-    shown = shorten(repr(run), 100)
     root = Path(runs_dir).expanduser() if runs_dir else default_runs_dir()
-    if "/" in run or run in (".", "..") or run.startswith("~"):
-        return _find_by_path(run, root, shown, read_only)
-    try:
-        entries = [e for e in os.scandir(root) if not e.name.startswith(".")]
-    except FileNotFoundError:
-        raise ValueError(
-            f"RUN={shown} is not a run: the runs dir {clean_text(root)} does not exist"
-        ) from None
-    except OSError as exc:
-        raise ValueError(
-            f"RUN={shown} cannot be looked up: the runs dir {clean_text(root)} cannot be read "
-            f"({exc.strerror or type(exc).__name__})"
-        ) from None
-    if run in ("last", "latest"):
-        newest = [s for s in list_runs(root) if not s.dir.is_symlink()]
-        if newest:
-            return newest[0].dir
-    exact = [e for e in entries if run in (e.name, clean_name(e.name))]
-    if exact:
-        return _checked_entry(exact[0], shown)
-    matches = sorted(
-        (e for e in entries if e.name.startswith(run) or clean_name(e.name).startswith(run)),
-        key=lambda e: e.name,
-    )
-    if len(matches) == 1:
-        return _checked_entry(matches[0], shown)
-    if not matches:
-        names = sorted(clean_name(e.name) for e in entries if _is_real_dir(e))
-        some = ", ".join(names[-5:]) or "none"
-        raise ValueError(
-            f"RUN={shown} is not a run in {clean_text(root)} (runs there: {some}); give {RUN_FORMS}"
-        )
-    raise ValueError(
-        f"RUN={shown} is the start of {len(matches)} run ids in {clean_text(root)}: "
-        + ", ".join(clean_name(e.name) for e in matches[:5])
-        + "; give more of the id"
-    )
 
+    def newest() -> Path | None:
+        runs = [s.dir for s in list_runs(root) if not s.dir.is_symlink()]
+        return runs[0] if runs else None
 
-def _is_real_dir(entry: os.DirEntry) -> bool:
-    try:
-        return entry.is_dir(follow_symlinks=False)
-    except OSError:
-        return False
-
-
-def _checked_entry(entry: os.DirEntry, shown: str) -> Path:
-    if entry.is_symlink():
-        raise ValueError(
-            f"RUN={shown} is a symbolic link in the runs dir: not followed (a run is a directory)"
-        )
-    if not _is_real_dir(entry):
-        raise ValueError(f"RUN={shown} is not a directory: not a run")
-    return Path(entry.path)
-
-
-def _find_by_path(run: str, root: Path, shown: str, read_only: bool) -> Path:
-    path = Path(run).expanduser()
-    try:
-        real = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        raise ValueError(f"RUN={shown} does not exist; give {RUN_FORMS}") from None
-    try:
-        root_real = root.resolve(strict=True)
-    except (OSError, RuntimeError):
-        root_real = None
-    inside = root_real is not None and real.parent == root_real and not real.name.startswith(".")
-    if inside and real.is_dir():
-        return real
-    if read_only and real.is_dir():
-        return real
-    if not real.is_dir():
-        raise ValueError(f"RUN={shown} is not a directory: not a run")
-    raise ValueError(
-        f"RUN={shown} is not a run directory directly in the runs dir {clean_text(root)} (after following "
-        "links): only those can be stopped, resumed or deleted (--runs-dir names another runs dir)"
-    )
+    return resolve_ref(run, root, RUN, newest=newest, read_only=read_only)

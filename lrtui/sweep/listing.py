@@ -9,7 +9,18 @@ from pathlib import Path
 
 from lrtui.runs.listing import RunSummary
 from lrtui.runs.paths import default_runs_dir
-from lrtui.sweep.group import GROUP_FILE, Group, GroupError, MemberState, Progress, member_states, read_group
+from lrtui.runs.references import RefKind, resolve_ref
+from lrtui.runs.text import clean_text, shorten
+from lrtui.sweep.group import (
+    GROUP_FILE,
+    Group,
+    GroupError,
+    MemberState,
+    Progress,
+    is_group_dir,
+    member_states,
+    read_group,
+)
 from lrtui.sweep.queue import GroupStatus, group_status
 
 
@@ -87,50 +98,57 @@ def list_groups(runs_dir: str | Path | None = None, now: float | None = None) ->
     root = Path(runs_dir).expanduser() if runs_dir is not None else default_runs_dir()
     now = time.time() if now is None else now
     try:
-        entries = [e for e in os.scandir(root) if not e.name.startswith(".") and e.is_dir()]
+        # A symlink is not followed (as for runs): a group's directory is in the runs dir.
+        entries = [
+            e for e in os.scandir(root) if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)
+        ]
     except OSError:
         return []
     out = []
     for entry in entries:
         path = Path(entry.path)
-        if (path / GROUP_FILE).is_file():
+        if is_group_dir(path):
             out.append(summarize_group(path, now))
     out.sort(key=lambda g: (g.created or 0.0, g.id), reverse=True)
     return out
 
 
-def find_group(ref: str, runs_dir: str | Path | None = None) -> Path:
-    """A group directory from a path, an id, a unique part of an id, or "last"; ValueError naming `ref` otherwise.
+GROUP = RefKind(
+    "GROUP",
+    "sweep group",
+    "groups",
+    "a group id, a unique prefix of one, a group directory path, 'last', or the name of one group",
+    accepts=is_group_dir,
+    not_one=f"it is a run, not a sweep group (no {GROUP_FILE})",
+)
 
-    Like run references, ids are looked up in the runs dir only (a path must name a group directory).
-    """
+
+def find_group(ref: str, runs_dir: str | Path | None = None, *, read_only: bool = False) -> Path:
+    """The group directory `ref` names, by the rules of run references (lrtui.runs.references): a real
+    directory with a group.json directly in the runs dir, by its id, a unique prefix of one (never a
+    substring), "last", or a path resolving to one; else by its name (`--name`) if one group has it.
+    `read_only` (status, results) also accepts a group directory elsewhere. ValueError naming `ref`, and
+    the candidates when it is ambiguous, otherwise."""
     root = Path(runs_dir).expanduser() if runs_dir is not None else default_runs_dir()
-    path = Path(ref).expanduser()
-    if (path / GROUP_FILE).is_file():
-        return path
+
+    def newest() -> Path | None:
+        groups = list_groups(root)
+        return groups[0].dir if groups else None
+
     try:
-        names = sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
-    except OSError:
+        return resolve_ref(ref, root, GROUP, newest=newest, read_only=read_only)
+    except ValueError:
+        if not isinstance(ref, str) or not ref.strip() or "/" in ref or ref in (".", ".."):
+            raise
+        # The name the group was started with (`--name demo`, shown by `lrtui runs`), when it is no id
+        # or prefix: exactly, and only if one group has it.
+        named = [g for g in list_groups(root) if g.group is not None and g.group.name == ref]
+        if len(named) == 1:
+            return named[0].dir
+        if not named:
+            raise
         raise ValueError(
-            f"GROUP={ref!r} is not a group directory and the runs dir {root} cannot be read"
+            f"GROUP={shorten(repr(ref), 100)} is the name of {len(named)} groups in {clean_text(root)}: "
+            + ", ".join(g.id for g in named[:5])
+            + "; give the id (or a unique prefix of it)"
         ) from None
-    groups = [n for n in names if (root / n / GROUP_FILE).is_file()]
-    if ref in ("last", "latest") and groups:
-        return list_groups(root)[0].dir
-    if ref in groups:
-        return root / ref
-    matches = [n for n in groups if n.startswith(ref)] or [n for n in groups if ref in n]
-    if len(matches) == 1:
-        return root / matches[0]
-    if (root / ref).is_dir() or (ref in names):
-        raise ValueError(
-            f"GROUP={ref!r} is not allowed: {root / ref} is a run, not a sweep group (no {GROUP_FILE})"
-        )
-    if matches:
-        raise ValueError(
-            f"GROUP={ref!r} matches {len(matches)} groups in {root}: {', '.join(matches[:5])}; give more of the id"
-        )
-    some = ", ".join(groups[-5:]) or "none yet"
-    raise ValueError(
-        f"GROUP={ref!r} is not a sweep group in {root} (groups there: {some}; or 'last' for the newest)"
-    )
