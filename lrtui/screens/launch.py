@@ -99,10 +99,13 @@ class LaunchScreen(Screen):
     ]
 
     class Launched(Message):
-        def __init__(self, run_dir: Path | None, error: str | None = None) -> None:
+        def __init__(
+            self, run_dir: Path | None, error: str | None = None, errors: dict[str, str] | None = None
+        ) -> None:
             super().__init__()
             self.run_dir = run_dir
             self.error = error
+            self.errors = errors or {}  # {field: message}: the trainer's checks refused the config
 
     def __init__(
         self,
@@ -196,12 +199,8 @@ class LaunchScreen(Screen):
     def _revalidate(self) -> None:
         values = self.values()
         _config, errors, derived = validate_form(values)
-        self.errors, self.derived = errors, derived
-        for field, *_ in FIELDS:
-            box = self.query_one(f"#error-{field}", Static)
-            message = errors.get(field, "")
-            box.update(message)
-            box.set_class(bool(message), "shown")
+        self.derived = derived
+        self._show_errors(errors)
         optimizer = values.get("optimizer")
         self.query_one("#row-synthetic_train_size").set_class(values.get("dataset") != "synthetic", "hidden")
         for field in SGD_ONLY:
@@ -209,6 +208,22 @@ class LaunchScreen(Screen):
         for field in ADAM_ONLY:
             self.query_one(f"#row-{field}").set_class(optimizer == "sgd", "hidden")
         self.query_one("#launch-derived", Static).update(self._derived_text(values))
+
+    def _focus_first(self, errors: dict[str, str]) -> None:
+        shown = {field for field, *_ in FIELDS}
+        fields = [f for f in errors if f in shown]  # not every trainer field is in the form
+        if fields:
+            self.query_one(f"#field-{fields[0]}").focus()
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        """Each message under its field; one about a field the form does not show goes in the summary."""
+        self.errors = errors
+        for field, *_ in FIELDS:
+            box = self.query_one(f"#error-{field}", Static)
+            message = errors.get(field, "")
+            box.update(message)
+            box.set_class(bool(message), "shown")
+        self.query_one("#launch-derived", Static).update(self._derived_text(self.values()))
 
     def _derived_text(self, values: dict[str, str]) -> str:
         d = self.derived
@@ -232,6 +247,8 @@ class LaunchScreen(Screen):
             )
         if self.errors:
             text += f"\n{len(self.errors)} field(s) need fixing before launch"
+            shown = {field for field, *_ in FIELDS}
+            text += "".join(f"\n{message}" for field, message in self.errors.items() if field not in shown)
         return text
 
     # -- actions -----------------------------------------------------------------------------------------
@@ -255,24 +272,34 @@ class LaunchScreen(Screen):
         config, errors, _ = validate_form(self.values())
         if config is None:
             self._revalidate()
-            first = next(iter(errors))
-            self.query_one(f"#field-{first}").focus()
-            self.notify(f"{len(errors)} field(s) need fixing: {errors[first]}", severity="error")
+            self._focus_first(errors)
+            self.notify(
+                f"{len(errors)} field(s) need fixing: {next(iter(errors.values()))}", severity="error"
+            )
             return
         config = {**self.extra_config, **config}
         if kind == "lr_find":
             config.update(kind="lr_find", lr_find=Sweep().to_dict())
         self._launching = True
         self.query_one("#launch-status", Static).update(
-            "starting the LR range test…" if kind == "lr_find" else "starting the trainer…"
+            "checking the dataset and starting the LR range test…"
+            if kind == "lr_find"
+            else "checking the dataset and starting the trainer…"
         )
-        self._start(config)
+        self._start(config, self.values())
 
     @work(thread=True, exit_on_error=False, group="launch")
-    def _start(self, config: dict) -> None:
+    def _start(self, config: dict, values: dict[str, str]) -> None:
         from lrtui.runs.logger import create_run_dir
         from lrtui.runs.process import launch
+        from lrtui.screens.launch_choices import trainer_errors
 
+        # What `lrtui train` checks before detaching, on the config as it will be written (carried keys
+        # included): a dataset not on disk nor downloadable, or too big for memory, refuses here, no run made.
+        errors = trainer_errors(config, values, preflight=True)
+        if errors:
+            self.post_message(self.Launched(None, next(iter(errors.values())), errors))
+            return
         try:
             run_dir = create_run_dir(config, runs_dir=self.runs_dir, source="lrtui-trainer")
             launch(run_dir, python=self.python)
@@ -284,6 +311,12 @@ class LaunchScreen(Screen):
     @on(Launched)
     def _launched(self, message: Launched) -> None:
         self._launching = False
+        if message.errors:
+            self._show_errors(message.errors)
+            self._focus_first(message.errors)
+            self.query_one("#launch-status", Static).update(f"not launched: {message.error}")
+            self.notify(f"not launched: {message.error}", severity="error")
+            return
         if message.run_dir is None:
             self.query_one("#launch-status", Static).update(f"launch failed: {message.error}")
             self.notify(f"launch failed: {message.error}", severity="error")

@@ -1,9 +1,12 @@
 """What the launch form offers and how it validates — torch-free and Textual-free.
 
-Screens never import lrtui.training (its package may pull torch), so the trainer's choice lists and
-rules are restated here. tests/monitor/test_launch.py checks they agree with lrtui.training.config
-(TrainConfig): same models, datasets, sizes, optimizers and steppings, and every config this module
-accepts is accepted by TrainConfig.from_dict(...).resolve() with the same step counts.
+The choice lists and the per-field rules are restated here, so the form can say what is wrong with a field
+while the others are still being typed (tests/monitor/test_launch.py checks they agree with
+lrtui.training.config). A form that passes them is then held to the trainer's own contract, the one
+`lrtui train` applies: TrainConfig.from_dict (every field, the spec over the run's horizon) and its memory
+check, on every change (`trainer_errors`); the dataset check, which may read a whole copy or probe the
+network, runs when Launch is pressed (LaunchScreen). lrtui.training.config is stdlib only (no torch; tests/
+training/test_layering.py) and imported when first needed, never at startup.
 """
 
 from __future__ import annotations
@@ -237,7 +240,40 @@ def validate_form(values: dict[str, str]) -> tuple[dict | None, dict[str, str], 
     name = c.text("name")
     if name:
         config["name"] = name
+    errors = trainer_errors(config, values, preflight=False)
+    if errors:
+        return None, errors, derived
     return config, {}, derived
+
+
+def form_field(name: str) -> str:
+    """The form field a TrainConfig field is edited in ("optimizer.lr" -> "lr", "schedule.spec" -> "spec");
+    a field the form does not show keeps its name."""
+    if name == "optimizer.name":
+        return "optimizer"
+    for prefix in ("optimizer.", "schedule."):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def trainer_errors(config: dict, values: dict[str, str], *, preflight: bool) -> dict[str, str]:
+    """{form field: message} for what the trainer's contract rejects in `config` (as `lrtui train` would):
+    TrainConfig.from_dict, then the memory the dataset needs, and with `preflight` also whether the dataset
+    is on disk or downloadable. Each message names the field, the value and what is allowed."""
+    from lrtui.training.config import ConfigError, TrainConfig
+
+    try:
+        checked = TrainConfig.from_dict(config)
+        problems = checked.preflight() if preflight else checked.memory_problems()
+    except ConfigError as err:
+        problems = err.errors
+    errors: dict[str, str] = {}
+    for name, value, allowed in problems:
+        field = form_field(name)
+        shown = values[field] if field in values else str(value)
+        errors.setdefault(field, f"{field} = {_show(str(shown))} is invalid: {allowed}")
+    return errors
 
 
 def _spec_problem(

@@ -266,6 +266,18 @@ class TrainConfig:
     def preflight(self, *, check_download: bool = True) -> list[tuple[str, Any, str]]:
         """What would make the trainer fail on this machine, found before it is started: not enough
         memory for the dataset, a dataset neither on disk nor downloadable. (field, value, allowed)."""
+        problems = self.memory_problems()
+        if check_download or not self.download:
+            from lrtui.training.dataset_files import availability_problem
+
+            why = availability_problem(self.dataset, self.data_dir, self.download, self.verify_checksums)
+            if why:
+                problems.append(("dataset", self.dataset, why))
+        return problems
+
+    def memory_problems(self) -> list[tuple[str, Any, str]]:
+        """The memory half of `preflight`: a few small file reads, cheap enough to check on every keystroke
+        (the launch form does); the dataset half may read a whole copy and probe the network."""
         problems: list[tuple[str, Any, str]] = []
         need, limit, source = self.memory_estimate(), *memory_limit()
         if limit is not None and need > limit:
@@ -283,12 +295,6 @@ class TrainConfig:
                     + (f" (at most ~{fits:,} training images fit)" if self.dataset == "synthetic" else ""),
                 )
             )
-        if check_download or not self.download:
-            from lrtui.training.dataset_files import availability_problem
-
-            why = availability_problem(self.dataset, self.data_dir, self.download, self.verify_checksums)
-            if why:
-                problems.append(("dataset", self.dataset, why))
         return problems
 
     def _batch_words(self) -> str:

@@ -148,3 +148,74 @@ async def test_escape_cancels(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(pilot.app.screen, LaunchScreen)
+
+
+# -- the trainer's own contract: what `lrtui train` refuses before detaching, the form refuses too ---------------
+
+HUGE = "10000000"  # synthetic images: ~29 GiB of uint8 arrays, which the trainer loads whole
+
+
+def test_a_dataset_too_big_for_memory_is_refused_with_lrtui_trains_message(tmp_path, monkeypatch, capsys):
+    from lrtui.cli import main
+
+    monkeypatch.setenv(trainer_config.MEMORY_LIMIT_ENV, "2GiB")
+    values = {**DEFAULTS, "model": "lenet", "dataset": "synthetic", "synthetic_train_size": HUGE}
+    config, errors, _ = validate_form(values)
+    assert config is None and set(errors) == {"synthetic_train_size"}
+    form_says = errors["synthetic_train_size"]
+    assert form_says.startswith(f"synthetic_train_size = '{HUGE}' is invalid: a dataset that fits in memory")
+    code = main(
+        ["train", *("--dataset", "synthetic", "--model", "lenet", "--set", f"synthetic_train_size={HUGE}"),
+         "--runs-dir", str(tmp_path / "runs")]
+    )  # fmt: skip
+    cli_says = capsys.readouterr().err
+    assert code == 2
+    assert form_says.split(" is invalid: ", 1)[1] in cli_says  # the same check, the same words
+
+
+async def test_typing_a_dataset_too_big_shows_it_under_the_field_and_blocks_the_launch(tmp_path, monkeypatch):
+    monkeypatch.setenv(trainer_config.MEMORY_LIMIT_ENV, "2GiB")
+    async with _app(tmp_path).run_test(size=(100, 36)) as pilot:
+        await pilot.pause()
+        screen = pilot.app.screen
+        screen.set_value("model", "lenet")
+        screen.set_value("dataset", "synthetic")
+        await pilot.pause()
+        screen.query_one("#field-synthetic_train_size", Input).focus()
+        await pilot.press("end", *["backspace"] * 8, *HUGE)
+        await pilot.pause()
+        error = screen.query_one("#error-synthetic_train_size", Static)
+        assert error.has_class("shown"), screen.errors
+        assert "a dataset that fits in memory: this one needs about" in str(error.content)
+        assert "the limit $LRTUI_MEMORY_LIMIT is 2.0 GiB" in str(error.content)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, LaunchScreen) and not (tmp_path / "runs").exists()
+        await pilot.press(*["backspace"] * 4)  # 1,000 images fit: the message goes
+        await pilot.pause()
+        assert not error.has_class("shown") and not screen.errors
+
+
+async def test_launch_checks_the_dataset_on_disk_as_lrtui_train_does(tmp_path):
+    # A launch carrying download = false (handed over from an LR range test's config) of a dataset that is
+    # not in data_dir: `lrtui train` refuses it before detaching; the form did launch a run that failed.
+    empty = tmp_path / "no-data-here"
+    empty.mkdir()
+    app = _app(tmp_path, extra_config={"download": False})
+    async with app.run_test(size=(100, 36)) as pilot:
+        await pilot.pause()
+        screen = pilot.app.screen
+        screen.set_value("model", "lenet")
+        screen.set_value("dataset", "mnist")
+        screen.query_one("#field-data_dir", Input).focus()
+        await pilot.press(*str(empty))
+        await pilot.pause()
+        assert not screen.errors
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "dataset" in screen.errors, what="the dataset refused")
+        message = str(screen.query_one("#error-dataset", Static).content)
+        assert message.startswith("dataset = 'mnist' is invalid: a dataset on disk: missing ")
+        assert "(and download = false)" in message
+        assert "not launched: dataset = 'mnist'" in str(screen.query_one("#launch-status", Static).content)
+        assert isinstance(pilot.app.screen, LaunchScreen)
+        assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
