@@ -233,7 +233,8 @@ class PreviewScreen(Screen):
         ),
         Binding("ctrl+s", "save_export", "Save export", id="preview.save", show=False, priority=True),
         Binding("f", "toggle_sidebar", "Full-width plot", id="preview.sidebar", show=False),
-        Binding("ctrl+l", "focus_spec", "Edit spec text", id="preview.focus_spec", show=False),
+        # priority: the app runs it before handing on the keys typed after it (see action_focus_spec)
+        Binding("ctrl+l", "focus_spec", "Edit spec text", id="preview.focus_spec", show=False, priority=True),
         Binding("escape", "focus_plot", "Focus plot", id="preview.focus_plot", show=False),
     ]
 
@@ -800,7 +801,8 @@ class PreviewScreen(Screen):
             return "no valid schedule yet"
         plot = self.query_one("#plot", CurvePlot)
         info = plot.render_info
-        parts = []
+        # An overflow comes first: it explains a curve that stops, and a narrow terminal cuts the line's end.
+        parts = [self.overflow.note("lr")] if self.overflow is not None else []
         n = curve.n
         shown = n if self.zoom == "full" else self._zoom_steps()
         if info is not None and info.canvas_width and shown > 2 * info.canvas_width:
@@ -818,8 +820,6 @@ class PreviewScreen(Screen):
                 parts.append(f"{info.dropped_nonpositive:,} values ≤ 0 not shown")
         if self.zoom != "full":
             parts.append(f"zoom: {self.zoom_label()}")
-        if self.overflow is not None:
-            parts.append(self.overflow.note("lr"))
         if self.hidden_markers:
             parts.append(f"{self.hidden_markers} milestones too dense to draw (z zooms)")
         if self.pins:
@@ -926,9 +926,11 @@ class PreviewScreen(Screen):
 
     def action_focus_spec(self) -> None:
         spec = self.query_one("#spec", Input)
-        spec.focus()
         # Typing replaces the whole spec, also when the field already had the focus (focusing it again
-        # selects nothing, so the text used to be appended to).
+        # selects nothing, so the text used to be appended to). Keys typed right after ctrl+l (a fast
+        # typist, a paste of keys, tmux send-keys) are often already queued: the binding is a priority one
+        # and the focus moves now (Screen.set_focus; Widget.focus() defers it), so they reach the spec.
+        self.set_focus(spec)
         spec.select_all()
 
     def action_toggle_sidebar(self) -> None:

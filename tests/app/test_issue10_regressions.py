@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input
 
@@ -104,6 +105,46 @@ async def test_ctrl_l_replaces_the_spec_even_when_the_field_has_the_focus():
         assert "ExponentialLR" in str(screen.plan.spec)
 
 
+def _burst(app, keys: str) -> None:
+    """Keys as a terminal delivers a fast typist's (or tmux send-keys'): all queued before any is handled.
+    (pilot.press waits for each key to be handled, which hid this race.)"""
+    app.post_message(events.Key("ctrl+l", None))
+    for char in keys:
+        app.post_message(events.Key(char if char.isalnum() else _KEY_NAMES.get(char, char), char))
+
+
+_KEY_NAMES = {
+    "(": "left_parenthesis",
+    ")": "right_parenthesis",
+    "=": "equals_sign",
+    ".": "full_stop",
+    "_": "underscore",
+}
+
+
+async def test_ctrl_l_replaces_the_spec_when_the_keys_after_it_arrive_at_once():
+    # Seen in tmux: `send-keys C-l "ExponentialLR(gamma=1.1)"` appended to the spec, or typed the first
+    # characters into the field that had the focus: ctrl+l bubbled up from the focused field to the
+    # screen's binding while the keys after it were already being handled there, and focus() is deferred.
+    app = LrtuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _preview(pilot)
+        spec = screen.query_one("#spec", Input)
+        await pilot.press("ctrl+l", *"StepLR(step_size=3)")
+        await screen.settle()
+        _burst(app, "ExponentialLR(gamma=1.1)")  # the field has the focus
+        await screen.settle()
+        await pilot.pause()
+        assert spec.value == "ExponentialLR(gamma=1.1)"
+        await pilot.click("#set-steps")  # another field has the focus
+        await pilot.pause()
+        steps = screen.query_one("#set-steps", Input).value
+        _burst(app, "StepLR(step_size=7)")
+        await screen.settle()
+        await pilot.pause()
+        assert spec.value == "StepLR(step_size=7)" and screen.query_one("#set-steps", Input).value == steps
+
+
 async def test_typing_while_the_terminal_is_resized_keeps_every_character():
     app = LrtuiApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -134,7 +175,7 @@ async def test_a_schedule_that_overflows_to_inf_is_drawn_and_marked_not_a_crash(
         await pilot.pause()
         assert screen.curve.n == 10_000 and "ExponentialLR" in str(screen.plan.spec)
         status = screen.status_text()
-        assert re.search(r"lr overflows to inf from step 7,\d\d\d", status), status
+        assert re.match(r"lr overflows to inf from step 7,\d\d\d · ", status), status  # first: never cut off
         plot = screen.query_one("#plot")
         assert plot.render_info is not None and plot.render_info.y_exp >= 300  # drawn in units of 1e300+
         assert any(m.kind == "overflow" for m in plot.figure.markers)

@@ -209,7 +209,8 @@ class LrPanel(ChartPanel):
         self.plot.set_figure(
             Figure(series=series, markers=markers, ylabel="lr", log_y=self.log_y, x_range=x_range)
         )
-        extra = []
+        # An overflow first: it explains the curve that stops, and a narrow panel cuts the caption's end.
+        extra = [overflow.note("lr")] if overflow is not None else []
         if groups > 1:
             extra.append(f"group {self.group + 1}/{groups} (g)")
         if self.warmup_zoom:
@@ -227,8 +228,6 @@ class LrPanel(ChartPanel):
             extra.append(f"matches plan ({check.compared:,} steps)")
         elif not check.ok:
             extra.append("⚠ DIFFERS from plan (d: doctor)")
-        if overflow is not None:
-            extra.append(overflow.note("lr"))
         self._extra = " · ".join(extra)
 
 
