@@ -1023,7 +1023,20 @@ class RunLogger:
                 return "finished", None, {}
             return "failed", f"SystemExit({code!r})", {}
         lines = "".join(traceback.format_exception(exc_type, exc, tb)).rstrip().splitlines()
-        return "failed", "\n".join(lines[-TRACEBACK_LINES:]), {}
+        return "failed", "\n".join(lines[-TRACEBACK_LINES:]), self._blame_other_ranks(exc_type, exc)
+
+    def _blame_other_ranks(self, exc_type: Any, exc: Any) -> dict:
+        """Rank 0 of a job that failed because another rank died: name that rank before the collective
+        error seen here (as lrtui's trainer does), else nothing to add."""
+        if self.dist is None or not self.is_writer:
+            return {}
+        from lrtui.runs.ranks import other_ranks_gone
+
+        try:
+            gone = other_ranks_gone(self.run_dir, self.dist.rank)
+        except Exception:  # the original error is the one to report
+            return {}
+        return {"message": f"{gone}; here: {exc_type.__name__}: {exc}"[:600]} if gone else {}
 
     def _atexit(self) -> None:
         if self._closed or os.getpid() != self._pid:

@@ -686,3 +686,21 @@ def job_view(
     if base == "running" and health.state in ("degraded", "hung"):
         return health.state, health
     return base, health
+
+
+def other_ranks_gone(run_dir: str | Path, rank: int, *, settle_s: float = 0.2) -> str:
+    """Which other ranks of the job died, failed or went silent, from their heartbeats ("" if none).
+
+    Rank 0 says this before the collective error it saw when a job fails: "Connection reset by peer" is
+    the symptom, the rank that died is the cause. `settle_s` lets a just-killed rank's process be reaped.
+    """
+    if settle_s:
+        time.sleep(settle_s)
+    rows = assess(RanksTail(run_dir).poll(), live=False).rows
+    gone = [r for r in rows if r.rank != rank and r.state in ("dead", "failed", "silent")]
+    return "; ".join(
+        f"rank {r.rank} {r.state}"
+        + (f" at step {r.step}" if r.step is not None else "")
+        + (f" ({r.note})" if r.note else "")
+        for r in gone
+    )

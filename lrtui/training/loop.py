@@ -198,19 +198,10 @@ class Trainer:
         """On rank 0 of a job: which other rank died or failed (its heartbeats say so), or ""."""
         if self.dist is None or not self.writer:
             return ""
-        with contextlib.suppress(Exception):
-            from lrtui.runs.ranks import RanksTail, assess
+        from lrtui.runs.ranks import other_ranks_gone
 
-            time.sleep(0.2)  # the dead rank's process may still be being reaped
-            rows = assess(RanksTail(self.run_dir).poll(), live=False).rows
-            gone = [r for r in rows if r.rank != self.rank and r.state in ("dead", "failed", "silent")]
-            if gone:
-                return "; ".join(
-                    f"rank {r.rank} {r.state}"
-                    + (f" at step {r.step}" if r.step is not None else "")
-                    + (f" ({r.note})" if r.note else "")
-                    for r in gone
-                )
+        with contextlib.suppress(Exception):
+            return other_ranks_gone(self.run_dir, self.rank)
         return ""
 
     def _save_pending_records(self) -> None:

@@ -44,8 +44,9 @@ RECIPE = [
     "--set", "log_every_steps=4", "--set", "heartbeat_s=0.5",
 ]  # fmt: skip
 USER_SCRIPT = """
-import sys, torch, torch.distributed as dist
+import os, signal, sys, torch, torch.distributed as dist
 from lrtui import RunLogger
+kill_at = int(sys.argv[2])  # rank 1 kills itself (SIGKILL) before this step; -1: never
 dist.init_process_group("gloo")
 torch.manual_seed(0)
 model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 2))
@@ -54,6 +55,8 @@ g = torch.Generator().manual_seed(dist.get_rank())
 with RunLogger({"model": "linear", "schedule": {"spec": "", "stepping": "step", "total_steps": 40}},
                runs_dir=sys.argv[1], heartbeat_every=0.2) as run:
     for step in range(40):
+        if step == kill_at and dist.get_rank() == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
         loss = model(torch.randn(8, 4, generator=g)).pow(2).mean()
         opt.zero_grad(); loss.backward(); opt.step()
         run.log_optimizer(step, opt, loss=loss.item())
@@ -147,23 +150,23 @@ class Jobs:
         self.user_runs = self.base / "user"
         script = self.base / "user_ddp.py"
         script.write_text(USER_SCRIPT)
-        self.user = subprocess.Popen(
-            [
-                PY,
-                "-m",
-                "torch.distributed.run",
-                "--standalone",
-                "--nproc-per-node=2",
-                str(script),
-                str(self.user_runs),
-            ],
+        self.user = self._user_job(script, self.user_runs, kill_at=-1)
+        # user, one rank killed: the same script, rank 1 SIGKILLs itself at step 20
+        self.userkill_runs = self.base / "userkill"
+        self.userkill = self._user_job(script, self.userkill_runs, kill_at=20)
+
+    def _user_job(self, script: Path, runs: Path, kill_at: int) -> subprocess.Popen:
+        cmd = [PY, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+        proc = subprocess.Popen(
+            [*cmd, str(script), str(runs), str(kill_at)],
             env=_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
         )
-        self.procs.append(self.user)
+        self.procs.append(proc)
+        return proc
 
     def _stop_and_resume(self) -> None:
         """`lrtui stop` once the job trained 6 steps, then `lrtui resume --nproc 1`; records what it saw."""
@@ -389,6 +392,26 @@ def test_runlogger_in_a_torchrun_script_writes_one_run_with_a_heartbeat_per_rank
         assert rec.last["event"] == "exit" and rec.last["state"] == "finished" and rec.last["step"] == 40
         assert rec.last["rank"] == rank and rec.records >= 2
     assert not (jobs.user_runs / ".torchrun").exists()  # the run-id pointer is gone
+
+
+def test_a_rank_killed_in_a_torchrun_script_fails_the_run_naming_it(jobs):
+    """rank 1 of the user's script dies (SIGKILL): rank 0 sees the collective fail (or the agent's SIGTERM
+    first) and its RunLogger ends the one run "failed", naming rank 1 before the error it saw itself."""
+    out, _ = jobs.userkill.communicate(timeout=180)
+    assert jobs.userkill.returncode != 0, out[-3000:]
+    run = _only_run(jobs.userkill_runs)
+    status = read_status(run)
+    assert status["state"] == "failed", status
+    assert status["message"].startswith("rank 1 d"), status["message"]  # "dead at step", "died without"
+    ranks = RanksTail(run).poll()
+    assert ranks[0].last["event"] == "exit" and ranks[0].last["state"] == "failed", ranks[0].last
+    assert ranks[1].last.get("event") != "exit"  # it died: no exit record
+    from lrtui.runs.ranks import job_view
+
+    shown, health = job_view(run, status)
+    assert shown == "failed" and {r.rank: r.state for r in health.rows}[1] == "dead"
+    for rec in ranks.values():
+        assert not _alive(rec.last.get("pid"))
 
 
 def test_every_process_was_left_to_end(jobs):
