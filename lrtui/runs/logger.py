@@ -543,11 +543,11 @@ class RunLogger:
         with contextlib.suppress(Exception):
             state, message = "stopped", "terminated by SIGTERM from the torchrun agent"
             if self.is_writer:
-                from lrtui.runs.ranks import RanksTail, assess
+                from lrtui.runs.ranks import other_ranks_gone
 
-                health = assess(RanksTail(self.run_dir).poll(), live=False)
-                if health.message:  # another rank died first: that is why the agent stops the job
-                    state, message = "failed", f"{health.message}; the torchrun agent stopped the job"
+                gone = other_ranks_gone(self.run_dir, self.dist.rank)
+                if gone:  # another rank died first: that is why the agent stops the job
+                    state, message = "failed", f"{gone}; the torchrun agent stopped the job"
                 self.close(state, message if state == "failed" else None, message=message)
             else:
                 self.close(state)

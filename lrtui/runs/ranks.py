@@ -693,11 +693,19 @@ def other_ranks_gone(run_dir: str | Path, rank: int, *, settle_s: float = 0.2) -
 
     Rank 0 says this before the collective error it saw when a job fails: "Connection reset by peer" is
     the symptom, the rank that died is the cause. `settle_s` lets a just-killed rank's process be reaped.
+    A silent rank whose process is alive on this host is not blamed: it is slow, not gone (under load, or
+    torn down with this one), and writes its own exit record.
     """
     if settle_s:
         time.sleep(settle_s)
     rows = assess(RanksTail(run_dir).poll(), live=False).rows
-    gone = [r for r in rows if r.rank != rank and r.state in ("dead", "failed", "silent")]
+
+    def blamed(r: RankRow) -> bool:
+        if r.state == "silent":
+            return not (r.host == this_host() and pid_alive(r.pid))
+        return r.state in ("dead", "failed")
+
+    gone = [r for r in rows if r.rank != rank and blamed(r)]
     return "; ".join(
         f"rank {r.rank} {r.state}"
         + (f" at step {r.step}" if r.step is not None else "")

@@ -279,11 +279,11 @@ async def test_a_frozen_rank_makes_the_job_hung_and_a_killed_one_is_named(jobs):
         assert monitor.side == "ranks" and monitor.query_one(RanksPanel).display
         os.kill(pid1, signal.SIGSTOP)
         try:
-            await wait_for(pilot, lambda: monitor.drawn.state == "hung", 30, "the job to show hung")
+            await wait_for(pilot, lambda: monitor.drawn.state == "hung", 120, "the job to show hung")
             # first rank 1 is the one behind (rank 0 waits for it); then its heartbeats stop too
             assert "rank 1" in str(monitor.query_one(StateLine).content)
             await wait_for(
-                pilot, lambda: "rank 1 went silent" in str(monitor.query_one(StateLine).content), 15, "silent"
+                pilot, lambda: "rank 1 went silent" in str(monitor.query_one(StateLine).content), 60, "silent"
             )
             assert monitor.drawn.state == "hung"
             await pilot.press("K")  # worst first: the frozen rank leads
