@@ -595,22 +595,32 @@ class RunMonitorScreen(Screen):
             if yes:
                 self._stop_worker_run()
 
-        self.app.push_screen(
-            ConfirmScreen(f"Stop run {clean_name(self.run_dir.name)}? (SIGTERM; it saves a checkpoint)"),
-            answered,
+        name = clean_name(self.run_dir.name)
+        world = snap.ranks.world_size if snap.ranks is not None else None
+        question = (
+            f"Stop job {name} ({world} ranks)? (SIGTERM to its torchrun agent: every rank finishes its step, "
+            "rank 0 saves one checkpoint)"
+            if world and world > 1
+            else f"Stop run {name}? (SIGTERM; it saves a checkpoint)"
         )
+        self.app.push_screen(ConfirmScreen(question), answered)
 
     @work(thread=True, exit_on_error=False, group="run-control")
     def _stop_worker_run(self) -> None:
+        from lrtui.runs import read_status
+        from lrtui.runs.distributed import is_job, stop_job
         from lrtui.runs.process import stop
 
         try:
-            signalled = stop(self.run_dir)
+            if is_job(read_status(self.run_dir)):  # its agent (verified), or stop.request from a login node
+                outcome = stop_job(self.run_dir)
+                signalled, done = outcome.signalled or outcome.requested, outcome.message
+            else:
+                signalled, done = stop(self.run_dir), "stop requested (SIGTERM)"
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"stop failed: {exc}", severity="error")
             return
-        message = "stop requested (SIGTERM)" if signalled else "no live process on this host to stop"
-        self.app.call_from_thread(self.notify, message)
+        self.app.call_from_thread(self.notify, done if signalled else "no live process on this host to stop")
 
 
 def monitor_screen(run_dir: str | Path, **options: object) -> RunMonitorScreen:

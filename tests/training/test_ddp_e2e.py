@@ -321,8 +321,27 @@ async def test_a_frozen_rank_makes_the_job_hung_and_a_killed_one_is_named(jobs):
         return bool(resumed_at) and len(data.steps) >= restored + 4 and data.events[-1]["t"] >= resumed_at[0]
 
     _wait(trained_again, 120, "the resumed job to train")
-    stopped = _lrtui("stop", str(run), "--wait", "60", "--runs-dir", str(jobs.kill_runs))
-    assert stopped.returncode == 0 and read_status(run)["state"] == "stopped", stopped.stderr
+    # stopped from the monitor with keys: s, then y in the confirmation
+    from lrtui.widgets.runs.confirm import ConfirmScreen
+
+    app = ScreenTestApp(lambda: RunMonitorScreen(run, sample_device=False))
+    async with app.run_test(size=(120, 36)) as pilot:
+        monitor = app.screen
+        await wait_for(
+            pilot,
+            lambda: monitor.drawn is not None and monitor.drawn.ranks is not None and monitor.latest.live,
+            30,
+            "the resumed job in the monitor",
+        )
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 10, "the stop confirmation")
+        assert "Stop job" in app.screen.question and "(2 ranks)" in app.screen.question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: read_status(run).get("state") == "stopped", 60, "the job to stop")
+        await wait_for(pilot, lambda: monitor.drawn.state == "stopped", 30, "the monitor to show it")
+        await wait_for(
+            pilot, lambda: {r.state for r in monitor.drawn.ranks.rows} == {"exited"}, 30, "both ranks exited"
+        )
     after = read_run(run)
     steps, lrs = np.asarray(after.data.steps), np.asarray(after.data.lr[0])
     assert list(steps) == list(range(len(steps))) and len(steps) > restored  # re-logged from the checkpoint
