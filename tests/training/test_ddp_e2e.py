@@ -279,7 +279,12 @@ async def test_a_frozen_rank_makes_the_job_hung_and_a_killed_one_is_named(jobs):
         assert monitor.side == "ranks" and monitor.query_one(RanksPanel).display
         os.kill(pid1, signal.SIGSTOP)
         try:
-            await wait_for(pilot, lambda: monitor.drawn.state == "hung", 120, "the job to show hung")
+            try:
+                await wait_for(pilot, lambda: monitor.drawn.state == "hung", 120, "the job to show hung")
+            except AssertionError as exc:  # say what it showed instead
+                rows = monitor.query_one(RanksPanel).rows_text()
+                shown = str(monitor.query_one(StateLine).content)
+                raise AssertionError(f"{exc}; shown {monitor.drawn.state}: {shown}; rows {rows}") from None
             # first rank 1 is the one behind (rank 0 waits for it); then its heartbeats stop too
             assert "rank 1" in str(monitor.query_one(StateLine).content)
             await wait_for(
@@ -298,8 +303,13 @@ async def test_a_frozen_rank_makes_the_job_hung_and_a_killed_one_is_named(jobs):
         await wait_for(
             pilot, lambda: "rank 1" in str(monitor.query_one(StateLine).content), 10, "rank 1 named"
         )
-        rows = {r.rank: r for r in monitor.drawn.ranks.rows}
-        assert rows[1].state == "dead" and rows[0].state == "failed"
+        # the rank rows are re-read once a second: they may follow the state line by a poll
+        await wait_for(
+            pilot,
+            lambda: {r.rank: r.state for r in monitor.drawn.ranks.rows} == {0: "failed", 1: "dead"},
+            10,
+            "rank 1 dead, rank 0 failed",
+        )
         await pilot.press("k")
         assert monitor.side == "device"
         await pilot.press("k")
