@@ -28,6 +28,7 @@ share are interleaved in call order and replayed by `ops.replay`.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass, field, replace
 
@@ -308,6 +309,13 @@ class SequentialNode(Node):
         return node
 
     def route(self, prog, positions, reset_first, out):
+        if all(p <= q for p, q in itertools.pairwise(self.milestones)):
+            self._route_sorted(prog, positions, out)
+        else:
+            self._route_each(prog, positions, out)
+
+    def _route_each(self, prog, positions, out):
+        """route() counter by counter (any milestones, as torch's bisect sees them)."""
         ms = self.milestones
         e = self.e + 1 + np.arange(positions.size)  # its counter at each call
         # torch: idx = bisect_right(milestones, e); `_update_lr(0)` when milestones[idx - 1] == e (torch does
@@ -319,6 +327,17 @@ class SequentialNode(Node):
         for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), e.size]):
             _route(prog, self.children[int(idx[lo])], positions[lo:hi], bool(reset[lo]), out)
         self.e += positions.size
+
+    def _route_sorted(self, prog, positions, out):
+        """route() for non-decreasing milestones, in O(milestones): the counters are consecutive, the child
+        changes (with a reset) exactly where the counter reaches a milestone."""
+        ms, first, n = self.milestones, self.e + 1, positions.size
+        cuts = sorted({0, *(m - first for m in ms if first < m < first + n)})
+        for lo, hi in zip(cuts, [*cuts[1:], n]):
+            idx = bisect.bisect_right(ms, first + lo)
+            reset = idx > 0 and ms[idx - 1] == first + lo
+            _route(prog, self.children[idx], positions[lo:hi], reset, out)
+        self.e += n
 
 
 class ChainedNode(Node):
@@ -486,6 +505,45 @@ def _replay_calls(calls: list[Call], x0: np.ndarray, out: np.ndarray, g: int, m:
     replay; the rest interleaves every call's updates in call order (`_replay_mixed`)."""
     if m == 0:
         return
+    solo = _solo_disjoint(calls)
+    if solo is None:
+        solo = _solo_stretches(calls, m)
+    x = np.asarray(x0, dtype=np.float64).copy()
+    pos = 0
+    for s, e, i in solo:
+        if s > pos:
+            _replay_mixed(calls, pos, s, x, out, g)
+            x = out[:, s - 1].copy()
+        call = calls[i]
+        j0, j1 = np.searchsorted(call.positions, (s, e))
+        call.leaf.replay(call.counters[j0:j1], None, x, out[:, s:e])
+        x = out[:, e - 1].copy()
+        pos = e
+    if pos < m:
+        _replay_mixed(calls, pos, m, x, out, g)
+
+
+def _solo_disjoint(calls: list[Call]) -> list[tuple[int, int, int]] | None:
+    """_solo_stretches where every call steps a range of outer steps of its own (SequentialLR, SwitchLR:
+    the usual case), in O(calls) instead of arrays over every step; None when the calls overlap."""
+    spans = []
+    for i, call in enumerate(calls):
+        if call.positions.size == 0:
+            continue
+        span = _span(call.positions)
+        if span is None:
+            return None
+        spans.append((span.start, span.stop, i))
+    spans.sort()
+    if any(b[0] < a[1] for a, b in itertools.pairwise(spans)):
+        return None
+    # a reset (`_update_lr(0)`) is replayed in the interleaved stream
+    return [(s, e, i) for s, e, i in spans if not calls[i].reset_first and e - s >= SOLO_MIN]
+
+
+def _solo_stretches(calls: list[Call], m: int) -> list[tuple[int, int, int]]:
+    """(start, end, call index) of the stretches of at least SOLO_MIN outer steps where one call alone
+    changes the lr, in order."""
     count = np.zeros(m, dtype=np.int32)  # calls that step at each outer step
     for call in calls:
         _at(call.positions, count, 1)
@@ -513,19 +571,7 @@ def _replay_calls(calls: list[Call], x0: np.ndarray, out: np.ndarray, g: int, m:
     starts = np.concatenate([[0], cuts])
     ends = np.concatenate([cuts, [m]])
     keep = (owner[starts] >= 0) & (ends - starts >= SOLO_MIN)
-    x = np.asarray(x0, dtype=np.float64).copy()
-    pos = 0
-    for s, e in zip(starts[keep].tolist(), ends[keep].tolist()):
-        if s > pos:
-            _replay_mixed(calls, pos, s, x, out, g)
-            x = out[:, s - 1].copy()
-        call = calls[int(owner[s])]
-        j0, j1 = np.searchsorted(call.positions, (s, e))
-        call.leaf.replay(call.counters[j0:j1], None, x, out[:, s:e])
-        x = out[:, e - 1].copy()
-        pos = e
-    if pos < m:
-        _replay_mixed(calls, pos, m, x, out, g)
+    return [(s, e, int(owner[s])) for s, e in zip(starts[keep].tolist(), ends[keep].tolist())]
 
 
 def _span(p: np.ndarray) -> slice | None:

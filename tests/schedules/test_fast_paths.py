@@ -138,3 +138,55 @@ def test_the_plateau_replay_is_its_updates_looped(spec):
             fast = np.empty_like(reference)
             leaf.replay(calls, None, x0, fast)
             assert same(fast, reference), (spec, lrs, start)
+
+
+ROUTED = [
+    "SequentialLR([LinearLR(start_factor=0.1, total_iters=5), CosineAnnealingLR(T_max=95)], milestones=[5])",
+    "SequentialLR([ConstantLR(), StepLR(step_size=3), ExponentialLR(gamma=0.9)], milestones=[0, 0])",
+    "SequentialLR([ConstantLR(), StepLR(step_size=3), ExponentialLR(gamma=0.9)], milestones=[4, 4])",
+    "SequentialLR([LinearLR(total_iters=3), StepLR(step_size=7), CosineAnnealingLR(T_max=40)], milestones=[3, 90])",
+    "SequentialLR([SequentialLR([LinearLR(total_iters=3), ConstantLR()], milestones=[3]), "
+    "ExponentialLR(gamma=0.99)], milestones=[10])",
+    "SequentialLR([LinearLR(total_iters=3), CosineAnnealingLR(T_max=30)], milestones=[300])",
+    "SwitchLR([CosineAnnealingLR(T_max=100), SWALR(swa_lr=0.05, anneal_epochs=5)], milestones=[76])",
+    "SwitchLR([StepLR(step_size=5), LinearLR(total_iters=9), SWALR(swa_lr=0.01)], milestones=[70, 70])",
+    "ChainedScheduler([ConstantLR(factor=0.1, total_iters=2), ExponentialLR(gamma=0.9)])",
+    "ChainedScheduler([SequentialLR([LinearLR(total_iters=4), StepLR(step_size=9)], milestones=[4]), "
+    "ExponentialLR(gamma=0.999)])",
+    'Compound([LinearLR(start_factor=0.1, total_iters=5), ReduceLROnPlateau(patience=3)], every=["step", "epoch"])',
+]
+
+
+@pytest.mark.parametrize("spec", ROUTED)
+def test_the_routing_fast_paths_are_the_general_ones(spec):
+    """SequentialLR routes sorted milestones in O(milestones) (vs counter by counter), and calls that each
+    have their own range of steps find their solo stretches without arrays over every step (vs counting
+    the callers at each step): same calls, same stretches."""
+    from lrtui.schedules.program import Program, SequentialNode, _route, _solo_disjoint, _solo_stretches
+
+    plan = Plan(parse(spec), total_steps=400, steps_per_epoch=7)
+    bound = resolve(plan.spec, plan.context())
+    m = plan.schedule_steps - 1
+
+    def routed(each: bool):
+        prog = Program(bound, plan.context())
+        if each:  # every SequentialNode routes counter by counter
+            for node in _nodes(prog.root):
+                if isinstance(node, SequentialNode):
+                    node.route = lambda p, pos, r, out, n=node: n._route_each(p, pos, out)
+        calls = []
+        _route(prog, prog.root, np.arange(m, dtype=np.int64), False, calls)
+        return calls
+
+    fast, each = routed(False), routed(True)
+    key = [(c.leaf.path, c.positions.tolist(), c.counters.tolist(), c.reset_first) for c in fast]
+    assert key == [(c.leaf.path, c.positions.tolist(), c.counters.tolist(), c.reset_first) for c in each]
+    solo = _solo_disjoint(fast)
+    if solo is not None:
+        assert solo == _solo_stretches(fast, m)
+
+
+def _nodes(node):
+    yield node
+    for c in getattr(node, "children", ()):
+        yield from _nodes(c)

@@ -282,7 +282,18 @@ class MultiplicativeKind(Kind):
         s = int(k[0]) if k.size else 0
         steps = self.change_points(args, ctx, s + k.size) if s >= 1 and k.size else None
         if steps is None:
-            super().replay(args, ctx, k, x0, out)
+            if s < 1 or not k.size:  # a step() reaching 0 outside the constructor: step_ops knows it
+                super().replay(args, ctx, k, x0, out)
+                return
+            # ops.replay of step_ops' factors (all products), without building the Ops
+            x0 = np.asarray(x0, dtype=np.float64).reshape(-1)
+            with np.errstate(all="ignore"):
+                factors = np.asarray(self.later_factor(args, ctx, k), dtype=np.float64)
+                rows = np.broadcast_to(factors, (len(out), k.size))
+                for gi, row in enumerate(out):
+                    row[:] = rows[gi]
+                    row[0] = x0[gi] * row[0]
+                    np.multiply.accumulate(row, out=row)
             return
         steps = np.asarray(steps, dtype=np.int64)
         steps = steps[steps >= s]
