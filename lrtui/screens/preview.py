@@ -536,11 +536,17 @@ class PreviewScreen(Screen):
         label = child_label(event.field_id)
         self.app.push_screen(ChildEditor(label, event.spec_text, len(self.settings.base_lrs)), done)
 
-    def _show_spec_error(self, message: str | None, *, spec_invalid: bool = True) -> None:
+    def _show_spec_error(
+        self, message: str | None, *, spec_invalid: bool = True, from_curve: bool = False
+    ) -> None:
         """Show (or clear) the current error: spec bar, lint panels; the last valid curve stays drawn.
 
         `spec_invalid=False` when a form field holds the bad text (the spec text itself is still valid).
+        An error from an edit drops the evaluation of the text before it (pending or running): its curve
+        would clear the error while the text is still wrong; `from_curve` for an evaluation's own error.
         """
+        if message and not from_curve:
+            self._drop_pending_curve()
         self.query_one("#spec", Input).set_class(bool(message) and spec_invalid, "-invalid")
         if message == self.error and self._error_shown:
             return
@@ -601,6 +607,15 @@ class PreviewScreen(Screen):
         else:
             self._eval_timer = self.set_timer(wait, self._evaluate_pending)
 
+    def _drop_pending_curve(self) -> None:
+        """Forget the throttled evaluation and any running one: their spec is no longer the text."""
+        if self._eval_timer is not None:
+            self._eval_timer.stop()
+            self._eval_timer = None
+        self._pending_plan = None
+        self.generation += 1
+        self.drawn_generation = self.generation
+
     def _evaluate_pending(self) -> None:
         self._eval_timer = None
         if self._pending_plan is not None:
@@ -629,13 +644,13 @@ class PreviewScreen(Screen):
             return  # an older evaluation finished after a newer one: drop it
         self.drawn_generation = event.generation
         if event.curve is None:
-            self._show_spec_error(event.error)
+            self._show_spec_error(event.error, from_curve=True)
             return
         self.curve = event.curve
         self.plan = event.curve.plan
         self.overflow = curve_overflow(event.curve)
         self.lints = event.lints
-        self.error = None
+        self._show_spec_error(None)  # the banner follows the error (a drawn curve means none)
         self._show_lints()
         label = f"Lint ({len(self.lints)})" if self.lints else "Lint"
         tab = self.query_one(TabbedContent).get_tab(self.query_one("#tab-lint", TabPane))

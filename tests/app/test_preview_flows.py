@@ -519,3 +519,30 @@ async def test_huge_horizons_evaluate_in_a_worker_and_stay_exact(make_app):
         await pilot.press("end")
         info = screen.cursor_info()
         assert info.step == screen.curve.n - 1 and info.lrs[0] == screen.curve.lr[0, -1]
+
+
+async def test_an_error_typed_while_a_curve_is_pending_stays_until_fixed(make_app, monkeypatch):
+    """A valid edit whose (throttled) evaluation is still pending, then an invalid one: the pending curve
+    must not clear the error (the field is still invalid), and the next valid edit clears the banner."""
+    from textual.widgets import Static
+
+    import lrtui.screens.preview as preview
+
+    monkeypatch.setattr(preview, "EDIT_THROTTLE_S", 2.0)  # the throttle outlasts a few key presses
+    app = make_app("MultiStepLR(milestones=[76])")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        screen.query_one("#input-milestones", Input).focus()
+        await pilot.press("end", "backspace")  # "7": valid, its curve waits for the throttle
+        assert screen._eval_timer is not None
+        await pilot.press("backspace")  # "": an error while that curve is pending
+        await pilot.pause(2.5)  # the throttle fires
+        screen = await settle(pilot)
+        banner = screen.query_one("#spec-error", Static)
+        assert screen.error and "milestones" in screen.error
+        assert banner.has_class("-shown") and "milestones" in str(banner.render())
+        await pilot.press("5")
+        await pilot.pause(2.5)
+        screen = await settle(pilot)
+        assert screen.error is None and not banner.has_class("-shown") and not str(banner.render())
+        assert screen.query_one("#spec", Input).value == "MultiStepLR(milestones=[5])"
