@@ -47,7 +47,7 @@ HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "TimmPolyLR": ("export_ports.py", (), ("TimmCycleLR",)),
     "TimmTanhLR": ("export_ports.py", ("import math",), ("TimmCycleLR",)),
     "TimmStepLR": ("export_ports.py", (), ("TimmLR",)),
-    "TimmMultiStepLR": ("export_ports.py", ("import bisect",), ("TimmLR",)),
+    "TimmMultiStepLR": ("export_ports.py", ("import bisect",), ("TimmStepLR",)),
     "TimmPlateauLR": ("export_ports.py", (_PLATEAU,), ("timm_noise_applies", "timm_noise")),
     "WarmupCosineLR": ("torch_ports.py", ("import numpy as np", _LRS), ()),
     "SeedLambda": ("torch_ports.py", ("import numpy as np",), ()),

@@ -315,13 +315,8 @@ class TimmStepLR(TimmLR):
         return [v * (self.decay_rate ** (t // self.decay_t)) for v in self.base_values]
 
 
-class TimmMultiStepLR(TimmLR):
+class TimmMultiStepLR(TimmStepLR):
     """timm.scheduler.MultiStepLRScheduler (each decay applies at t = decay_t − 1, as in timm)."""
-
-    def __init__(self, optimizer, decay_t, decay_rate=1.0, *, warmup_prefix=True, **kwargs):
-        self.decay_t = decay_t
-        self.decay_rate = decay_rate
-        super().__init__(optimizer, warmup_prefix=warmup_prefix, **kwargs)
 
     def decay(self, t):
         return [v * (self.decay_rate ** bisect.bisect_right(self.decay_t, t + 1)) for v in self.base_values]
