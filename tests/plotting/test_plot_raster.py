@@ -212,3 +212,30 @@ def test_marker_labels_go_where_they_hide_no_curve():
     ]
     assert curve and all(with_labels[r][c] == without[r][c] for r, c in curve)
     assert any("warmup end" in line for line in with_labels) and any("end" in line for line in with_labels)
+
+
+def test_a_label_with_no_room_beside_the_curves_is_shortened_or_left_out_never_drawn_over_them():
+    # The preview at 80 columns: a long end label on a warmup + cosine that crosses every row of a small plot.
+    x = np.arange(1000.0)
+    y = np.where(x < 50, (x + 1) / 50, 0.5 * (1 + np.cos(np.pi * (x - 50) / 950)))
+    long = "T_max: torch's cosine rises again after this"
+    plain = Figure(series=[Series(x, y)])
+    marked = plain.replace(markers=[Marker(50, "warmup end", "warmup_end"), Marker(999, long, "end")])
+
+    def grid(fig, width):
+        plt = _figure_class()
+        render(plt, fig, width_cols=width, height_rows=12, monochrome=True)
+        return uncolorize(plt.build()).splitlines()
+
+    for width in (44, 60, 120):
+        without, with_labels = grid(plain, width), grid(marked, width)
+        curve = [
+            (r, c)
+            for r, line in enumerate(without)
+            for c, ch in enumerate(line)
+            if 0x2800 < ord(ch) <= 0x28FF
+        ]
+        assert curve and all(with_labels[r][c] == without[r][c] for r, c in curve), width
+        text = "\n".join(with_labels)
+        assert long in text or "T_max" not in text or "…" in text, width
+    assert long in "\n".join(grid(marked, 120))  # room enough: the whole label
