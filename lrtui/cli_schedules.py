@@ -276,6 +276,8 @@ def draw(curve, others=(), *, width: int, height: int, log: bool = False) -> str
         log_y=log,
         xlabel="step",
         ylabel="lr",
+        x_range=(0.0, float(curve.n)),  # steps 0..n-1 of n: the axis ends at n, like the summary says
+        label_x_end=True,
     )
     # Colour only for a terminal (and never with NO_COLOR): piped output stays plain text.
     return render_text(fig, width, height, monochrome=True if not sys.stdout.isatty() else None)

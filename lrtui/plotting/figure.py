@@ -33,7 +33,7 @@ import numpy as np
 from lrtui.plotting.decimate import minmax_indices
 from lrtui.plotting.labels import place_marker_labels
 from lrtui.plotting.raster import Cells, cell_centres, rasterize, resolution
-from lrtui.plotting.ticks import TickSet, format_si, linear_ticks, log_ticks, scaled_ticks
+from lrtui.plotting.ticks import TickSet, format_si, linear_ticks, log_ticks, scaled_ticks, with_end_tick
 
 __all__ = [
     "MARKER_KINDS",
@@ -143,6 +143,7 @@ class Figure:
     log_x: bool = False
     x_range: tuple[float, float] | None = None
     y_range: tuple[float, float] | None = None
+    label_x_end: bool = False  # also label the x axis's end (a curve's last step), when it fits
     width: int | None = None
     height: int | None = None
 
@@ -462,9 +463,10 @@ def render(
     if log_x:
         xticks = log_ticks(*pxlim, max_ticks=max(2, min(8, canvas_width // 8)))
     else:
-        xticks = scaled_ticks(
-            linear_ticks(*pxlim, max_ticks=max(2, min(8, canvas_width // 10)), si=True), x_exp
-        )
+        xticks = linear_ticks(*pxlim, max_ticks=max(2, min(8, canvas_width // 10)), si=True)
+        if fig.label_x_end and x_exp == 0:
+            xticks = with_end_tick(xticks, *pxlim, canvas_width)
+        xticks = scaled_ticks(xticks, x_exp)
 
     n_buckets = max(canvas_width, 1)
     points_in = dropped = 0

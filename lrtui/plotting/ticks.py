@@ -24,6 +24,7 @@ __all__ = [
     "nice_step",
     "scaled_ticks",
     "to_log10",
+    "with_end_tick",
 ]
 
 
@@ -247,3 +248,19 @@ def scaled_ticks(ticks: TickSet, exp: int) -> TickSet:
             mantissa = mantissa.rstrip("0").rstrip(".")
         labels.append(f"{mantissa}e{int(exponent)}")
     return TickSet(list(positions), labels)
+
+
+def with_end_tick(ticks: TickSet, lo: float, hi: float, columns: int) -> TickSet:
+    """The ticks plus one at the axis end `hi` (an x axis that stops at 1,173 says so), when its label fits
+    after the last tick's with a gap; integer ends are labelled in full ('1173', not '1.17k')."""
+    if not ticks.positions or columns < 2 or not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return ticks
+    last = ticks.positions[-1]
+    if abs(hi - last) <= 1e-9 * max(1.0, abs(hi)):
+        return ticks  # the end already has its tick
+    label = f"{int(hi):,}".replace(",", "") if float(hi).is_integer() and abs(hi) < 1e6 else format_si(hi, 4)
+    per_column = (hi - lo) / (columns - 1)
+    gap = (hi - last) / per_column  # columns between the last tick and the end
+    if gap < (len(ticks.labels[-1]) + len(label)) / 2 + 2:
+        return ticks
+    return TickSet([*ticks.positions, float(hi)], [*ticks.labels, label])

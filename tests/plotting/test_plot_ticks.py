@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrtui.plotting.ticks import format_compact, format_si, linear_ticks, log_decade_ticks, to_log10
+from lrtui.plotting.ticks import (
+    format_compact,
+    format_si,
+    linear_ticks,
+    log_decade_ticks,
+    to_log10,
+    with_end_tick,
+)
 
 
 def test_wide_log_range_gets_decade_labels():
@@ -109,3 +116,16 @@ def test_log_ticks_are_inside_and_distinct(lo_exp, span_exp):
     assert 1 <= len(positions) <= 9
     assert all(math.log10(ymin) - 1e-6 <= p <= math.log10(ymax) + 1e-6 for p in positions)
     assert len(set(labels)) == len(labels)
+
+
+def test_the_x_axis_end_is_labelled_in_full_when_it_fits():
+    ticks = linear_ticks(0, 1173, max_ticks=5, si=True)
+    assert ticks.positions[-1] < 1173
+    ended = with_end_tick(ticks, 0, 1173, 60)
+    assert ended.positions[-1] == 1173 and ended.labels[-1] == "1173"  # not '1.17k': the step count exactly
+    assert ended.positions[:-1] == ticks.positions
+    # too close to the last tick for both labels to fit: left as it was
+    assert with_end_tick(ticks, 0, 1173, 12) == ticks
+    # an end that already has its tick gets no second one
+    round_end = linear_ticks(0, 1000, max_ticks=5, si=True)
+    assert with_end_tick(round_end, 0, 1000, 60) == round_end
