@@ -116,14 +116,15 @@ async def edit_latency(steps: int, edits: int) -> list[float]:
     # isort: split
     from textual.widgets import Input
 
+    from tests.app.idle import settle
+
     app = LrtuiApp(spec=f"CosineAnnealingLR(T_max={steps // 2}, eta_min=1e-06)")
     latencies: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = app.screen
         screen.query_one("#set-steps", Input).value = str(steps)
-        await pilot.pause()
-        await screen.settle()
+        await settle(pilot)
         plot = screen.query_one("#plot")
         rendered: list[tuple[float, int]] = []
         original_render = plot.render

@@ -41,11 +41,9 @@ EXTRA_MODULES = (
 
 
 async def settle(pilot) -> PreviewScreen | None:
-    await pilot.pause()
-    screen = pilot.app.screen
-    if isinstance(screen, PreviewScreen):
-        await screen.settle()
-    await pilot.pause()
+    from tests.app.idle import settle as until_drawn
+
+    screen = await until_drawn(pilot)
     return screen if isinstance(screen, PreviewScreen) else None
 
 

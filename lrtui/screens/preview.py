@@ -9,22 +9,26 @@ State lives here; widgets only post messages (lrtui/messages.py). The flow of on
         -> _apply_curve(): plot, readout, lints, export
 
 A rejected edit never replaces the last valid curve: the field shows the message and the plot stays.
+
+What is drawn is the view model's (`lrtui.widgets.preview.model`): the screen holds one frozen `View`
+(curve, pins, x unit, zoom, cursor step, ...) in the reactive `view`, replaces it on every change, and one
+watcher (`watch_view`) redraws the widgets from it. The cursor is an optimizer step: keys move it by exact
+steps (or epochs), columns, to a typed step (`g`) or from marker to marker (`[` `]`).
 """
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.lazy import Lazy
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Static, TabbedContent, TabPane
@@ -43,8 +47,7 @@ from lrtui.messages import (
     SpecEdited,
     SpecPasteRejected,
 )
-from lrtui.plotting.decimate import minmax_indices
-from lrtui.plotting.figure import Figure, Marker, NonFinite, Series, find_nonfinite
+from lrtui.plotting.figure import Figure
 from lrtui.schedules.catalogue import get_kind, resolve
 from lrtui.schedules.errors import SpecError
 from lrtui.schedules.evaluate import Curve, evaluate
@@ -65,23 +68,14 @@ from lrtui.widgets.form.settings_form import SettingsForm
 from lrtui.widgets.form.spec_input import SpecInput
 from lrtui.widgets.lint.lint_panel import LintPanel, lint_counts, run_lints
 from lrtui.widgets.picker.schedule_picker import SchedulePicker
-from lrtui.widgets.plot.curve_plot import CurvePlot
-from lrtui.widgets.readout.readout import CursorInfo, CursorReadout, LegendEntry, PinLegend, series_color
+from lrtui.widgets.preview import model
+from lrtui.widgets.preview.model import CursorInfo, Pin, View
+from lrtui.widgets.preview.preview_plot import PreviewPlot
+from lrtui.widgets.readout.readout import CursorReadout, PinLegend, series_color
 
 MAX_PINS = 6
 EDIT_THROTTLE_S = 0.08
 SYNC_EVAL_STEPS = 2_000_000  # evaluation is fast numpy: in the UI thread up to here, else a worker
-MAX_MARKERS = 60
-MAX_LABELLED_MARKERS = 12
-ZOOMS = ("full", "warmup", "first")
-DRAW_POINTS = 4096  # points per series handed to the plot (min/max decimated once per curve)
-
-
-@dataclass
-class Pin:
-    label: str
-    plan: Plan
-    curve: Curve
 
 
 def plan_from_settings(spec: Spec, s: PlanSettings) -> Plan:
@@ -142,10 +136,6 @@ def load_initial(spec: str | None) -> tuple[Plan | None, str | None, str]:
     except Exception as exc:
         return None, safe_error(exc), spec
     return plan, None, str(parsed)
-
-
-def marker_kind(kind: str) -> str:
-    return kind if kind in ("warmup_end", "milestone", "restart", "end") else "milestone"
 
 
 class PreviewCommands(ListedCommands):
@@ -232,11 +222,28 @@ class PreviewScreen(Screen):
             tooltip="Copy the export panel's text to the clipboard (OSC 52)",
         ),
         Binding("ctrl+s", "save_export", "Save export", id="preview.save", show=False, priority=True),
-        Binding("f", "toggle_sidebar", "Full-width plot", id="preview.sidebar", show=False),
+        Binding(
+            "f",
+            "toggle_sidebar",
+            "Full plot",
+            id="preview.sidebar",
+            tooltip="Full-width plot (f again: the form)",
+        ),
+        Binding(
+            "g",
+            "goto",
+            "Go to",
+            id="preview.goto",
+            show=False,
+            tooltip="Move the cursor to a step, an epoch or a %",
+        ),
         # priority: the app runs it before handing on the keys typed after it (see action_focus_spec)
         Binding("ctrl+l", "focus_spec", "Edit spec text", id="preview.focus_spec", show=False, priority=True),
         Binding("escape", "focus_plot", "Focus plot", id="preview.focus_plot", show=False),
     ]
+
+    view: var[View] = var(View, init=False)
+    """Everything drawn (the view model's state); replaced, never mutated: `watch_view` redraws."""
 
     def __init__(self, spec: str | None = None, *, name: str | None = None) -> None:
         super().__init__(name=name)
@@ -249,14 +256,7 @@ class PreviewScreen(Screen):
         self.initial_text = text
         self.spec: Spec | None = plan.spec if plan else None
         self.settings = settings_of(plan) if plan else PlanSettings()
-        self.curve: Curve | None = None
-        self.lints: list = []
-        self.error: str | None = error
-        self.pins: list[Pin] = []
-        self.pin_label: str | None = None  # title of the loaded preset, used when pinning
-        self.x_unit = "steps"
-        self.show_momentum = False
-        self.zoom = "full"
+        self.set_reactive(PreviewScreen.view, View(error=error))
         self.generation = 0
         self.drawn_generation = 0
         self.last_eval_at = 0.0
@@ -264,13 +264,54 @@ class PreviewScreen(Screen):
         self._pending_plan: Plan | None = None
         self.eval_ms = 0.0
         self.hidden_markers = 0
-        self.overflow: NonFinite | None = None  # where the lr first is inf/NaN (x in steps)
-        self.last_cursor_step: int | None = None
+        self._drawn: View | None = None  # the view the plot's figure was last built from
         self._error_shown = False
         self._status = ""
         self._spec_text = text  # what the spec field showed last (edits are changes to it)
         # A run config the launch form starts from (set by an LR range test's hand-off; None: form defaults)
         self.launch_from: dict | None = None
+
+    # -- the view's state, read by tests and the app ---------------------------------------------------
+
+    def _show(self, **changes) -> None:
+        self.view = replace(self.view, **changes)
+
+    @property
+    def curve(self) -> Curve | None:
+        return self.view.curve
+
+    @property
+    def pins(self) -> list[Pin]:
+        return list(self.view.pins)
+
+    @property
+    def pin_label(self) -> str | None:
+        return self.view.pin_label
+
+    @property
+    def x_unit(self) -> str:
+        return self.view.x_unit
+
+    @property
+    def zoom(self) -> str:
+        return self.view.zoom
+
+    @property
+    def show_momentum(self) -> bool:
+        return self.view.show_momentum
+
+    @property
+    def lints(self) -> list:
+        return list(self.view.lints)
+
+    @property
+    def error(self) -> str | None:
+        return self.view.error
+
+    @property
+    def busy(self) -> bool:
+        """An edit is waiting for its curve (throttled, or evaluating in a worker)."""
+        return self._eval_timer is not None or self.drawn_generation < self.generation
 
     # -- layout -----------------------------------------------------------------------------------------
 
@@ -317,8 +358,8 @@ class PreviewScreen(Screen):
                 with TabPane("Export", id="tab-export"):
                     yield Lazy(ExportPanel(id="export"))
             with Vertical(id="main"):
-                yield CurvePlot(id="plot", monochrome=self.app.no_color)
-                yield CurvePlot(id="momentum-plot", monochrome=self.app.no_color)
+                yield PreviewPlot(id="plot", monochrome=self.app.no_color)
+                yield PreviewPlot(id="momentum-plot", monochrome=self.app.no_color)
                 yield Static("", id="plot-status", markup=False)
                 yield CursorReadout(id="readout")
                 yield PinLegend(id="legend")
@@ -335,7 +376,7 @@ class PreviewScreen(Screen):
             self._show_spec_error(self.initial_error)
         if self.plan is not None:
             self._evaluate_now(self.plan)
-        self.query_one("#plot", CurvePlot).focus()
+        self.query_one("#plot", PreviewPlot).focus()
         self.call_after_refresh(self._redraw)
 
     def on_resize(self) -> None:
@@ -350,7 +391,7 @@ class PreviewScreen(Screen):
 
         sections = [
             ("Preview", self.BINDINGS),
-            ("Plot", CurvePlot.BINDINGS),
+            ("Plot", PreviewPlot.BINDINGS),
             ("Nested schedules", ChildInput.BINDINGS),
             ("Picker", PickerList.BINDINGS),
         ]
@@ -365,7 +406,7 @@ class PreviewScreen(Screen):
 
     async def load_plan(self, plan: Plan, *, label: str | None = None) -> None:
         """Show `plan`: settings, spec text, form; evaluate at once."""
-        self.pin_label = label
+        self._show(pin_label=label)
         self.settings = settings_of(plan)
         self.spec = plan.spec
         self._set_spec_text(str(plan.spec))
@@ -417,7 +458,7 @@ class PreviewScreen(Screen):
         if not pins:
             self._show_spec_error("; ".join(problems) or "empty comparison")
             return False
-        self.pins = pins[:MAX_PINS]
+        self._show(pins=tuple(pins[:MAX_PINS]))
         await self.load_plan(pins[0].plan, label=pins[0].label)
         if problems:
             self.notify("\n".join(problems), title="not pinned", severity="warning")
@@ -433,7 +474,7 @@ class PreviewScreen(Screen):
         except SpecError as exc:
             self._show_spec_error(f"{kind.name}.example: {exc}")
             return
-        self.pin_label = None
+        self._show(pin_label=None)
         self.spec = spec
         self._set_spec_text(str(spec))
         await self.sync_forms()
@@ -470,7 +511,7 @@ class PreviewScreen(Screen):
         except Exception as exc:
             self._show_spec_error(safe_error(exc))
             return
-        self.pin_label = None
+        self._show(pin_label=None)
         self.spec = spec
         try:
             await self.sync_forms()
@@ -482,7 +523,7 @@ class PreviewScreen(Screen):
     @on(SpecEdited)
     def _form_edited(self, event: SpecEdited) -> None:
         event.stop()
-        self.pin_label = None
+        self._show(pin_label=None)
         self.spec = event.spec
         if not self.query_one("#spec", Input).has_focus:
             # While the spec field has the focus, its text is what the user is typing: a form event
@@ -551,7 +592,7 @@ class PreviewScreen(Screen):
         if message == self.error and self._error_shown:
             return
         self._error_shown = True
-        self.error = message
+        self._show(error=message)
         err = self.query_one("#spec-error", Static)
         err.update(f"✖ {message}" if message else "")
         err.set_class(bool(message), "-shown")
@@ -646,10 +687,8 @@ class PreviewScreen(Screen):
         if event.curve is None:
             self._show_spec_error(event.error, from_curve=True)
             return
-        self.curve = event.curve
         self.plan = event.curve.plan
-        self.overflow = curve_overflow(event.curve)
-        self.lints = event.lints
+        self.view = replace(self.view.with_curve(event.curve), lints=tuple(event.lints))
         self._show_spec_error(None)  # the banner follows the error (a drawn curve means none)
         self._show_lints()
         label = f"Lint ({len(self.lints)})" if self.lints else "Lint"
@@ -657,7 +696,6 @@ class PreviewScreen(Screen):
         if str(tab.label) != label:
             tab.label = label
         self._refresh_export()
-        self._redraw()
 
     def _refresh_export(self, force: bool = False) -> None:
         # The export text (a TextArea) is only rebuilt while its tab is shown, or on demand.
@@ -668,6 +706,7 @@ class PreviewScreen(Screen):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.set_class(event.pane.id == "tab-export", "-export")  # code reads best at full width
         self.call_after_refresh(self._fill_new_panels)
 
     def _fill_new_panels(self) -> None:
@@ -680,178 +719,74 @@ class PreviewScreen(Screen):
             if all(node.display for node in panel.ancestors_with_self if node is not self):
                 panel.show(self.lints, error=self.error)
 
-    # -- drawing ------------------------------------------------------------------------------------------
+    # -- drawing (from the view model) -------------------------------------------------------------------
 
-    def _scale(self, curve: Curve) -> float:
-        """Plot x per optimizer step (1, or 1/steps_per_epoch when x is in epochs)."""
-        return 1.0 if self.x_unit == "steps" else 1.0 / curve.plan.steps_per_epoch
-
-    def _thin(self, curve: Curve, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(x, y) to hand to the plot: the zoom window, min/max-decimated to DRAW_POINTS at most.
-
-        The plot decimates again to its column count at every render (cursor moves included); doing the
-        heavy 1M -> 4k pass once per curve keeps renders cheap. x values are real step numbers, so the
-        cursor maps back to the exact engine value (`cursor_info`).
-        """
-        scale = self._scale(curve)
-        lo, hi = 0, curve.n
-        window = self._x_range()
-        if window is not None:
-            lo = max(0, math.floor(window[0] / scale) - 1)
-            hi = min(curve.n, math.ceil(window[1] / scale) + 2)
-        part = y[lo:hi]
-        idx = minmax_indices(part, DRAW_POINTS // 2) if part.size > DRAW_POINTS else np.arange(part.size)
-        return (idx + lo) * scale, part[idx]
-
-    def _series(self, build: bool = True) -> tuple[list[Series], list[LegendEntry], list[tuple[Curve, int]]]:
-        """Series to draw (current groups first, then pins), their legend entries and (curve, group)."""
-        series: list[Series] = []
-        legend: list[LegendEntry] = []
-        sources: list[tuple[Curve, int]] = []
-        curve = self.curve
-        if curve is None:
-            return series, legend, sources
-        current_pin = next((i for i, p in enumerate(self.pins) if p.plan == curve.plan), None)
-        name = self.pin_label or str(curve.plan.spec)
-        groups = curve.lr.shape[0]
-        for g in range(groups):
-            if build:
-                series.append(Series(*self._thin(curve, curve.lr[g]), color=series_color(len(sources))))
-            suffix = f" lr[{g}]" if groups > 1 else ""
-            pin_note = f"= pin {current_pin + 1} · " if current_pin is not None else ""
-            legend.append(LegendEntry(f"current{suffix}", f"{pin_note}{name}", current=True))
-            sources.append((curve, g))
-        for i, pin in enumerate(self.pins):
-            if i == current_pin:
-                continue
-            if build:
-                series.append(
-                    Series(*self._thin(pin.curve, pin.curve.lr[0]), color=series_color(len(sources)))
-                )
-            legend.append(LegendEntry(f"pin {i + 1}", pin.label))
-            sources.append((pin.curve, 0))
-        return series, legend, sources
-
-    def _markers(self) -> list[Marker]:
-        """Warmup end, milestones, restarts and the nominal end, in the plot's x unit.
-
-        Too many lines hide the curve: past one line per ~6 columns, milestones and restarts are left
-        out (the status line says how many) and labels go once there are more than a dozen.
-        """
-        curve = self.curve
-        self.hidden_markers = 0
-        if curve is None:
-            return []
-        scale = 1.0 if self.x_unit == "steps" else 1.0 / curve.plan.steps_per_epoch
-        lo, hi = self._x_range() or (0.0, curve.n * scale)
-        found = [m for m in curve.markers if lo <= m.step * scale <= hi]
-        room = max(3, (self.query_one("#plot", CurvePlot).size.width - 10) // 6)
-        if len(found) > room:
-            dense = [m for m in found if m.kind in ("milestone", "restart")]
-            self.hidden_markers = len(dense)
-            found = [m for m in found if m.kind not in ("milestone", "restart")]
-        found = found[:MAX_MARKERS]
-        label = len(found) <= MAX_LABELLED_MARKERS
-        out = [Marker(m.step * scale, m.label if label else "", marker_kind(m.kind)) for m in found]
-        if self.overflow is not None and lo <= self.overflow.x * scale <= hi:
-            out.append(Marker(self.overflow.x * scale, self.overflow.marker_label, "overflow"))
-        return out
-
-    def _x_range(self) -> tuple[float, float] | None:
-        curve = self.curve
-        if curve is None:
-            return None
-        scale = 1.0 if self.x_unit == "steps" else 1.0 / curve.plan.steps_per_epoch
-        if self.zoom == "full":
-            # An lr that overflows is not drawn past that step: the axis still spans every step.
-            return None if self.overflow is None else (0.0, (curve.n - 1) * scale)
-        if self.zoom == "warmup":
-            end = warmup_end(curve)
-            if end is None:
-                return None
-            return (0.0, min(curve.n - 1, max(end * 1.25, end + 2)) * scale)
-        n = max(10, curve.n // 20)
-        return (0.0, min(curve.n - 1, n) * scale)
+    def watch_view(self, old: View, new: View) -> None:
+        """The one place that redraws: the figure when what it shows changed, then the cursor and texts."""
+        if not self.is_mounted:
+            return
+        figure_inputs = ("curve", "pins", "x_unit", "zoom", "show_momentum", "pin_label")
+        if self._drawn is None or any(getattr(old, f) is not getattr(new, f) for f in figure_inputs):
+            self._redraw()
+        else:
+            self._draw_cursor()
+            self.call_after_refresh(self._update_status)
 
     def _redraw(self) -> None:
-        plot = self.query_one("#plot", CurvePlot)
-        series, _, _ = self._series()
-        if not series:
+        view = self.view
+        plot = self.query_one("#plot", PreviewPlot)
+        if view.curve is None:
             return
-        xlabel = "step" if self.x_unit == "steps" else "epoch"
-        figure = Figure(
-            series=series,
-            markers=self._markers(),
-            xlabel=xlabel,
-            ylabel="lr",
-            log_y=plot.figure.log_y,
-            x_range=self._x_range(),
+        markers, self.hidden_markers = model.markers(view, plot.size.width)
+        plot.set_figure(
+            Figure(
+                series=model.series(view, series_color),
+                markers=markers,
+                xlabel="step" if view.x_unit == "steps" else "epoch",
+                ylabel="lr",
+                log_y=plot.figure.log_y,
+                x_range=model.x_range(view),
+                label_x_end=True,
+            )
         )
-        cursor_step = self.last_cursor_step  # read in the old figure's units, before it is replaced
-        plot.set_figure(figure)
-        if cursor_step is not None:  # keep the cursor on the same step (point indices change with the data)
-            plot.move_cursor_to_x(cursor_step * self._scale(self.curve))
+        self._drawn = view
         self._redraw_momentum()
+        self._draw_cursor()
         self.call_after_refresh(self._update_status)
-        self._update_readout()
 
     def _redraw_momentum(self) -> None:
-        mplot = self.query_one("#momentum-plot", CurvePlot)
-        curve = self.curve
-        show = self.show_momentum and curve is not None and curve.momentum is not None
+        view = self.view
+        mplot = self.query_one("#momentum-plot", PreviewPlot)
+        curve = view.curve
+        show = view.show_momentum and curve is not None and curve.momentum is not None
         mplot.display = show
-        if not show:
-            return
-        series = [Series(*self._thin(curve, curve.momentum[g])) for g in range(curve.momentum.shape[0])]
-        mplot.set_figure(
-            Figure(series=series, xlabel="", ylabel=curve.momentum_name, x_range=self._x_range())
-        )
-        step = self.cursor_step()
-        if step is not None:
-            mplot.move_cursor_to_x(step * self._scale(curve))
+        if show:
+            figure = Figure(series=model.momentum_series(view), xlabel="", ylabel=curve.momentum_name)
+            mplot.set_figure(figure.replace(x_range=model.x_range(view)))
+
+    def _draw_cursor(self) -> None:
+        view = self.view
+        x = None if view.cursor is None else view.cursor * model.x_scale(view)
+        self.query_one("#plot", PreviewPlot).show_cursor(x)
+        self.query_one("#momentum-plot", PreviewPlot).show_cursor(x)
+        self.query_one(CursorReadout).show(model.cursor_info(view))
+        self.query_one(PinLegend).show(model.legend(view), self.app.no_color)
 
     def status_text(self) -> str:
-        curve = self.curve
-        if curve is None:
-            return "no valid schedule yet"
-        plot = self.query_one("#plot", CurvePlot)
+        plot = self.query_one("#plot", PreviewPlot)
         info = plot.render_info
-        # An overflow comes first: it explains a curve that stops, and a narrow terminal cuts the line's end.
-        parts = [self.overflow.note("lr")] if self.overflow is not None else []
-        n = curve.n
-        shown = n if self.zoom == "full" else self._zoom_steps()
-        if info is not None and info.canvas_width and shown > 2 * info.canvas_width:
-            parts.append(f"{shown:,} steps → {info.canvas_width} columns (min/max)")
-        else:
-            parts.append(f"{n:,} steps")
-        plan = curve.plan
-        if plan.steps_per_epoch > 1 or plan.stepping != "step":
-            parts.append(f"{plan.epochs:.6g} epochs × {plan.steps_per_epoch:,}")
-        parts.append(f"stepped per {plan.stepping}" if plan.stepping != "fractional" else "fractional epochs")
-        parts.append(f"x: {self.x_unit}")
-        if plot.figure.log_y:
-            parts.append("log y")
-            if info is not None and info.dropped_nonpositive:
-                parts.append(f"{info.dropped_nonpositive:,} values ≤ 0 not shown")
-        if self.zoom != "full":
-            parts.append(f"zoom: {self.zoom_label()}")
-        if self.hidden_markers:
-            parts.append(f"{self.hidden_markers} milestones too dense to draw (z zooms)")
-        if self.pins:
-            parts.append(f"{len(self.pins)} pinned")
-        if self.lints:
-            parts.append(lint_counts(self.lints))
-        if self.error:
-            parts.append("showing the last valid curve")
-        return " · ".join(parts)
+        from lrtui.schedules.horizon import follows_spec
 
-    def zoom_label(self) -> str:
-        curve = self.curve
-        if self.zoom == "warmup":
-            return "warmup"
-        if curve is None:
-            return self.zoom
-        return f"first {max(10, curve.n // 20):,} steps"
+        curve = self.view.curve
+        return model.status_text(
+            self.view,
+            canvas_width=None if info is None else info.canvas_width,
+            log_y=plot.figure.log_y,
+            dropped_nonpositive=0 if info is None else info.dropped_nonpositive,
+            hidden_markers=self.hidden_markers,
+            horizon_from_spec=curve is not None and self.settings.horizon_auto and follows_spec(curve.plan),
+            lint_summary=lint_counts(self.lints) if self.lints else "",
+        )
 
     def _update_status(self) -> None:
         text = self.status_text()
@@ -859,67 +794,67 @@ class PreviewScreen(Screen):
             self._status = text
             self.query_one("#plot-status", Static).update(text, layout=False)
 
-    def _zoom_steps(self) -> int:
-        window = self._x_range()
-        if window is None or self.curve is None:
-            return self.curve.n if self.curve is not None else 0
-        return int((window[1] - window[0]) / self._scale(self.curve)) + 1
+    def zoom_label(self) -> str:
+        return model.zoom_label(self.view)
 
-    @on(CurvePlot.CursorMoved, "#plot")
-    def _cursor_moved(self, event: CurvePlot.CursorMoved) -> None:
-        event.stop()
-        self._update_readout()
-        mplot = self.query_one("#momentum-plot", CurvePlot)
-        if mplot.display:
-            mplot.move_cursor_to_x(event.x)
-
-    @on(CurvePlot.CursorMoved, "#momentum-plot")
-    def _momentum_cursor_moved(self, event: CurvePlot.CursorMoved) -> None:
-        event.stop()
-        self.query_one("#plot", CurvePlot).move_cursor_to_x(event.x)
+    # -- the cursor: an optimizer step -------------------------------------------------------------------------
 
     def cursor_step(self) -> int | None:
-        """The optimizer step under the cursor (the plot's points carry real step numbers as x)."""
-        plot = self.query_one("#plot", CurvePlot)
-        curve = self.curve
-        if curve is None or plot.cursor_index is None or not plot.figure.series:
-            return None
-        x = plot.figure.series[0].x
-        if not 0 <= plot.cursor_index < x.size:
-            return None
-        return min(max(round(float(x[plot.cursor_index]) / self._scale(curve)), 0), curve.n - 1)
+        return self.view.cursor
 
     def cursor_info(self) -> CursorInfo | None:
-        curve = self.curve
-        step = self.cursor_step()
-        if curve is None or step is None:
-            return None
-        mom = None if curve.momentum is None else tuple(float(v) for v in curve.momentum[:, step])
-        return CursorInfo(
-            step=step,
-            total=curve.n,
-            epoch=step / curve.plan.steps_per_epoch,
-            lrs=tuple(float(v) for v in curve.lr[:, step]),
-            momentum=mom,
-            momentum_name=curve.momentum_name,
-        )
+        return model.cursor_info(self.view)
 
-    def _update_readout(self) -> None:
-        info = self.cursor_info()
-        self.last_cursor_step = None if info is None else info.step
-        self.query_one(CursorReadout).show(info)
-        _, legend, sources = self._series(build=False)
-        if info is not None and len(legend) > 1:
-            # Each legend line also reads its curve at the cursor's step (pins at the same epoch when x is epochs).
-            epoch = info.epoch
-            for i, (curve, g) in enumerate(sources):
-                if self.x_unit == "steps":
-                    idx = info.step
-                else:
-                    idx = round(epoch * curve.plan.steps_per_epoch)
-                idx = min(max(idx, 0), curve.n - 1)
-                legend[i] = replace(legend[i], value=float(curve.lr[g, idx]))
-        self.query_one(PinLegend).show(legend, self.app.no_color)
+    def move_cursor(self, step: int | None) -> None:
+        if step is not None and step != self.view.cursor:
+            self._show(cursor=step)
+
+    @on(PreviewPlot.CursorRequest)
+    def _cursor_key(self, event: PreviewPlot.CursorRequest) -> None:
+        event.stop()
+        view = self.view
+        if event.how == "units":
+            self.move_cursor(model.move_by_units(view, event.amount))
+        elif event.how == "columns":
+            per_column = event.plot.steps_per_column() / model.x_scale(view)
+            self.move_cursor(model.move_by_columns(view, event.amount, per_column))
+        elif event.how in ("home", "end"):
+            lo, hi = model.visible_steps(view)
+            self.move_cursor(lo if event.how == "home" else hi)
+        elif event.how == "marker":
+            step = model.jump_to_marker(view, event.amount)
+            if step is None:
+                where = "after" if event.amount > 0 else "before"
+                self.notify(f"no marker {where} the cursor (markers: warmup end, milestones, restarts, end)")
+            self.move_cursor(step)
+
+    @on(PreviewPlot.ClickedAt)
+    def _clicked(self, event: PreviewPlot.ClickedAt) -> None:
+        event.stop()
+        curve = self.view.curve
+        if curve is not None:
+            lo, hi = model.visible_steps(self.view)
+            self.move_cursor(min(max(round(event.x / model.x_scale(self.view)), lo), hi))
+
+    def action_goto(self) -> None:
+        view = self.view
+        curve = view.curve
+        if curve is None:
+            self.notify("no curve to move on: the schedule is not valid yet", severity="warning")
+            return
+        from lrtui.widgets.preview.goto import GotoScreen
+
+        def done(step: int | None) -> None:
+            if step is not None:
+                if not model.visible_steps(self.view)[0] <= step <= model.visible_steps(self.view)[1]:
+                    self._show(zoom="full")  # a step outside the zoom window: show it
+                self.move_cursor(step)
+                self.query_one("#plot", PreviewPlot).focus()
+
+        last = curve.n - 1 if view.x_unit == "steps" else int((curve.n - 1) / curve.plan.steps_per_epoch)
+        self.app.push_screen(
+            GotoScreen(lambda text: model.parse_goto(text, self.view), view.x_unit, last), done
+        )
 
     # -- actions ------------------------------------------------------------------------------------------
 
@@ -937,7 +872,7 @@ class PreviewScreen(Screen):
         self.query_one(TabbedContent).active = tab
 
     def action_focus_plot(self) -> None:
-        self.query_one("#plot", CurvePlot).focus()
+        self.query_one("#plot", PreviewPlot).focus()
 
     def action_focus_spec(self) -> None:
         spec = self.query_one("#spec", Input)
@@ -950,56 +885,57 @@ class PreviewScreen(Screen):
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")
-        sidebar.display = not sidebar.display
-        self.call_after_refresh(self._update_status)
+        if self.has_class("-export"):  # the export fills the screen: f shows the plot, full width
+            self.remove_class("-export")
+            self.query_one(TabbedContent).active = "tab-schedule"
+            sidebar.display = False
+        else:
+            sidebar.display = not sidebar.display
+        self.call_after_refresh(self._redraw)
 
     def action_pin(self) -> None:
-        if self.curve is None:
+        curve = self.view.curve
+        if curve is None:
             self.notify("nothing to pin: the schedule is not valid yet", severity="error")
             return
-        if any(p.plan == self.curve.plan for p in self.pins):
+        if any(p.plan == curve.plan for p in self.view.pins):
             self.notify("this schedule is already pinned")
             return
-        if len(self.pins) >= MAX_PINS:
+        if len(self.view.pins) >= MAX_PINS:
             self.notify(f"at most {MAX_PINS} pins: unpin one (u) or clear them (U)", severity="warning")
             return
-        label = self.pin_label or str(self.curve.plan.spec)
-        self.pins.append(Pin(label, self.curve.plan, self.curve))
-        self._redraw()
+        label = self.view.pin_label or str(curve.plan.spec)
+        self._show(pins=(*self.view.pins, Pin(label, curve.plan, curve)))
 
     def action_unpin(self) -> None:
-        if not self.pins:
+        if not self.view.pins:
             self.notify("nothing is pinned (p pins the current schedule)")
             return
-        self.pins.pop()
-        self._redraw()
+        self._show(pins=self.view.pins[:-1])
 
     def action_clear_pins(self) -> None:
-        self.pins.clear()
-        self._redraw()
+        self._show(pins=())
 
     def action_toggle_log(self) -> None:
-        self.query_one("#plot", CurvePlot).toggle_log()
+        self.query_one("#plot", PreviewPlot).toggle_log()
         self.call_after_refresh(self._update_status)
 
     def action_toggle_x(self) -> None:
-        self.x_unit = "epochs" if self.x_unit == "steps" else "steps"
-        self._redraw()
+        self._show(x_unit="epochs" if self.view.x_unit == "steps" else "steps")
 
     def action_toggle_momentum(self) -> None:
-        if self.curve is not None and self.curve.momentum is None and not self.show_momentum:
-            self.notify(f"{self.curve.plan.spec.kind} does not drive momentum", severity="warning")
+        curve = self.view.curve
+        if curve is not None and curve.momentum is None and not self.view.show_momentum:
+            self.notify(f"{curve.plan.spec.kind} does not drive momentum", severity="warning")
             return
-        self.show_momentum = not self.show_momentum
-        self._redraw()
+        self._show(show_momentum=not self.view.show_momentum)
 
     def action_zoom(self) -> None:
-        order = list(ZOOMS)
-        nxt = order[(order.index(self.zoom) + 1) % len(order)]
-        if nxt == "warmup" and (self.curve is None or warmup_end(self.curve) is None):
-            nxt = "first"
-        self.zoom = nxt
-        self._redraw()
+        view = replace(self.view, zoom=model.next_zoom(self.view))
+        if view.cursor is not None:  # the cursor stays inside the window
+            lo, hi = model.visible_steps(view)
+            view = replace(view, cursor=min(max(view.cursor, lo), hi))
+        self.view = view
 
     def _export_panel(self) -> ExportPanel | None:
         panel = next(iter(self.query(ExportPanel)), None)
@@ -1017,27 +953,6 @@ class PreviewScreen(Screen):
         panel = self._export_panel()
         if panel is not None:
             panel.save()
-
-    # -- tests and benchmarks ---------------------------------------------------------------------------
-
-    async def settle(self) -> None:
-        """Run any pending evaluation now and wait for workers (tests/benchmarks call this)."""
-        if self._eval_timer is not None:
-            self._eval_timer.stop()
-            self._eval_timer = None
-            self._evaluate_pending()
-        await self.app.workers.wait_for_complete()
-
-
-def curve_overflow(curve: Curve) -> NonFinite | None:
-    """The first step where some group's lr is inf or NaN (None when every value is finite)."""
-    found = [f for f in (find_nonfinite(curve.steps, lr) for lr in curve.lr) if f is not None]
-    return min(found, key=lambda f: f.x) if found else None
-
-
-def warmup_end(curve: Curve) -> float | None:
-    ends = [m.step for m in curve.markers if m.kind == "warmup_end" and m.step > 0]
-    return min(ends) if ends else None
 
 
 def compute_curve(plan: Plan) -> tuple[Curve | None, list, str | None, str | None]:

@@ -6,15 +6,9 @@ import pytest
 
 from lrtui.app import LrtuiApp
 from lrtui.screens.preview import PreviewScreen
+from tests.app.idle import settle
 
-
-async def settle(pilot) -> PreviewScreen:
-    """Let pending edits evaluate and the screen repaint; return the preview screen."""
-    await pilot.pause()
-    screen = pilot.app.screen
-    if isinstance(screen, PreviewScreen):
-        await screen.settle()
-    return pilot.app.screen
+__all__ = ["set_input", "settle"]
 
 
 async def set_input(pilot, selector: str, text: str) -> PreviewScreen:

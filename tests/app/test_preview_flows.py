@@ -236,7 +236,9 @@ async def test_log_toggle_and_x_unit_and_zoom(make_app):
         assert screen.zoom == "first"
         await pilot.press("z")
         await pilot.pause()
-        assert screen.zoom == "full" and plot.figure.x_range is None
+        # the whole curve: the axis spans steps 0..n (the status line's "1,000 steps"), its end labelled
+        assert screen.zoom == "full" and plot.figure.x_range == (0.0, screen.curve.n)
+        assert plot.render_info.xticks.positions[-1] == 1000
         screen = await set_input(pilot, "#set-spe", "100")
         screen.query_one("#plot", CurvePlot).focus()
         await pilot.press("x")
@@ -379,7 +381,7 @@ async def test_help_overlay_is_generated_from_the_bindings(make_app):
 
         assert isinstance(app.screen, HelpScreen)
         ids = {bid for _, _, _, bid in app.screen.rows}
-        assert {"preview.pin", "preview.log", "preview.zoom", "curve_plot.cursor_left", "app.quit"} <= ids
+        assert {"preview.pin", "preview.log", "preview.zoom", "preview_plot.left", "app.quit"} <= ids
         from lrtui.screens.preview import PreviewScreen
 
         # every described binding of the screen is listed, with its key and description
@@ -513,8 +515,9 @@ async def test_huge_horizons_evaluate_in_a_worker_and_stay_exact(make_app):
         await pilot.pause()
         assert screen.error is None
         assert screen.curve.n == SYNC_EVAL_STEPS + 1000  # drawn from the worker's CurveReady
-        assert "→" in screen.status_text() and "(min/max)" in screen.status_text()
         plot = screen.query_one("#plot", CurvePlot)
+        per_column = f"{screen.curve.n / plot.render_info.canvas_width:,.0f}"
+        assert f"each column: min–max of {per_column} steps" in screen.status_text()  # words, not "decimated"
         assert len(plot.figure.series[0].x) <= 4096 + 2  # decimated once per curve, exact values kept
         await pilot.press("end")
         info = screen.cursor_info()

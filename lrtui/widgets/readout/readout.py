@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.widgets import Static
 
 from lrtui.plotting.figure import MONOCHROME_MARKERS
+from lrtui.widgets.preview.model import CursorInfo, LegendEntry
 
 # Series colours as xterm-256 numbers: plotext draws them and rich draws the legend with the very same
 # numbers. Unlike the 16 ANSI colours, themes do not remap them, and these stay apart from each other
@@ -28,65 +27,70 @@ def swatch(index: int, monochrome: bool) -> Text:
 
 
 def format_lr(value: float) -> str:
-    """An LR as the readout prints it: %.10g (0.0999999 stays 0.0999999; 1e-07 stays short)."""
+    """An LR in a legend: %.10g (0.0999999 stays 0.0999999; 1e-07 stays short)."""
     return f"{value:.10g}"
 
 
-@dataclass(frozen=True)
-class CursorInfo:
-    step: int
-    total: int
-    epoch: float
-    lrs: tuple[float, ...]
-    momentum: tuple[float, ...] | None = None
-    momentum_name: str = "momentum"
+def exact(value: float) -> str:
+    """A value in full: the shortest text that reads back as the same float (what the optimizer holds)."""
+    return repr(float(value))
 
 
-def readout_text(info: CursorInfo | None, *, compact: bool = False) -> Text:
+def readout_text(info: CursorInfo | None, width: int = 0) -> Text:
+    """step, epoch and every exact value at the cursor, packed into lines of `width` cells (0: one line);
+    a line breaks between items, never inside one, so no value is ever cut."""
     if info is None:
-        return Text("cursor: ←/→ (shift ×10), home/end or click the plot", style="dim")
-    out = Text()
-    out.append("step ", style="dim")
-    out.append(f"{info.step:,}", style="bold")
-    out.append(f"/{info.total:,}  ", style="dim")
-    out.append("epoch ", style="dim")
-    out.append(f"{info.epoch:.6g}  ", style="bold")
-    for g, lr in enumerate(info.lrs):
-        name = "lr" if len(info.lrs) == 1 else f"lr[{g}]"
-        out.append(f"{name} ", style="dim")
-        out.append(format_lr(lr), style="bold")
-        out.append("  ")
+        return Text(
+            "cursor: ←/→ a step (shift ×10, ctrl a column), [ ] markers, g go to, or click", style="dim"
+        )
+    items = [("step", f"{info.step:,}", f"/{info.total:,}"), ("epoch", _epoch(info), "")]
+    items += [("lr" if len(info.lrs) == 1 else f"lr[{g}]", exact(lr), "") for g, lr in enumerate(info.lrs)]
     if info.momentum is not None:
-        for g, m in enumerate(info.momentum):
-            name = info.momentum_name if len(info.momentum) == 1 else f"{info.momentum_name}[{g}]"
-            out.append(f"{name} ", style="dim")
-            out.append(format_lr(m), style="bold")
-            out.append("  ")
-    if compact:
-        out.rstrip()
+        name = info.momentum_name
+        many = len(info.momentum) > 1
+        items += [(f"{name}[{g}]" if many else name, exact(m), "") for g, m in enumerate(info.momentum)]
+    out = Text()
+    line = 0
+    for i, (name, value, tail) in enumerate(items):
+        size = len(name) + 1 + len(value) + len(tail)
+        if i and width and line + 3 + size > width:
+            out.append("\n")
+            line = 0
+        elif i:
+            out.append(" · ", style="dim")
+            line += 3
+        out.append(f"{name} ", style="dim")
+        out.append(value, style="bold")
+        out.append(tail, style="dim")
+        line += size
     return out
 
 
+def _epoch(info: CursorInfo) -> str:
+    """The epoch as whole epochs and steps into the next one: 3, or 3 + 17/390."""
+    whole, into = divmod(info.step, info.steps_per_epoch)
+    return f"{whole:,}" if into == 0 else f"{whole:,} + {into}/{info.steps_per_epoch}"
+
+
 class CursorReadout(Static):
-    """Step, epoch and the exact LR per group (and momentum) at the cursor."""
+    """Step, epoch and the exact LR per group (and momentum) at the cursor, in full (wrapping if need be)."""
 
     DEFAULT_CSS = "CursorReadout { height: auto; }"
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(readout_text(None), id=id)
         self.info: CursorInfo | None = None
+        self._newlines = 0
 
     def show(self, info: CursorInfo | None) -> None:
         self.info = info
-        self.update(readout_text(info), layout=False)  # one fixed line: no layout pass per cursor move
+        text = readout_text(info, self.size.width)
+        # a layout pass only when the number of lines changes (narrow terminals wrap between items)
+        self.update(text, layout=text.plain.count("\n") != self._newlines)
+        self._newlines = text.plain.count("\n")
 
-
-@dataclass(frozen=True)
-class LegendEntry:
-    label: str
-    detail: str
-    current: bool = False
-    value: float | None = None  # the series' LR at the cursor
+    def on_resize(self) -> None:
+        self.show(self.info)
 
 
 def legend_text(
