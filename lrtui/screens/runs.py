@@ -36,8 +36,9 @@ from lrtui.sources.base import FORMATS, SHORT_FORMATS
 from lrtui.sources.catalog import RunCatalog
 from lrtui.sources.roles import metric_goal
 from lrtui.widgets.plot import CurvePlot
+from lrtui.widgets.runs.compare import ComparedRun, CompareFollower, shared_metrics
 from lrtui.widgets.runs.confirm import ConfirmScreen
-from lrtui.widgets.runs.model import debiased_ema, epoch_series, format_acc, format_age
+from lrtui.widgets.runs.model import format_acc, format_age
 from lrtui.widgets.runs.navigation import app_runs_dir, go_back
 from lrtui.widgets.runs.panels import STATE_STYLE
 from lrtui.widgets.safe_text import plain
@@ -854,138 +855,6 @@ class RunsScreen(Screen):
 
 
 # ---------------------------------------------------------------------------------------------- compare
-@dataclass
-class ComparedRun:
-    """What the compare view draws for one run (of any format)."""
-
-    label: str
-    run_id: str
-    schedule: str | None
-    state: str
-    steps: np.ndarray  # the LR's steps
-    lr: np.ndarray
-    loss_ema: np.ndarray
-    acc_x: np.ndarray  # epochs (lrtui runs) or steps
-    acc_y: np.ndarray
-    epochs_done: int | None
-    epochs_total: int | None
-    images_per_s: float | None
-    format: str = "lrtui"
-    loss_x: np.ndarray | None = None  # the loss's steps when they differ from the LR's
-    acc_steps: np.ndarray | None = None  # the accuracy's steps (lrtui: the epoch records' steps)
-    acc_name: str = "test_acc"
-    metrics: dict = field(default_factory=dict)  # every scalar by name: (steps, values)
-
-    @property
-    def final_acc(self) -> float | None:
-        return float(self.acc_y[-1]) if self.acc_y.size else None
-
-    @property
-    def best_acc(self) -> float | None:
-        return float(np.nanmax(self.acc_y)) if self.acc_y.size and np.isfinite(self.acc_y).any() else None
-
-
-def _compared_lrtui(number: int, run_dir: Path, ema_beta: float) -> ComparedRun:
-    from lrtui.runs.listing import schedule_spec
-    from lrtui.runs.reader import read_run
-    from lrtui.sources.lrtui_run import epoch_scalars, step_scalars
-
-    run = read_run(run_dir)
-    data = run.data
-    config = run.config
-    spec = schedule_spec(config)
-    int_steps = np.frombuffer(data.steps, dtype=np.int64).copy()
-    steps = int_steps.astype(np.float64)
-    lr = np.array(data.lr[0], dtype=np.float64) if data.lr else np.empty(0)
-    loss = np.array(data.loss, dtype=np.float64)
-    acc_x, acc_y = epoch_series(data.epochs, "test_acc")
-    per_epoch = epoch_scalars(data.epochs)
-    ips = None
-    for rec in reversed(data.epochs):
-        value = rec.get("images_per_s")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            ips = float(value)
-            break
-    epochs_total = config.get("epochs") if isinstance(config.get("epochs"), int) else None
-    metrics = {name: (int_steps, values) for name, values in step_scalars(int_steps, data).items()}
-    metrics.update(per_epoch)
-    return ComparedRun(
-        label=f"#{number}",
-        run_id=run.id,
-        schedule=spec,
-        state=run.state,
-        steps=steps,
-        lr=lr,
-        loss_ema=debiased_ema(loss, ema_beta) if loss.size else loss,
-        acc_x=acc_x,
-        acc_y=acc_y,
-        epochs_done=len(data.epochs),
-        epochs_total=epochs_total,
-        images_per_s=ips,
-        acc_steps=per_epoch["test_acc"][0].astype(np.float64) if "test_acc" in per_epoch else np.empty(0),
-        metrics=metrics,
-    )
-
-
-def _compared_source(number: int, fmt: str, path: Path, ema_beta: float) -> ComparedRun:
-    from lrtui.sources import assign_roles, open_source
-    from lrtui.sources.catalog import pick_metric
-
-    source = open_source(path, fmt).read_all()
-    store = source.store
-    roles = assign_roles(sorted(store.names()))
-    lr = store.get(roles.lr[0]) if roles.lr else None
-    loss = store.get(roles.loss) if roles.loss else None
-    acc_name = pick_metric([n for n in roles.acc], None) if roles.acc else None
-    acc = store.get(acc_name) if acc_name else None
-    empty = np.empty(0)
-    loss_values = loss.values.copy() if loss is not None else empty
-    return ComparedRun(
-        label=f"#{number}",
-        run_id=source.name,
-        schedule=None,
-        state=source.state(),
-        steps=lr.steps.astype(np.float64) if lr is not None else empty,
-        lr=lr.values.copy() if lr is not None else empty,
-        loss_ema=debiased_ema(loss_values, ema_beta) if loss_values.size else loss_values,
-        acc_x=acc.steps.astype(np.float64) if acc is not None else empty,
-        acc_y=acc.values.copy() if acc is not None else empty,
-        epochs_done=None,
-        epochs_total=None,
-        images_per_s=None,
-        format=fmt,
-        loss_x=loss.steps.astype(np.float64) if loss is not None else empty,
-        acc_steps=acc.steps.astype(np.float64) if acc is not None else empty,
-        acc_name=acc_name or "accuracy",
-        metrics={name: (s.steps.copy(), s.values.copy()) for name, s in store.series.items()},
-    )
-
-
-def load_compared(entries: Sequence, ema_beta: float = 0.98) -> list[ComparedRun]:
-    """Read each run fully (thread side); series are labelled '#n' (legends stay short; the table says more).
-
-    An entry is an lrtui run directory, or (format, path) for a run of any format (lrtui.sources).
-    """
-    out = []
-    for number, entry in enumerate(entries, start=1):
-        if isinstance(entry, tuple) and entry[0] != "lrtui":
-            out.append(_compared_source(number, entry[0], Path(entry[1]), ema_beta))
-        else:
-            path = entry[1] if isinstance(entry, tuple) else entry
-            out.append(_compared_lrtui(number, Path(path), ema_beta))
-    return out
-
-
-def shared_metrics(runs: list[ComparedRun]) -> list[str]:
-    """Metric names every compared run logged (what the third chart can cycle through with m)."""
-    if not runs:
-        return []
-    common = set(runs[0].metrics)
-    for r in runs[1:]:
-        common &= set(r.metrics)
-    return sorted(common)
-
-
 _PLOTEXT_TO_RICH = {
     "cyan+": "bright_cyan",
     "orange+": "orange1",
@@ -1002,7 +871,12 @@ def _rich_color(plotext_color: str) -> str:
 
 
 class CompareScreen(Screen):
-    """Selected runs, of any formats, overlaid: LR, loss (EMA) and accuracy (or any shared metric: m)."""
+    """Selected runs, of any formats, overlaid: LR, loss (EMA) and accuracy (or any shared metric: m).
+
+    Live: every `reload_s` a thread worker reads what the runs appended (`CompareFollower`), so a run still
+    training grows on screen. `x` puts the LR and loss on one epoch axis (runs with different steps per
+    epoch line up by epoch) or back on optimizer steps.
+    """
 
     DEFAULT_CSS = """
     CompareScreen { layout: vertical; }
@@ -1018,7 +892,14 @@ class CompareScreen(Screen):
     HELP_TITLE = "Compare"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="compare.back"),
-        Binding("r", "reload", "Reload", id="compare.reload", tooltip="Read the runs again"),
+        Binding(
+            "x",
+            "toggle_x",
+            "Steps/epochs",
+            id="compare.x",
+            tooltip="LR and loss over optimizer steps, or over epochs (runs with different steps/epoch align)",
+        ),
+        Binding("r", "reload", "Reload", id="compare.reload", tooltip="Read every run again from its files"),
         Binding(
             "m",
             "next_metric",
@@ -1033,13 +914,17 @@ class CompareScreen(Screen):
             super().__init__()
             self.runs = runs
 
-    def __init__(self, run_dirs: Sequence) -> None:
+    def __init__(self, run_dirs: Sequence, *, reload_s: float = REFRESH_S) -> None:
         """`run_dirs`: lrtui run directories, or (format, path) pairs for runs of any format."""
         super().__init__()
         self.entries = [d if isinstance(d, tuple) else Path(d) for d in run_dirs]
         self.run_dirs = [Path(d[1]) if isinstance(d, tuple) else Path(d) for d in run_dirs]
+        self.reload_s = reload_s
         self.runs: list[ComparedRun] | None = None
         self.metric: str | None = None  # None: accuracy; else a shared metric's name
+        self.x_unit = "steps"
+        self.loads = 0  # updates drawn (tests wait on it)
+        self._follower = CompareFollower(self.entries)
 
     def compose(self) -> ComposeResult:
         yield Static(f"compare {len(self.run_dirs)} runs", id="compare-title", markup=False)
@@ -1057,17 +942,25 @@ class CompareScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.action_reload()
+        self._poll()
+        self.set_interval(self.reload_s, self._poll, name="compare-follow")
 
     def action_back(self) -> None:
         go_back(self)
 
     def action_reload(self) -> None:
-        self._load()
+        self._follower = CompareFollower(self.entries)
+        self._poll()
+
+    def action_toggle_x(self) -> None:
+        self.x_unit = "epochs" if self.x_unit == "steps" else "steps"
+        self._draw()
 
     @work(thread=True, exclusive=True, group="compare-load", exit_on_error=False)
-    def _load(self) -> None:
-        self.post_message(self.Loaded(load_compared(self.entries)))
+    def _poll(self) -> None:
+        runs = self._follower.poll()
+        if runs is not None:
+            self.post_message(self.Loaded(runs))
 
     @property
     def mixed(self) -> bool:
@@ -1076,27 +969,47 @@ class CompareScreen(Screen):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        runs = self.runs = message.runs
+        self.runs = message.runs
+        self.loads += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        runs = self.runs
+        if runs is None:
+            return
+        epochs = self.x_unit == "epochs"
+        # On the epoch axis, runs that say nothing about epochs (other formats) are left out (the title says).
+        shown = [r for r in runs if not epochs or r.epochs_x is not None]
+
+        def x(r: ComparedRun) -> np.ndarray:
+            return r.epochs_x if epochs else r.steps
+
+        xlabel = "epoch" if epochs else "step"
         self.query_one("#compare-lr", CurvePlot).set_figure(
             Figure(
-                series=[Series(r.steps, r.lr, r.label) for r in runs if r.lr.size], ylabel="lr", log_y=False
+                series=[Series(x(r), r.lr, r.label) for r in shown if r.lr.size], xlabel=xlabel, ylabel="lr"
             )
         )
         self.query_one("#compare-loss", CurvePlot).set_figure(
             Figure(
                 series=[
-                    Series(r.steps if r.loss_x is None else r.loss_x, r.loss_ema, r.label)
-                    for r in runs
+                    Series(x(r) if epochs or r.loss_x is None else r.loss_x, r.loss_ema, r.label)
+                    for r in shown
                     if r.loss_ema.size
                 ],
+                xlabel=xlabel,
                 ylabel="loss",
             )
         )
         self._third_chart()
         self._fill_table()
+        live = sum(r.live for r in runs)
         self.query_one("#compare-title", Static).update(
-            f"compare {len(runs)} runs · LR, loss EMA, {'accuracy' if self.mixed else 'test accuracy'} · "
-            f"best {'acc' if self.mixed else 'test acc'} {format_acc(self.best_acc)}"
+            f"compare {len(runs)} runs"
+            + (f" · {live} training (updates live)" if live else "")
+            + f" · x: {self.x_unit}"
+            + (f" ({len(runs) - len(shown)} without epochs not shown)" if len(shown) < len(runs) else "")
+            + f" · best {'acc' if self.mixed else 'test acc'} {format_acc(self.best_acc)}"
             + (" · m: any shared metric" if shared_metrics(runs) else "")
         )
 
@@ -1147,10 +1060,12 @@ class CompareScreen(Screen):
         cursor = table.cursor_row
         table.clear()
         best = self.best_acc
-        # The schedule takes what the other columns leave (they need ~62 cells before the run id), so at
-        # 80 columns the accuracies and state stay in view and on wide terminals more of the spec shows.
-        schedule_width = max(16, min(70, self.size.width - 62))
-        for number, r in enumerate(runs, start=1):
+        ids = [short_id(r.run_id) for r in runs]  # the timestamp every id starts with is left out
+        # The schedule takes what the other columns leave (~51 cells with their padding, plus the state and
+        # the run id), so at 80 columns the accuracies stay in view and on wide terminals the spec shows.
+        others = 51 + max((len(r.state) for r in runs), default=5) + max(map(len, ids), default=3)
+        schedule_width = max(16, self.size.width - others)
+        for number, (r, run_id) in enumerate(zip(runs, ids), start=1):
             color = _rich_color(SERIES_COLORS[(number - 1) % len(SERIES_COLORS)])
             best_cell = Text(
                 format_acc(r.best_acc), style="bold green" if best is not None and r.best_acc == best else ""
@@ -1173,7 +1088,7 @@ class CompareScreen(Screen):
                 plain(epochs),
                 plain(f"{r.images_per_s:,.0f}" if r.images_per_s else "—"),
                 plain(r.state),
-                plain(r.run_id),
+                plain(run_id),
             )
         if runs:
             table.move_cursor(row=min(cursor, len(runs) - 1))

@@ -6,7 +6,7 @@ from textual.widgets import DataTable
 
 from lrtui.runs import RunLogger
 from lrtui.screens.monitor import RunMonitorScreen
-from lrtui.screens.runs import CompareScreen, RunsScreen
+from lrtui.screens.runs import CompareScreen, RunsScreen, short_id
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.confirm import ConfirmScreen
 
@@ -78,7 +78,7 @@ async def test_select_with_space_then_compare_overlays_runs_and_tabulates_result
         assert rows[0][2:5] == ["77.85%", "77.85%", "5/5"] and rows[1][2:5] == ["70.70%", "70.70%", "5/5"]
         assert "StepLR(step_size=2, gamma=0.5)" in rows[1][1]
         assert rows[0][5] == "1,244"  # images/s of the last epoch
-        assert rows[0][7] == "20251121-100000-vgg-a001"
+        assert rows[0][7] == "vgg-a001"  # the distinguishing part of the id (not the shared timestamp)
         for plot_id in ("#compare-lr", "#compare-loss", "#compare-acc"):
             assert [s.label for s in compare.query_one(plot_id, CurvePlot).figure.series] == ["#1", "#2"]
         await pilot.press("escape")
@@ -153,3 +153,83 @@ async def test_runs_app_quits_on_escape_and_the_screen_pops_elsewhere(fixture_ru
         await pilot.press("escape")
         await pilot.pause()
         assert pilot.app.is_running and not isinstance(pilot.app.screen, RunsScreen)
+
+
+def _log(log: RunLogger, steps: range, spe: int) -> None:
+    for k in steps:
+        log.step(k, lr=0.1 * 0.5 ** (k // spe), loss=2.0 - k / 1000, epoch=k // spe)
+    log.flush()
+
+
+async def test_compare_follows_a_run_while_it_trains_without_a_reload(tmp_path):
+    """A run still being written grows on the compare screen by itself (no r pressed)."""
+    config = {
+        "model": "live",
+        "epochs": 4,
+        "schedule": {"spec": "StepLR(step_size=1)", "steps_per_epoch": 50},
+    }
+    log = RunLogger(config, runs_dir=tmp_path, handle_sigterm=False, flush_interval=0.0)
+    try:
+        _log(log, range(0, 60), 50)
+        app = ScreenTestApp(lambda: CompareScreen([log.run_dir], reload_s=0.1))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: getattr(pilot.app.screen, "runs", None) is not None, what="compare")
+            compare = pilot.app.screen
+            assert compare.runs[0].steps.size == 60 and compare.runs[0].live
+            assert "1 training (updates live)" in str(compare.query_one("#compare-title").render())
+            _log(log, range(60, 150), 50)
+            log.epoch(0, test_acc=0.5)
+            log.flush()
+            await wait_for(pilot, lambda: compare.runs[0].steps.size == 150, what="the new steps")
+            plot = compare.query_one("#compare-lr", CurvePlot)
+            assert plot.figure.series[0].x[-1] == 149 and compare.runs[0].epochs_done == 1
+            log.close()
+            await wait_for(pilot, lambda: compare.runs[0].state == "finished", what="the finished state")
+            assert "training" not in str(compare.query_one("#compare-title").render())
+            loads = compare.loads
+            await pilot.pause(0.3)  # nothing changes any more: nothing is redrawn
+            assert compare.loads == loads
+    finally:
+        if not log.closed:
+            log.close()
+
+
+async def test_compare_puts_runs_with_different_steps_per_epoch_on_one_epoch_axis(tmp_path):
+    runs = []
+    for name, spe in (("small-batch", 100), ("big-batch", 25)):
+        config = {
+            "model": name,
+            "epochs": 3,
+            "schedule": {"spec": "StepLR(step_size=1)", "steps_per_epoch": spe},
+        }
+        log = RunLogger(config, runs_dir=tmp_path, handle_sigterm=False)
+        _log(log, range(3 * spe), spe)
+        log.close()
+        runs.append(log.run_dir)
+    # a run whose config does not say steps_per_epoch: its logged epoch column places the steps
+    log = RunLogger({"model": "no-spe", "epochs": 3}, runs_dir=tmp_path, handle_sigterm=False)
+    _log(log, range(3 * 40), 40)
+    log.close()
+    runs.append(log.run_dir)
+    app = ScreenTestApp(lambda: CompareScreen(runs, reload_s=60))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: getattr(pilot.app.screen, "runs", None) is not None, what="compare")
+        compare = pilot.app.screen
+        plot = compare.query_one("#compare-lr", CurvePlot)
+        assert [s.x[-1] for s in plot.figure.series] == [299, 74, 119]  # steps: the big batch ends early
+        await pilot.press("x")
+        assert compare.x_unit == "epochs" and plot.figure.xlabel == "epoch"
+        for series, spe in zip(plot.figure.series, (100, 25, 40)):
+            # every run's LR halves at the same epochs: one epoch axis lines them up
+            assert series.x[spe] == 1.0 and series.x[-1] == (3 * spe - 1) / spe
+            assert series.y[spe - 1] == 0.1 and series.y[spe] == 0.05
+        loss = compare.query_one("#compare-loss", CurvePlot)
+        assert loss.figure.xlabel == "epoch" and loss.figure.series[1].x[-1] == 74 / 25
+        assert "x: epochs" in str(compare.query_one("#compare-title").render())
+        # run ids show their distinguishing part, not the timestamp all of them share
+        table = compare.query_one(DataTable)
+        assert [str(table.get_row_at(i)[7]) for i in range(3)] == [short_id(r.name) for r in runs] and str(
+            table.get_row_at(0)[7]
+        ).startswith("small-batch-")
+        await pilot.press("x")
+        assert plot.figure.xlabel == "step"
