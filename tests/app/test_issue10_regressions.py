@@ -16,6 +16,7 @@ from textual.widgets import Input
 from lrtui.app import LrtuiApp
 from lrtui.screens.preview import PreviewScreen
 from lrtui.screens.runs import CompareScreen, RunsScreen
+from tests.app.idle import settle
 from tests.monitor.helpers import wait_for as _wait
 
 SIZE = (120, 36)
@@ -97,10 +98,10 @@ async def test_ctrl_l_replaces_the_spec_even_when_the_field_has_the_focus():
         screen = await _preview(pilot)
         spec = screen.query_one("#spec", Input)
         await pilot.press("ctrl+l", *"StepLR(step_size=3)")
-        await screen.settle()
+        await settle(pilot)
         assert spec.value == "StepLR(step_size=3)"
         await pilot.press("ctrl+l", *"ExponentialLR(gamma=0.9)")  # the field already has the focus
-        await screen.settle()
+        await settle(pilot)
         assert spec.value == "ExponentialLR(gamma=0.9)"
         assert "ExponentialLR" in str(screen.plan.spec)
 
@@ -157,7 +158,7 @@ async def test_typing_while_the_terminal_is_resized_keeps_every_character():
             await pilot.press(char)
             if i % 9 == 0:
                 await pilot.resize_terminal(*sizes[(i // 9) % len(sizes)])
-        await screen.settle()
+        await settle(pilot)
         await pilot.pause()
         assert spec.value == text
         assert str(screen.plan.spec).startswith("SequentialLR") and "OneCycleLR" in str(screen.plan.spec)
@@ -171,7 +172,7 @@ async def test_a_schedule_that_overflows_to_inf_is_drawn_and_marked_not_a_crash(
         await pilot.click("#set-steps")
         await pilot.press("home", "ctrl+k", *"10000")
         await pilot.press("ctrl+l", *"ExponentialLR(gamma=1.1)")
-        await screen.settle()
+        await settle(pilot)
         await pilot.pause()
         assert screen.curve.n == 10_000 and "ExponentialLR" in str(screen.plan.spec)
         status = screen.status_text()

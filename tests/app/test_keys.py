@@ -29,6 +29,7 @@ from lrtui.widgets.runs.export_csv import ExportCsvScreen
 from lrtui.widgets.runs.grid import MetricsGrid
 from lrtui.widgets.runs.output import OutputPane
 from lrtui.widgets.runs.panels import LrPanel
+from tests.app.idle import settle
 from tests.app.keys import KeysApp, missing_checks, offered, press_all, wait_for
 from tests.app.live_run import live_run
 from tests.monitor.helpers import copy_fixture
@@ -103,26 +104,45 @@ async def test_every_preview_key_does_what_it_says(tmp_path, monkeypatch):
                 await pilot.press(key)
 
         async def cursor(key):
+            # The preview's cursor is an optimizer step (lrtui.widgets.preview): each key's exact move.
             await pilot.press("escape")  # the plot has the focus: its keys move the cursor
             await pilot.press("home")
-            start = plot.cursor_index
+            assert screen.cursor_step() == 0
             await pilot.press("end")
-            end = plot.cursor_index
-            assert start is not None and end is not None and end > start
+            last = screen.curve.n - 1
+            assert screen.cursor_step() == last
             await pilot.press("home")
-            await pilot.press(key)
-            moved = plot.cursor_index
-            if key in ("right", "shift+right"):
-                assert moved > start
-            elif key == "end":
-                assert moved == end
-            elif key == "home":
-                assert moved == start
-            else:  # left from the far end
+            start = {"left": 500, "shift+left": 500, "ctrl+left": 500}.get(key, 0)
+            if start:
+                await pilot.press("g", *str(start), "enter")
+                await wait_for(pilot, lambda: screen.cursor_step() == start, "g to step 500")
+            elif key == "left_square_bracket":
                 await pilot.press("end")
-                await pilot.press(key)
-                assert plot.cursor_index < end
-            assert screen.query_one("#readout").info is not None
+            await pilot.press(key)
+            moved = screen.cursor_step()
+            markers = sorted({round(m.step) for m in screen.curve.markers if 0 <= m.step < screen.curve.n})
+            column = max(1, round(plot.steps_per_column()))
+            expected = {
+                "right": 1,
+                "left": 499,
+                "shift+right": 10,
+                "shift+left": 490,
+                "ctrl+right": column,
+                "ctrl+left": 500 - column,
+                "home": 0,
+                "end": last,
+                "right_square_bracket": next(m for m in markers if m > 0),
+                "left_square_bracket": max(m for m in markers if m < last),
+            }[key]
+            assert moved == expected, f"{key}: cursor at {moved}, expected {expected}"
+            assert screen.query_one("#readout").info.step == moved
+
+        async def goto(key):
+            await pilot.press("escape", key)
+            await wait_for(pilot, lambda: app.screen is not screen, "the go-to prompt")
+            await pilot.press(*"123", "enter")
+            await wait_for(pilot, lambda: app.screen is screen, "back")
+            assert screen.cursor_step() == 123
 
         async def pick(key):
             await pilot.press(key)
@@ -205,12 +225,22 @@ async def test_every_preview_key_does_what_it_says(tmp_path, monkeypatch):
             "toggle_sidebar": lambda key: press_toggle(key, lambda: screen.query_one("#sidebar").display),
             "focus_spec": focus_spec,
             "focus_plot": focus_plot,
-            "move_cursor(-1)": cursor,
-            "move_cursor(1)": cursor,
-            "move_cursor(-10)": cursor,
-            "move_cursor(10)": cursor,
-            "cursor_home": cursor,
-            "cursor_end": cursor,
+            **dict.fromkeys(
+                (
+                    "cursor('units', -1)",
+                    "cursor('units', 1)",
+                    "cursor('units', -10)",
+                    "cursor('units', 10)",
+                    "cursor('columns', -1)",
+                    "cursor('columns', 1)",
+                    "cursor('home', 0)",
+                    "cursor('end', 0)",
+                    "cursor('marker', -1)",
+                    "cursor('marker', 1)",
+                ),
+                cursor,
+            ),
+            "goto": goto,
             "edit_child": edit_child,
             "focus_filter": picker_filter,
             "launch": launch,
@@ -326,7 +356,7 @@ async def test_child_editor_keys_cancel_and_accept():
                 await pilot.press("ctrl+a", "ctrl+k", *"LinearLR(start_factor=0.5, total_iters=500)")
             await pilot.press(key)
             await wait_for(pilot, lambda: app.screen is screen, "editor closed")
-            await screen.settle()
+            await settle(pilot)
             if key == "escape":
                 assert child.value == before
             else:
@@ -408,6 +438,15 @@ async def test_every_runs_screen_key_and_its_dialogs(tmp_path):
                     assert compare_screen.metric is None  # back to accuracy
 
                 compare_checks = {"back": None, "reload": None, "help": None, "command_palette": None}
+
+                async def compare_x(key):
+                    lr = compare_screen.query_one("#compare-lr", CurvePlot)
+                    await pilot.press(key)
+                    assert compare_screen.x_unit == "epochs" and lr.figure.xlabel == "epoch"
+                    await pilot.press(key)
+                    assert compare_screen.x_unit == "steps" and lr.figure.xlabel == "step"
+
+                compare_checks["toggle_x"] = compare_x
                 compare_checks.update({**charts, "next_metric": next_metric, "quit": None, "quit_key": None})
                 pairs = offered(app)
                 assert not missing_checks(pairs, compare_checks)

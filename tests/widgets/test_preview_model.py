@@ -122,3 +122,13 @@ def test_a_new_curve_keeps_the_cursor_on_its_step():
     view = View(curve=_curve("StepLR(step_size=3)", total_steps=1000), cursor=900)
     assert view.with_curve(_curve("StepLR(step_size=3)", total_steps=500)).cursor == 499
     assert replace(view, zoom="warmup").with_curve(view.curve).zoom == "full"  # StepLR has no warmup
+
+
+def test_an_overflowing_curve_is_marked_and_named_where_it_overflows():
+    curve = _curve("ExponentialLR(gamma=1.1)", total_steps=10_000)
+    view = View().with_curve(curve)
+    assert view.overflow is not None and 7000 < view.overflow.x < 8000
+    drawn, _ = m.markers(view, plot_width=80)
+    assert [x.x for x in drawn if x.kind == "overflow"] == [view.overflow.x]
+    assert f"lr overflows to inf from step {view.overflow.x:,.0f}" in m.status_text(view, canvas_width=60)
+    assert View().with_curve(_curve("StepLR(step_size=3)", total_steps=100)).overflow is None

@@ -18,7 +18,7 @@ from lrtui.plotting.figure import Figure, Marker
 from lrtui.widgets.plot.curve_plot import CurvePlot
 
 
-class PreviewPlot(CurvePlot):
+class PreviewPlot(CurvePlot, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "cursor('units', -1)", "Cursor ← one step", show=False, id="preview_plot.left"),
         Binding("right", "cursor('units', 1)", "Cursor → one step", show=False, id="preview_plot.right"),
@@ -54,7 +54,7 @@ class PreviewPlot(CurvePlot):
         Binding(
             "right_square_bracket", "cursor('marker', 1)", "Next marker", show=False, id="preview_plot.next"
         ),
-    ]  # l (log y) is the screen's: it also updates the status line
+    ]  # not inherited: CurvePlot moves over drawn points; l (log y) is the screen's (it also updates the status)
 
     class CursorRequest(Message):
         """A key asked to move the cursor: by `amount` units (steps, or epochs on the epoch axis), columns,
