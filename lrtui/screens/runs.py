@@ -90,12 +90,13 @@ def _home_short(path: Path) -> str:
         return str(path)
 
 
-def short_schedule(spec: str | None, width: int = 28) -> str:
+def short_schedule(spec: str | None, width: int | None = 28) -> str:
+    """The spec as a table shows it, cut to `width` (None: whole); '—' for none, 'constant' for ''."""
     if spec is None:
         return "—"
     if not spec.strip():
         return "constant"
-    return spec if len(spec) <= width else spec[: width - 1] + "…"
+    return spec if width is None or len(spec) <= width else spec[: width - 1] + "…"
 
 
 def schedule_kind(spec: str | None) -> str:
@@ -174,7 +175,7 @@ def _row(summary, now: float, selected: bool, member: bool = False, ranked: tupl
         plain("✓" if selected else " "),
         _state_cell(summary.state),
         plain(("  └ " if member else "") + (summary.name or short_id(summary.id))),
-        plain(summary.lr_find_label or short_schedule(summary.schedule)),
+        plain(summary.lr_find_label or short_schedule(summary.schedule, None)),  # cut by fit_schedules
         plain(best),
         plain(last),
         plain("lrtui"),
@@ -244,6 +245,33 @@ def _scanned_row(run: ScannedRun, now: float, selected: bool) -> tuple:
     )
     # Text, never str (DataTable parses str as markup; names come from files), the state cell second.
     return (plain(cells[0]), _state_cell(run.state), *(plain(cell) for cell in cells[1:]))
+
+
+SCHEDULE_COLUMN = [key for key, _label in COLUMNS].index("schedule")
+
+
+def _cell_width(cell: object) -> int:
+    return cell.cell_len if isinstance(cell, Text) else Text(str(cell)).cell_len
+
+
+def fit_schedules(rows: list[tuple[str, object, tuple]], width: int) -> list[tuple[str, object, tuple]]:
+    """The rows with each schedule cut to the width the other columns leave free (at least 28 cells):
+    on a wide terminal the whole spec shows, on 80 columns the accuracies stay in view."""
+    others = sum(
+        max([len(label), *(_cell_width(cells[i]) for _key, _item, cells in rows)]) + 2  # + cell padding
+        for i, (_key, label) in enumerate(COLUMNS)
+        if i != SCHEDULE_COLUMN
+    )
+    free = max(28, width - others - 4)  # its own padding and the scrollbar
+    out = []
+    for key, item, cells in rows:
+        schedule = cells[SCHEDULE_COLUMN]
+        text = schedule.plain if isinstance(schedule, Text) else str(schedule)
+        if len(text) > free:
+            cut = plain(short_schedule(text, free))
+            cells = (*cells[:SCHEDULE_COLUMN], cut, *cells[SCHEDULE_COLUMN + 1 :])
+        out.append((key, item, cells))
+    return out
 
 
 class RunsScreen(Screen):
@@ -332,6 +360,7 @@ class RunsScreen(Screen):
         self.selected: set[str] = set()
         self.expanded: set[str] = set()  # ids of the sweep groups whose runs are listed under them
         self._listed_message: RunsScreen.Listed | None = None
+        self._fitted_width = 0  # the screen width the schedule column was cut for
         self.listings = 0  # completed listings (tests wait on it)
         # runs of any format (lrtui.sources): roots to scan, the metric best/last show, what was read
         self._given_roots = scan_roots
@@ -469,7 +498,7 @@ class RunsScreen(Screen):
                     rows.append((mkey, member, _row(member, now, mkey in self.selected, member=True)))
         for run in message.scanned:  # runs of any format under the scan roots, after the runs dir's
             rows.append((run.key, run, _scanned_row(run, now, run.key in self.selected)))
-        return rows
+        return fit_schedules(rows, self.size.width)
 
     def _ranked(self, summary: RunSummary) -> tuple | None:
         """(metric, best, last) of an lrtui run for a chosen metric other than test accuracy."""
@@ -492,7 +521,8 @@ class RunsScreen(Screen):
         cursor_key = (
             self.order[table.cursor_row] if self.order and 0 <= table.cursor_row < len(self.order) else None
         )
-        if ids != self.order:
+        if ids != self.order or self._fitted_width != self.size.width:  # new rows, or new column widths
+            self._fitted_width = self.size.width
             table.clear()
             for key, _item, cells in rows:
                 table.add_row(*cells, key=key)
@@ -670,6 +700,10 @@ class RunsScreen(Screen):
         from lrtui.screens.sweep import GroupCompareScreen
 
         self.app.push_screen(GroupCompareScreen(group.dir, clock=self.clock))
+
+    def on_resize(self) -> None:
+        if self._listed_message is not None:  # schedules take the width that is free now
+            self._listed(self._listed_message)
 
     def action_expand(self) -> None:
         key = self._current_key()
