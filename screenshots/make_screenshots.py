@@ -67,8 +67,8 @@ async def _warmup_cosine_cursor(pilot) -> None:
     await screen.load_preset("warmup-cosine")
     await settle(pilot)
     screen.query_one("#plot").focus()
-    # Put the cursor on the end of the warmup: the readout then shows the peak LR exactly.
-    screen.query_one("#plot").move_cursor_to_x(500)
+    # Put the cursor on the end of the warmup (g: go to step 500): the readout shows the peak LR exactly.
+    await pilot.press("g", *"500", "enter")
     await settle(pilot)
 
 
@@ -86,7 +86,7 @@ async def _compare(pilot) -> None:
     await screen.load_comparison("seed001")
     await settle(pilot)
     screen.query_one("#plot").focus()
-    screen.query_one("#plot").move_cursor_to_x(5 * 390 + 10)
+    await pilot.press("g", *"epoch 5", "enter")  # every pin's LR at the start of epoch 5
     await settle(pilot)
 
 
