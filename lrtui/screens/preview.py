@@ -75,6 +75,7 @@ from lrtui.widgets.readout.readout import CursorReadout, PinLegend, series_color
 
 MAX_PINS = 6
 EDIT_THROTTLE_S = 0.08
+COMPACT_FOOTER_BELOW = 110  # columns
 SYNC_EVAL_STEPS = 2_000_000  # evaluation is fast numpy: in the UI thread up to here, else a worker
 
 
@@ -225,7 +226,7 @@ class PreviewScreen(Screen):
         Binding(
             "f",
             "toggle_sidebar",
-            "Full plot",
+            "Full",
             id="preview.sidebar",
             tooltip="Full-width plot (f again: the form)",
         ),
@@ -366,7 +367,7 @@ class PreviewScreen(Screen):
             with Vertical(id="aside"):
                 yield Static("Lints", classes="aside-title")
                 yield Lazy(LintPanel(id="lint-aside"))
-        yield Footer()
+        yield Footer(compact=self.app.size.width < COMPACT_FOOTER_BELOW)
 
     def on_mount(self) -> None:
         self.query_one("#spec", Input).cursor_position = 0  # show the kind name, not the tail
@@ -380,6 +381,8 @@ class PreviewScreen(Screen):
         self.call_after_refresh(self._redraw)
 
     def on_resize(self) -> None:
+        # Under 110 columns the footer drops its padding: f (full-width plot), t and r still fit at 80.
+        self.query_one(Footer).compact = self.size.width < COMPACT_FOOTER_BELOW
         self.call_after_refresh(self._redraw)
         self.call_after_refresh(self._show_lints)  # the aside appears on wide terminals
 

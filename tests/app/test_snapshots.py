@@ -22,8 +22,8 @@ async def _cursor_and_pin(pilot) -> None:
     await screen.load_comparison("seed004")
     screen = await settle(pilot)
     screen.query_one("#plot").focus()
-    await pilot.press("right", *["shift+right"] * 3)
-    await pilot.pause()
+    await pilot.press("g", *"40%", "enter", "right", "shift+right")  # 40% of the way, then 11 steps on
+    await settle(pilot)
 
 
 def test_main_screen_80x24(snap_compare):

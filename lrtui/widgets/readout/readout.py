@@ -40,9 +40,8 @@ def readout_text(info: CursorInfo | None, width: int = 0) -> Text:
     """step, epoch and every exact value at the cursor, packed into lines of `width` cells (0: one line);
     a line breaks between items, never inside one, so no value is ever cut."""
     if info is None:
-        return Text(
-            "cursor: ←/→ a step (shift ×10, ctrl a column), [ ] markers, g go to, or click", style="dim"
-        )
+        # one line at 80 columns (? lists shift ×10, ctrl a column; a click puts the cursor too)
+        return Text("cursor: ←/→ a step · [ ] markers · g go to", style="dim")
     items = [("step", f"{info.step:,}", f"/{info.total:,}"), ("epoch", _epoch(info), "")]
     items += [("lr" if len(info.lrs) == 1 else f"lr[{g}]", exact(lr), "") for g, lr in enumerate(info.lrs)]
     if info.momentum is not None:
