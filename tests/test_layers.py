@@ -57,6 +57,8 @@ def _heavy_after_import(*modules: str) -> list[str]:
         "lrtui.runs.ranks",
         "lrtui.runs.distributed",
         "lrtui.cli_distributed",
+        "lrtui.widgets.preview.model",  # the preview's view model: numpy only
+        "lrtui.widgets.runs.compare",  # what the compare screen draws, and following its runs
     ],
 )
 def test_pure_layers_import_neither_textual_nor_torch(module):
