@@ -14,6 +14,15 @@ def _readout(screen) -> str:
     return str(screen.query_one(CursorReadout).render())
 
 
+async def _forty_steps_per_epoch(pilot):
+    """The preview with 40 steps per epoch typed into the form, the plot focused."""
+    screen = await settle(pilot)
+    screen.query_one("#set-spe", Input).value = "40"
+    screen = await settle(pilot)
+    screen.query_one("#plot", PreviewPlot).focus()
+    return screen
+
+
 async def test_arrows_move_one_step_on_a_million_step_curve_and_g_goes_to_a_step(make_app):
     app = make_app("CosineAnnealingLR(T_max=1000000, eta_min=1e-6)")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -47,10 +56,7 @@ async def test_arrows_move_one_step_on_a_million_step_curve_and_g_goes_to_a_step
 async def test_go_to_understands_epochs_percentages_and_refuses_nonsense(make_app):
     app = make_app("StepLR(step_size=3)")
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await settle(pilot)
-        screen.query_one("#set-spe", Input).value = "40"
-        screen = await settle(pilot)
-        screen.query_one("#plot", PreviewPlot).focus()
+        screen = await _forty_steps_per_epoch(pilot)
         await pilot.press("g", *"epoch 3", "enter")
         await pilot.pause()
         assert screen.cursor_step() == 120 and "epoch 3" in _readout(screen)
@@ -69,10 +75,7 @@ async def test_go_to_understands_epochs_percentages_and_refuses_nonsense(make_ap
 async def test_on_the_epoch_axis_arrows_move_an_epoch(make_app):
     app = make_app("StepLR(step_size=3)")
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await settle(pilot)
-        screen.query_one("#set-spe", Input).value = "40"
-        screen = await settle(pilot)
-        screen.query_one("#plot", PreviewPlot).focus()
+        screen = await _forty_steps_per_epoch(pilot)
         await pilot.press("x", "right")
         assert screen.x_unit == "epochs" and screen.cursor_step() == 0
         await pilot.press("right", "right")

@@ -259,7 +259,11 @@ class CurvePlot(PlotextPlot, can_focus=True):
         self.focus()
         x = self.column_to_x(offset.x)
         if x is not None:
-            self.move_cursor_to_x(x)
+            self.clicked_at(x)
+
+    def clicked_at(self, x: float) -> None:
+        """A click at data x: the cursor goes to the nearest drawn point (a subclass may place it otherwise)."""
+        self.move_cursor_to_x(x)
 
     def cursor_values(self) -> dict[str, float]:
         """The undecimated y of every series at the cursor's x (nearest point of each series)."""

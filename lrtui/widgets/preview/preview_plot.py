@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
@@ -103,12 +102,6 @@ class PreviewPlot(CurvePlot, inherit_bindings=False):
     def action_cursor(self, how: str, amount: int) -> None:
         self.post_message(self.CursorRequest(self, how, amount))
 
-    def on_click(self, event: events.Click) -> None:
-        event.prevent_default()  # the screen places the cursor (CurvePlot would snap to a drawn point)
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        self.focus()
-        x = self.column_to_x(offset.x)
-        if x is not None:
-            self.post_message(self.ClickedAt(self, x))
+    def clicked_at(self, x: float) -> None:
+        # the screen places the cursor on the exact step (CurvePlot would snap to a drawn point)
+        self.post_message(self.ClickedAt(self, x))
