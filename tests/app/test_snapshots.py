@@ -24,6 +24,8 @@ async def _cursor_and_pin(pilot) -> None:
     screen.query_one("#plot").focus()
     await pilot.press("g", *"40%", "enter", "right", "shift+right")  # 40% of the way, then 11 steps on
     await settle(pilot)
+    pilot.app.clear_notifications()  # the 'pinned 6' toast times out after 5 s: not in the picture either way
+    await pilot.pause()
 
 
 def test_main_screen_80x24(snap_compare):
