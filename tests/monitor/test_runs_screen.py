@@ -239,10 +239,10 @@ async def test_the_runs_list_gives_schedules_the_width_that_is_free(fixture_runs
     async with _app(fixture_runs).run_test(size=(100, 24)) as pilot:
         screen = await _listed(pilot)
         table = screen.query_one(DataTable)
-        narrow = _row(table, "20251121-100000-vgg-a001")[3]
+        narrow = _row(table, "20251121-100000-vgg-a001")["schedule"]
         assert narrow.endswith("…") and len(narrow) == 28  # 100 columns: cut, the accuracies stay in view
         await pilot.resize_terminal(220, 24)
-        await wait_for(pilot, lambda: _row(table, "20251121-100000-vgg-a001")[3] != narrow, what="re-fitting")
-        wide = _row(table, "20251121-100000-vgg-a001")[3]
+        await wait_for(pilot, lambda: _row(table, "20251121-100000-vgg-a001")["schedule"] != narrow, what="re-fitting")
+        wide = _row(table, "20251121-100000-vgg-a001")["schedule"]
         assert not wide.endswith("…") and wide.startswith(narrow[:-1])  # the whole spec, once there is room
         assert table.virtual_size.width <= 220
