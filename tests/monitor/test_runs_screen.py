@@ -242,7 +242,37 @@ async def test_the_runs_list_gives_schedules_the_width_that_is_free(fixture_runs
         narrow = _row(table, "20251121-100000-vgg-a001")["schedule"]
         assert narrow.endswith("…") and len(narrow) == 28  # 100 columns: cut, the accuracies stay in view
         await pilot.resize_terminal(220, 24)
-        await wait_for(pilot, lambda: _row(table, "20251121-100000-vgg-a001")["schedule"] != narrow, what="re-fitting")
+        await wait_for(
+            pilot, lambda: _row(table, "20251121-100000-vgg-a001")["schedule"] != narrow, what="re-fitting"
+        )
         wide = _row(table, "20251121-100000-vgg-a001")["schedule"]
         assert not wide.endswith("…") and wide.startswith(narrow[:-1])  # the whole spec, once there is room
         assert table.virtual_size.width <= 220
+
+
+async def test_compare_follows_a_tensorboard_run_as_it_is_written(tmp_path):
+    """Runs of other formats grow live too: a real SummaryWriter keeps writing while compare shows it."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path / "tb" / "run_a"))
+    try:
+        for step in range(50):
+            writer.add_scalar("train/lr", 0.1, step)
+            writer.add_scalar("train/loss", 2.0 - step / 100, step)
+        writer.flush()
+        app = ScreenTestApp(lambda: CompareScreen([("tensorboard", tmp_path / "tb" / "run_a")], reload_s=0.1))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: getattr(pilot.app.screen, "runs", None) is not None, what="compare")
+            compare = pilot.app.screen
+            assert compare.runs[0].steps.size == 50 and compare.runs[0].live  # written to just now
+            for step in range(50, 120):
+                writer.add_scalar("train/lr", 0.01, step)
+                writer.add_scalar("train/loss", 2.0 - step / 100, step)
+            writer.flush()
+            await wait_for(pilot, lambda: compare.runs[0].steps.size == 120, what="the new steps")
+            assert compare.query_one("#compare-lr", CurvePlot).figure.series[0].x[-1] == 119
+            await pilot.press("x")  # no epochs in a TensorBoard log: left out of the epoch axis, and said so
+            assert "1 without epochs not shown" in str(compare.query_one("#compare-title").render())
+            assert not compare.query_one("#compare-lr", CurvePlot).figure.series
+    finally:
+        writer.close()
