@@ -132,16 +132,16 @@ async def test_ctrl_l_replaces_the_spec_when_the_keys_after_it_arrive_at_once():
         screen = await _preview(pilot)
         spec = screen.query_one("#spec", Input)
         await pilot.press("ctrl+l", *"StepLR(step_size=3)")
-        await screen.settle()
+        await settle(pilot)
         _burst(app, "ExponentialLR(gamma=1.1)")  # the field has the focus
-        await screen.settle()
+        await settle(pilot)
         await pilot.pause()
         assert spec.value == "ExponentialLR(gamma=1.1)"
         await pilot.click("#set-steps")  # another field has the focus
         await pilot.pause()
         steps = screen.query_one("#set-steps", Input).value
         _burst(app, "StepLR(step_size=7)")
-        await screen.settle()
+        await settle(pilot)
         await pilot.pause()
         assert spec.value == "StepLR(step_size=7)" and screen.query_one("#set-steps", Input).value == steps
 
