@@ -80,7 +80,7 @@ def _plan_config(args: argparse.Namespace, config: dict | None) -> tuple[dict | 
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from lrtui.doctor import doctor_run, doctor_series, read_series_file
+    from lrtui.doctor import doctor_run, doctor_run_data, doctor_series, read_series_file
 
     target = Path(args.run).expanduser()
     if target.is_file():
@@ -114,7 +114,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             config, problem = _plan_config(args, base_config)
             if problem:
                 return _fail(problem)
-            report = _doctor_run_with(run_dir, config, args.steps_per_epoch)
+            report = doctor_run_data(run_dir, config=config, steps_per_epoch=args.steps_per_epoch)[0]
         else:
             report = doctor_run(run_dir)
     if args.json:
@@ -128,18 +128,3 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     if report.plan is None:
         return 1
     return 0 if report.ok else 1
-
-
-def _doctor_run_with(run_dir: Path, config: dict | None, spe: int | None):
-    import numpy as np
-
-    from lrtui.doctor import doctor_series
-    from lrtui.runs.reader import read_run
-
-    run = read_run(run_dir)
-    data = run.data
-    steps = np.frombuffer(data.steps, dtype=np.int64).astype(np.float64) if len(data.steps) else np.empty(0)
-    lrs = [np.frombuffer(col, dtype=np.float64).copy() for col in data.lr] or [np.empty(0)]
-    return doctor_series(
-        steps, lrs, config=config, resumed_at=list(data.resumed_at), steps_per_epoch=spe, source=str(run_dir)
-    )

@@ -15,6 +15,7 @@ Pure (numpy; no Textual, no torch): `lrtui doctor`, the monitor's doctor view an
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -568,26 +569,49 @@ def _spe_from_epochs(steps: np.ndarray, epochs: np.ndarray) -> int | None:
     return spe if spe >= 1 and float(first).is_integer() else None
 
 
+def _spe_from_epoch_records(records: list[dict]) -> int | None:
+    """Steps per epoch from `run.epoch(...)` records (each carries the last step of its epoch), when every
+    epoch has the same length: what a plain loop that never names its epoch length still tells."""
+    ends = [r.get("step") for r in records]
+    ends = [int(e) for e in ends if isinstance(e, (int, float)) and not isinstance(e, bool) and e >= 0]
+    if len(ends) < 2:
+        return None
+    lengths = {b - a for a, b in itertools.pairwise(ends)}
+    if len(lengths) != 1:
+        return None
+    spe = lengths.pop()
+    return spe if spe >= 2 and ends[0] + 1 == spe else None
+
+
 # ------------------------------------------------------------------------------------------- runs and files
 def doctor_run(run_dir: str | Path) -> DoctorReport:
     """The report for an lrtui run directory (config, metrics, resumes)."""
     return doctor_run_data(run_dir)[0]
 
 
-def doctor_run_data(run_dir: str | Path) -> tuple[DoctorReport, np.ndarray, list[np.ndarray]]:
-    """(report, logged steps, logged LR per group) of an lrtui run directory: the doctor view draws both."""
+def doctor_run_data(
+    run_dir: str | Path, *, config: dict | None = None, steps_per_epoch: int | None = None
+) -> tuple[DoctorReport, np.ndarray, list[np.ndarray]]:
+    """(report, logged steps, logged LR per group) of an lrtui run directory: the doctor view draws both.
+    `config`/`steps_per_epoch` replace the run's own (`lrtui doctor RUN --spec ...`)."""
     from lrtui.runs.reader import read_run
 
     run = read_run(run_dir)
     data = run.data
+    config = run.config if config is None else config
     steps = np.frombuffer(data.steps, dtype=np.int64).astype(np.float64) if len(data.steps) else np.empty(0)
     lrs = [np.frombuffer(col, dtype=np.float64).copy() for col in data.lr]
     epochs = np.frombuffer(data.epoch, dtype=np.float64) if len(data.epoch) else np.empty(0)
-    spe = _spe_from_config(run.config) or _spe_from_epochs(steps, epochs)
+    spe = (
+        _positive_int(steps_per_epoch)
+        or _spe_from_config(config)
+        or _spe_from_epochs(steps, epochs)
+        or _spe_from_epoch_records(data.epochs)
+    )
     report = doctor_series(
         steps,
         lrs or [np.empty(0)],
-        config=run.config,
+        config=config,
         resumed_at=list(data.resumed_at),
         steps_per_epoch=spe,
         source=str(run.dir),

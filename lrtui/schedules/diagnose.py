@@ -237,6 +237,11 @@ def diagnose_group(
     if spe > 1 and plan.stepping != "epoch" and _maps(yi, p, si // spe, scale):
         out.findings.append(_per_epoch(si, yi, p, spe, base))
         return out
+    held = held_length(si, yi) if plan.stepping != "epoch" else None
+    if held is not None and held != spe and _maps(yi, p, si // held, scale):
+        # no epoch length declared (RunLogger(scheduler=...) in a plain loop): the log's own plateaus say it
+        out.findings.append(_per_epoch(si, yi, p, held, base))
+        return out
     if spe > 1 and plan.stepping == "epoch" and _maps(yi, p, si * spe, scale):
         out.findings.append(_per_step(si, yi, p, spe, base))
         return out
@@ -253,6 +258,18 @@ def diagnose_group(
     # -- agrees, then diverges: a schedule sized for another length ----------------------------------
     out.findings.append(_diverges(si, yi, p, segs, stuck, plan, base, inferred))
     return out
+
+
+def held_length(s: np.ndarray, y: np.ndarray) -> int | None:
+    """How many steps the LR of a dense log holds at a time, when it only ever changes at multiples of
+    one length ≥ 2 (a scheduler stepped once per epoch of that many steps), else None."""
+    if s.size < 8 or s[0] != 0 or np.any(np.diff(s) != 1):
+        return None
+    changes = s[1:][y[1:] != y[:-1]]
+    if changes.size < 2:
+        return None
+    held = int(np.gcd.reduce(changes))
+    return held if held >= 2 else None
 
 
 def _maps(y: np.ndarray, p: np.ndarray, idx: np.ndarray, scale: float) -> bool:

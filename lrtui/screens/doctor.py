@@ -43,8 +43,9 @@ class DoctorScreen(Screen):
     DoctorScreen > #doctor-verdict { height: auto; max-height: 3; width: 1fr; text-style: bold; padding: 0 1; }
     DoctorScreen > #doctor-verdict.bad { color: $error; }
     DoctorScreen > #doctor-verdict.good { color: $success; }
-    DoctorScreen > #doctor-plot { height: 2fr; min-height: 6; }
-    DoctorScreen > #doctor-body { height: 3fr; padding: 0 1; }
+    DoctorScreen > #doctor-plot { height: 1fr; min-height: 6; }
+    /* the report takes the lines it needs (scrolling past 60%), the plot the rest */
+    DoctorScreen > #doctor-body { height: auto; max-height: 60%; padding: 0 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

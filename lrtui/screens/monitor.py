@@ -193,7 +193,7 @@ class RunMonitorScreen(Screen):
         yield Static(f"run {clean_name(self.run_dir.name)}", id="monitor-title", markup=False)
         yield StateLine()
         yield ProgressLine()
-        yield LrAlarm()
+        yield LrAlarm(hint="d: LR doctor")
         with Grid(id="charts"):
             yield LrPanel()
             yield LossPanel()

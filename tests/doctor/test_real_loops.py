@@ -105,6 +105,27 @@ def test_stepped_per_epoch_instead_of_per_step(tmp_path):
     assert "logged 0.1 vs planned 0.09998" in f.evidence  # digits enough to differ
 
 
+@pytest.mark.parametrize("epoch_records", [True, False], ids=["run.epoch", "lr-only"])
+def test_readme_loop_stepped_per_epoch_declares_no_epoch_length(tmp_path, epoch_records):
+    """The README's loop (RunLogger(scheduler=...) names no epoch length) with sched.step() once per epoch:
+    the epoch length is read off the run's epoch records, else off the LR's own plateaus."""
+    model, opt = _model_and_opt(lr=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=TOTAL)
+    with RunLogger({"model": "mynet"}, runs_dir=tmp_path, scheduler=sched) as run:
+        for epoch in range(EPOCHS):
+            for i in range(SPE):
+                step = epoch * SPE + i
+                _update(model, opt, step)
+                run.log_optimizer(step, opt)
+            sched.step()  # the mistake
+            if epoch_records:
+                run.epoch(epoch, test_acc=0.5)
+    report = doctor_run(run.run_dir)
+    assert _kinds(report) == ["per_epoch"], report.text()
+    assert f"the LR holds for {SPE} steps at a time" in report.findings[0].evidence
+    assert report.plan.spec == f"OneCycleLR(max_lr=0.1, total_steps={TOTAL})"
+
+
 def test_stepped_per_step_instead_of_per_epoch(tmp_path):
     def loop(run):
         model, opt = _model_and_opt()

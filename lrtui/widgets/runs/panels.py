@@ -341,16 +341,18 @@ class LrAlarm(Static):
     LrAlarm.shown { display: block; }
     """
 
-    def __init__(self, *, id: str | None = "lr-alarm") -> None:
+    def __init__(self, *, id: str | None = "lr-alarm", hint: str = "") -> None:
         super().__init__("", id=id, markup=False)
         self._key: object = None
+        self.hint = hint  # the key that explains the alarm (the monitor's "d: LR doctor"), said in the alarm
 
     def show(self, snap: MonitorSnapshot) -> None:
         check = snap.lr_check
         if check == self._key:
             return
         self._key = check
-        self.update("" if check.ok else "⚠ " + check.message())
+        hint = f" ({self.hint})" if self.hint else ""
+        self.update("" if check.ok else "⚠ " + check.message() + hint)
         self.set_class(not check.ok, "shown")
 
 
