@@ -379,7 +379,7 @@ def infer_groups(steps, lrs_per_group, **options) -> list[Inference]:
             if nz.any():
                 ratio = float(np.median(yg[nz] / y0[nz]))
                 if ratio > 0 and rel_residual(yg, y0 * ratio) <= first_tol(options):
-                    base = tuple(b * ratio for b in first.base_lrs)
+                    base = tuple(_snap_base(b * ratio, yg) for b in first.base_lrs)
                     model = evaluate_at(
                         first.spec, base, kg, stepping=first.stepping, steps_per_epoch=first.steps_per_epoch
                     )
@@ -387,6 +387,13 @@ def infer_groups(steps, lrs_per_group, **options) -> list[Inference]:
                         scaled = replace(first, base_lrs=base, residual=rel_residual(yg, model))
         out.append(scaled or infer_schedule(steps, g, **options))
     return out
+
+
+def _snap_base(x: float, y: np.ndarray) -> float:
+    """A group's base LR (a ratio times group 0's) shortened to the value typed in: within float32's
+    rounding when the log is float32 (TensorBoard), else within float64's. The result is verified after."""
+    tol = 1e-6 if np.array_equal(y.astype(np.float32).astype(np.float64), y) else 1e-10
+    return nice(x, lambda r: abs(r - x) <= tol * abs(x))
 
 
 def first_tol(options: dict) -> float:

@@ -243,9 +243,9 @@ def _warmups(obs: Obs, base: float, phase: float) -> list[Warmup]:
     w = as_int(phase)
     if w is None or w < 1:
         return []
-    if abs(a) <= 1e-9 * base and as_int(base / b) == w:
+    if abs(a) <= _rtol(1e-9) * base and as_int(base / b) == w:
         out.append(Warmup("zero", w, 0.0))
-    if a > 1e-9 * base and as_int((base - a) / b) == w:
+    if a > _rtol(1e-9) * base and as_int((base - a) / b) == w:
         out.append(Warmup("factor", w, snap(a)))
     return out + quirk
 
@@ -299,8 +299,8 @@ def gen_sparse_warmup_decay(obs: Obs) -> Iterator[Candidate]:
     Each integer step there is tried as the end (its base from the warmup line), the decay fitted after."""
     k, y, p = obs.k, obs.y, obs.peak
     n = obs.n
-    if p < 2 or p >= n - 3 or k[0] != 0:
-        return
+    if p < 2 or p >= n - 3:
+        return  # (the log may start past step 0: HF Trainer's first LR is the update at step 1's)
     lo = float(k[p - 1])
     hi = float(k[p + 1])
     if hi - lo <= 2 or hi - lo > 130:
@@ -309,7 +309,7 @@ def gen_sparse_warmup_decay(obs: Obs) -> Iterator[Candidate]:
     if line is None or not obs.exact(line.residual) or line.b <= 0:
         return
     tail_start = int(obs.runs[0][-1]) if obs.runs[1][-1] - obs.runs[0][-1] >= 2 else None
-    zero = abs(line.a) <= 1e-9 * obs.top
+    zero = abs(line.a) <= _rtol(1e-9) * obs.top
     for w in range(int(lo) + 1, int(hi)):
         if w == k[p]:
             continue

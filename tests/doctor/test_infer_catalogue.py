@@ -135,6 +135,25 @@ def test_sparse_logs_of_the_common_schedules():
         reproduces(result, steps, y[steps])
 
 
+@pytest.mark.parametrize("first", [1, 3])
+def test_sparse_logs_that_start_past_step_0(first):
+    """HF Trainer's first logged LR is update 1's (logging_steps apart after that): the warmup's line is
+    extrapolated to step 0 from the points it has."""
+    cases = [
+        ("get_linear_schedule_with_warmup(num_warmup_steps=400, num_training_steps=2400)", 10),
+        ("get_cosine_schedule_with_warmup(num_warmup_steps=177, num_training_steps=784)", 8),
+    ]
+    if first == 1:  # two points inside a 4-step warmup (from 3 on, one point cannot tell its line)
+        cases.append(("get_linear_schedule_with_warmup(num_warmup_steps=4, num_training_steps=24)", 2))
+    for spec, stride in cases:
+        total = int(spec.split("num_training_steps=")[1].rstrip(")"))
+        y = curve(spec, 1e-3, total)
+        steps = np.arange(first, total, stride)
+        result = infer_schedule(steps, y[steps])
+        assert result.spec == spec, (spec, first, result)
+        reproduces(result, steps, y[steps])
+
+
 def test_partial_log_of_a_live_run():
     """A run in progress: 40% of a warmup + cosine is enough to tell its total."""
     spec = "SequentialLR([LinearLR(start_factor=0.01, total_iters=200), CosineAnnealingLR(T_max=4800, eta_min=1e-06)], milestones=[200])"
