@@ -18,7 +18,7 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
         "doctor",
         help=helptext,
         description=helptext + ". RUN is a run id, a unique prefix of one, 'last', or a run directory; PATH "
-        "may also be a CSV/TSV file with a step column and lr columns. Without a declared plan (or with "
+        "may also be a log of another format (a TensorBoard event file or folder, a Lightning CSVLogger folder, an HF Trainer output folder) or any CSV/TSV file with a step column and lr columns. Without a declared plan (or with "
         "--spec) the schedule is inferred from the log.",
     )
     p.add_argument("run", metavar="RUN|PATH")
@@ -80,43 +80,51 @@ def _plan_config(args: argparse.Namespace, config: dict | None) -> tuple[dict | 
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from lrtui.doctor import doctor_run, doctor_run_data, doctor_series, read_series_file
+    from lrtui.doctor import doctor_path, doctor_series, read_series_file
+    from lrtui.runs.listing import find_run
+    from lrtui.runs.reader import read_config
+    from lrtui.sources import detect
+    from lrtui.sources.discover import format_of_file
 
     target = Path(args.run).expanduser()
-    if target.is_file():
+    run_dir, problem = None, None
+    if not target.is_file():  # run references first (ids, prefixes, 'last'), as lrtui watch reads them
         try:
-            steps, lrs = read_series_file(target)
+            run_dir = find_run(args.run, getattr(args, "runs_dir", None), read_only=True)  # it only reads
+        except ValueError as exc:
+            problem = str(exc)
+    if run_dir is None and (not args.run.strip() or target.is_symlink() or not target.exists()):
+        return _fail(problem or f"RUN={args.run!r} does not exist")
+    path = run_dir if run_dir is not None else target
+    if path.is_file() and format_of_file(path) is None:  # any CSV of steps and LRs (`lrtui plot --csv`)
+        try:
+            steps, lrs = read_series_file(path)
         except ValueError as exc:
             return _fail(str(exc))
         config, problem = _plan_config(args, None)
         if problem:
             return _fail(problem)
         report = doctor_series(
-            steps, lrs, config=config, steps_per_epoch=args.steps_per_epoch, source=str(target)
+            steps, lrs, config=config, steps_per_epoch=args.steps_per_epoch, source=str(path)
         )
-    else:
-        from lrtui.runs.listing import find_run
-
-        runs_dir = getattr(args, "runs_dir", None)
+    else:  # an lrtui run, or a log of any format lrtui.sources reads (TensorBoard, Lightning, HF Trainer)
         try:
-            run_dir = find_run(args.run, runs_dir, read_only=True)  # the doctor only reads
+            refs = detect(path)
         except ValueError as exc:
-            return _fail(str(exc))
-        if not (run_dir / "config.json").is_file() and not (run_dir / "metrics.jsonl").is_file():
-            return _fail(
-                f"{run_dir} is not an lrtui run directory (no config.json or metrics.jsonl); "
-                "allowed: a run, or a CSV file with step and lr columns"
-            )
-        if args.spec or args.lr or args.stepping or args.steps_per_epoch:
-            from lrtui.runs.reader import read_config
-
-            base_config, _problem = read_config(run_dir)
-            config, problem = _plan_config(args, base_config)
-            if problem:
-                return _fail(problem)
-            report = doctor_run_data(run_dir, config=config, steps_per_epoch=args.steps_per_epoch)[0]
-        else:
-            report = doctor_run(run_dir)
+            return _fail(f"{exc}; or a CSV file with step and lr columns")
+        if len({r.path for r in refs}) > 1:
+            shown = ", ".join(f"{r.path} ({r.format})" for r in refs[:6])
+            more = f" and {len(refs) - 6} more" if len(refs) > 6 else ""
+            return _fail(f"{path} holds {len(refs)} runs: {shown}{more}; name one")
+        ref = refs[0]  # one folder in two formats (Lightning with two loggers) is one run
+        base = read_config(ref.path)[0] if ref.format == "lrtui" else None
+        config, problem = _plan_config(args, base)
+        if problem:
+            return _fail(problem)
+        overrides = config is not base
+        report = doctor_path(
+            ref.path, ref.format, config=config if overrides else None, steps_per_epoch=args.steps_per_epoch
+        )[0]
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, allow_nan=False, default=str))
     else:

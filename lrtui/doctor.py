@@ -278,6 +278,7 @@ def doctor_series(
     resumed_at: list[int] | tuple[int, ...] = (),
     steps_per_epoch: int | None = None,
     source: str = "series",
+    no_plan: str = "the run declares no schedule",
 ) -> DoctorReport:
     """The report for logged LRs: `lrs` is one array per param group (or one array), at `steps`."""
     k = np.asarray(steps, dtype=np.float64).reshape(-1)
@@ -305,7 +306,7 @@ def doctor_series(
     prefer = _library_of(config)
     report.inferences = infer_groups(k, groups, steps_per_epoch=spe, prefer=prefer)
     si = k.astype(np.int64)
-    plan, reason = (None, "the run declares no schedule")
+    plan, reason = (None, no_plan)
     if config:
         plan, reason = declared_plan(config, si, groups, spe)
     if plan is not None:
@@ -555,18 +556,31 @@ def _library_of(config: dict | None) -> str | None:
     return kind.library if kind is not None else None
 
 
-def _spe_from_epochs(steps: np.ndarray, epochs: np.ndarray) -> int | None:
-    """Steps per epoch from a logged epoch column (the steps of the first complete epoch)."""
-    if epochs.size == 0 or not np.isfinite(epochs).any():
+def spe_from_epoch_series(steps, epochs) -> int | None:
+    """Steps per epoch from a logged epoch series, when the points pin it to one integer (else None).
+
+    Whole epochs (lrtui's `epoch` column, Lightning's): step k of epoch e has e·spe ≤ k < (e+1)·spe, so every
+    point bounds spe; sparse logs often leave a range, and then it is not guessed. Fractional epochs (HF
+    Trainer logs epoch = global_step / steps per epoch, rounded): the nearest integer that explains them all.
+    """
+    k = np.asarray(steps, dtype=np.float64).reshape(-1)
+    e = np.asarray(epochs, dtype=np.float64).reshape(-1)
+    if k.size != e.size:
         return None
-    e = epochs[np.isfinite(epochs)]
-    s = steps[np.isfinite(epochs)]
-    first = e[0]
-    nxt = np.flatnonzero(e > first)
-    if nxt.size == 0:
+    keep = np.isfinite(k) & np.isfinite(e) & (e >= 0) & (k >= 0)
+    k, e = k[keep], e[keep]
+    if k.size < 2 or not np.any(e > 0):
         return None
-    spe = int(s[nxt[0]] - s[0])
-    return spe if spe >= 1 and float(first).is_integer() else None
+    if np.all(e == np.round(e)):
+        low = float(np.max(np.floor(k / (e + 1)) + 1))  # spe > k / (e + 1)
+        pos = e > 0
+        high = float(np.min(np.floor(k[pos] / e[pos])))  # spe ≤ k / e
+        return int(low) if low == high and low >= 1 else None
+    pos = e > 0
+    spe = round(float(np.median(k[pos] / e[pos])))
+    if spe < 1 or not np.allclose(k[pos] / spe, e[pos], rtol=0, atol=0.01):
+        return None
+    return int(spe)
 
 
 def _spe_from_epoch_records(records: list[dict]) -> int | None:
@@ -605,7 +619,7 @@ def doctor_run_data(
     spe = (
         _positive_int(steps_per_epoch)
         or _spe_from_config(config)
-        or _spe_from_epochs(steps, epochs)
+        or spe_from_epoch_series(steps, epochs)
         or _spe_from_epoch_records(data.epochs)
     )
     report = doctor_series(
@@ -618,6 +632,96 @@ def doctor_run_data(
     )
     if run.config_error:
         report.notes.append(f"config.json: {run.config_error}")
+    return report, steps, lrs
+
+
+# The step a format logs an LR at, minus the schedule's step (the optimizer steps done before that LR), as
+# candidates tried in order: transformers' Trainer logs, at global_step s, the LR update s used (the
+# schedule's step s − 1) since it reads the LR before the scheduler steps (older versions read it after),
+# and its TensorBoard callback writes the same; a plain SummaryWriter loop logs the step it is at.
+LOG_STEP_OFFSETS: dict[str, tuple[int, ...]] = {"hf-trainer": (1, 0), "tensorboard": (0, 1)}
+SURE = 0.9  # an inference this confident ends the search over offsets
+
+
+def infer_with_offsets(steps, lr, offsets: tuple[int, ...] = (0,), **options) -> tuple[Inference, int]:
+    """The inference of the first offset whose shifted steps give a sure schedule (else the most confident
+    one), and that offset."""
+    k = np.asarray(steps, dtype=np.float64)
+    best: tuple[Inference, int] | None = None
+    for off in offsets:
+        inf = infer_schedule(k - off, lr, **options)
+        if best is None or (inf.ok and (not best[0].ok or inf.confidence > best[0].confidence)):
+            best = (inf, off)
+        if inf.ok and inf.confidence >= SURE:
+            break
+    assert best is not None
+    return best
+
+
+def doctor_path(
+    path: str | Path, fmt: str, *, config: dict | None = None, steps_per_epoch: int | None = None
+) -> tuple[DoctorReport, np.ndarray, list[np.ndarray]]:
+    """(report, steps, LR per group) of a run in any format `lrtui.sources` reads (an lrtui run keeps its
+    own reading: config, resumes, epoch records). `config`: a plan to check against instead."""
+    if fmt == "lrtui":
+        return doctor_run_data(path, config=config, steps_per_epoch=steps_per_epoch)
+    from lrtui.sources import open_source
+
+    return doctor_source(open_source(path, fmt).read_all(), config=config, steps_per_epoch=steps_per_epoch)
+
+
+def doctor_source(
+    source: Any, *, config: dict | None = None, steps_per_epoch: int | None = None
+) -> tuple[DoctorReport, np.ndarray, list[np.ndarray]]:
+    """(report, steps, LR per group) of a foreign log read by `lrtui.sources` (TensorBoard, Lightning CSV,
+    HF trainer_state.json): its LR series (one per param group, named as the libraries name them) against
+    the schedule inferred from them — such a log declares no plan. Steps are the writer's global step: the
+    optimizer steps done before that LR, the schedule's own step."""
+    from lrtui.sources import assign_roles
+
+    store = source.store
+    roles = assign_roles(sorted(store.series))
+    label = f"{source.format_label} {source.path}"
+    series = [store.series[name] for name in roles.lr]
+    if not series:
+        report = DoctorReport(source=label)
+        report.no_plan_reason = f"no LR series among the {len(store.series)} metrics logged"
+        return report, np.empty(0), []
+    steps = series[0].steps.astype(np.float64)
+    lrs = [series[0].values.astype(np.float64)]
+    for other in series[1:]:  # each group on the first group's steps (nan where it has none)
+        at = np.full(steps.size, np.nan)
+        idx = np.searchsorted(other.steps, series[0].steps)
+        inside = idx < other.steps.size
+        hit = np.zeros(steps.size, dtype=bool)
+        hit[inside] = other.steps[idx[inside]] == series[0].steps[inside]
+        at[hit] = other.values[idx[hit]]
+        lrs.append(at)
+    spe = _positive_int(steps_per_epoch)
+    for name in () if spe else ("epoch", "train/epoch"):
+        epoch = store.series.get(name)
+        if epoch is not None and len(epoch):
+            spe = spe_from_epoch_series(epoch.steps, epoch.values)
+            break
+    offsets = LOG_STEP_OFFSETS.get(source.format, (0,))
+    _inf, off = infer_with_offsets(steps, lrs[0], offsets, steps_per_epoch=spe)
+    steps = steps - off
+    report = doctor_series(
+        steps,
+        lrs,
+        config=config,
+        steps_per_epoch=spe,
+        source=label,
+        no_plan=f"a {source.format_label} log declares no schedule",
+    )
+    names = ", ".join(roles.lr[:4]) + (", ..." if len(roles.lr) > 4 else "")
+    report.notes.insert(0, f"LR read from {names}")
+    if off:
+        report.notes.insert(
+            1, f"{source.format_label} logs at step s the LR of the update s-1 started with: shown at s-{off}"
+        )
+    if source.skipped:
+        report.notes.append(f"{source.skipped:,} record(s) skipped: {'; '.join(list(source.problems)[-2:])}")
     return report, steps, lrs
 
 

@@ -1,7 +1,7 @@
 """The LR doctor view of one run: the logged LR against its plan (declared, else inferred), the schedule the
 log follows, what went wrong with evidence and fixes, and the resume checks (`lrtui.doctor`).
 
-Opened with `d` from the run monitor. The report is computed in a thread worker (a million-step run takes
+Opened with `d` from the run monitor, on a run of any format the monitor reads (`lrtui.sources`). The report is computed in a thread worker (a million-step run takes
 about a second); `r` computes it again (a live run grows), `g` shows the next param group, `o` opens the
 plan in the preview (the declared one, else the inferred one), escape goes back.
 """
@@ -72,9 +72,10 @@ class DoctorScreen(Screen):
             self.result = result
             self.error = error
 
-    def __init__(self, run_dir: str | Path) -> None:
+    def __init__(self, run_dir: str | Path, source_format: str | None = None) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
+        self.source_format = source_format or "lrtui"  # an lrtui.sources format: any log the monitor reads
         self.result: DoctorResult | None = None
         self.group = 0
         self.runs = 0  # diagnoses finished (tests wait on it)
@@ -94,10 +95,10 @@ class DoctorScreen(Screen):
     # -- the worker ------------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="doctor", exit_on_error=False)
     def _diagnose(self) -> None:
-        from lrtui.doctor import doctor_run_data
+        from lrtui.doctor import doctor_path
 
         try:
-            report, steps, lrs = doctor_run_data(self.run_dir)
+            report, steps, lrs = doctor_path(self.run_dir, self.source_format)
             self.post_message(self.Ready(DoctorResult(report, steps, lrs), None))
         except Exception as exc:  # a bug or an odd file: say so on the screen, never crash the app
             self.post_message(self.Ready(None, f"{type(exc).__name__}: {exc}"))
@@ -236,5 +237,7 @@ class DoctorScreen(Screen):
 
         inferred = report.inferred
         what = "inferred" if inferred is not None and plan["schedule"] == inferred.spec else "plan"
-        config, _problem = read_config(self.run_dir)  # `t` in the preview then launches with the run's setup
+        config = None
+        if self.source_format == "lrtui":  # `t` in the preview then launches with the run's setup
+            config, _problem = read_config(self.run_dir)
         await opener(plan, label=f"run {self.run_dir.name} ({what})", launch_from=config or None)

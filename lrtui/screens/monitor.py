@@ -424,7 +424,7 @@ class RunMonitorScreen(Screen):
     def action_doctor(self) -> None:
         from lrtui.screens.doctor import DoctorScreen
 
-        self.app.push_screen(DoctorScreen(self.run_dir))
+        self.app.push_screen(DoctorScreen(self.run_dir, self.source_format))
 
     # -- metric grid, filter, output pane, export ----------------------------------------------------------
     _VIEW_ACTIONS = ("toggle_metrics", "slash", "toggle_output", "search_next", "page")

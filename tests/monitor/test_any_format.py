@@ -49,8 +49,9 @@ async def test_lightning_run_in_the_panels_with_its_lr_groups(real_logs):
         assert screen.worker_error is None
         assert "Lightning CSV · lightning_logs/version_0" in _plain(screen.query_one("#monitor-title"))
         lr = screen.query_one(LrPanel)
-        assert [s.label for s in lr.plot.figure.series] == ["lr-SGD/pg1"]
-        assert "group 1/2 (g)" in _plain(lr.caption)
+        # the schedule the doctor infers from the first group is drawn next to it (StepLR, 8 steps/epoch)
+        assert [s.label for s in lr.plot.figure.series] == ["inferred", "lr-SGD/pg1"]
+        assert "group 1/2 (g)" in _plain(lr.caption) and "inferred: step decay" in _plain(lr.caption)
         await pilot.press("g")
         await wait_for(
             pilot, lambda: [s.label for s in lr.plot.figure.series] == ["lr-SGD/pg2"], what="group 2"
@@ -71,7 +72,9 @@ async def test_metric_grid_filter_log_smoothing_and_pages(real_logs):
     run = real_logs / "hf_out" / "runs" / "tb"  # HF Trainer's TensorBoard callback: train/..., eval/...
     async with _monitor(run, "tensorboard").run_test(size=(100, 30)) as pilot:
         screen = await _drawn(pilot)
-        assert [s.label for s in screen.query_one(LrPanel).plot.figure.series] == ["train/learning_rate"]
+        # HF's TensorBoard callback logs at step s the LR of update s-1: the inferred plan is drawn that way
+        series = screen.query_one(LrPanel).plot.figure.series
+        assert [s.label for s in series] == ["inferred", "train/learning_rate"]
         await pilot.press("m")
         grid = screen.query_one(MetricsGrid)
         await wait_for(pilot, lambda: grid.display and any(c.metric for c in grid.charts()), what="the grid")

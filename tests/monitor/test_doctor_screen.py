@@ -165,3 +165,30 @@ async def test_group_key_and_a_run_with_nothing_logged(tmp_path):
         await pilot.press("o")  # nothing to open: a warning, no crash, the doctor stays
         await pilot.pause(0.2)
         assert app.screen is doctor
+
+
+async def test_a_foreign_log_gets_an_inferred_plan_and_the_doctor(real_logs):
+    """An HF Trainer output dir (written by the real Trainer): the monitor draws the schedule the doctor
+    infers next to the logged LR, `d` opens the doctor on it, `o` loads it into the preview."""
+    spec = "get_linear_schedule_with_warmup(num_warmup_steps=4, num_training_steps=24)"
+    app = LrtuiApp(spec="StepLR(step_size=30)", runs_dir=str(real_logs))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, PreviewScreen), what="the preview")
+        monitor = open_run_monitor(app, real_logs / "hf_out", source_format="hf-trainer", sample_device=False)
+        await wait_for(pilot, lambda: monitor.drawn is not None, what="the monitor")
+        panel = monitor.query_one(LrPanel)
+        await wait_for(pilot, lambda: "inferred: linear warmup" in _text(panel.caption), what="the plan")
+        assert [s.label for s in panel.plot.figure.series] == ["inferred", "learning_rate"]
+        x, y = panel.plot.figure.series[0].x, panel.plot.figure.series[0].y
+        # drawn at the Trainer's own steps: the LR logged at global step 5 is the schedule's step 4 (the peak)
+        assert y[int(np.searchsorted(x, 5))] == 1e-3 and not monitor.query_one(LrAlarm).has_class("shown")
+        doctor = await _doctor(pilot, app)
+        assert (
+            _text(doctor.query_one("#doctor-verdict"))
+            == f"no declared plan — the log is linear warmup + linear decay: {spec}"
+        )
+        assert "LR read from learning_rate" in _text(doctor.query_one("#doctor-text"))
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, PreviewScreen), what="the preview")
+        await wait_for(pilot, lambda: str(app.screen.plan.spec) == spec, what="the inferred schedule")
+        assert app.screen.plan.base_lrs == (0.001,)

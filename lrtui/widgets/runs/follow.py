@@ -30,6 +30,7 @@ from lrtui.schedules.lr_suggest import analyze
 from lrtui.sources.lrtui_run import epoch_scalars, group_name
 from lrtui.sources.series import Column
 from lrtui.widgets.runs.device import DeviceProbe, DeviceSample
+from lrtui.widgets.runs.inferred import PlanInferrer, reduce_planned
 from lrtui.widgets.runs.metrics import MetricTracker, MetricView, OutputFollower, OutputView
 from lrtui.widgets.runs.model import (
     DEFAULT_EMA_BETA,
@@ -39,9 +40,7 @@ from lrtui.widgets.runs.model import (
     Planned,
     Progress,
     check_lr,
-    envelope_indices,
     planned_from_config,
-    planned_from_inference,
     progress_of,
 )
 
@@ -168,8 +167,6 @@ class RunFollower:
     DEVICE_EVERY_S = 1.0
     RANKS_EVERY_S = 1.0  # heartbeats come every few seconds; on a shared filesystem each poll costs opens
     LR_RECHECK_S = 1.0
-    INFER_EVERY_S = 10.0  # a run without a plan: its schedule is inferred again at most this often
-    INFER_MIN_POINTS = 16
 
     def __init__(
         self,
@@ -228,9 +225,7 @@ class RunFollower:
         self._lr_find_at = -math.inf  # when, and how long, the last analysis took (throttle)
         self._lr_find_cost = 0.0
         self._declared_reason = ""  # why the config gives no plan (then the schedule is inferred)
-        self._inferred_n = 0
-        self._inferred_at = -math.inf
-        self._inference = None  # the last lrtui.schedules.infer.Inference of a run without a plan
+        self._inferrer = PlanInferrer()
         self._reset_columns()
 
     # -- columns --------------------------------------------------------------------------------------
@@ -332,7 +327,7 @@ class RunFollower:
             return self._maybe_infer(steps)
         self._planned = planned_from_config(self.config, logged_groups=groups, fallback_total=horizon or None)
         self._declared_reason = self._planned.reason
-        self._planned_plot = self._reduce_planned(self._planned)
+        self._planned_plot = reduce_planned(self._planned)
         if self._planned.lr is None:
             self._maybe_infer(steps, replanned=True)
         self._planned_groups, self._planned_horizon = groups, horizon
@@ -341,61 +336,28 @@ class RunFollower:
         return True
 
     def _maybe_infer(self, steps: np.ndarray, replanned: bool = False) -> bool:
-        """No declared plan: infer one from the logged LR (every run gets a plan), again when the log grew
-        and INFER_EVERY_S passed; `replanned`: the plan was just recomputed from the config (re-draw the
-        last inference over the new horizon). Returns whether the plan changed."""
-        if self._planned.lr is not None and self._planned.source == "declared":
+        """No declared plan: infer one from the logged LR (every run gets a plan); `replanned`: the plan was
+        just recomputed from the config (re-draw the last inference over the new horizon). Returns whether
+        the plan changed."""
+        if (self._planned.lr is not None and self._planned.source == "declared") or not self._cols["lr"]:
             return False
-        n = steps.size
-        now = time.monotonic()
-        fresh = False
-        if (
-            n >= self.INFER_MIN_POINTS
-            and n != self._inferred_n
-            and now - self._inferred_at >= self.INFER_EVERY_S
-        ):
-            from lrtui.schedules.infer import infer_schedule
-
-            self._inferred_n, self._inferred_at = n, now
-            schedule = self.config.get("schedule") if isinstance(self.config.get("schedule"), dict) else {}
-            spe = schedule.get("steps_per_epoch")
-            try:
-                self._inference = infer_schedule(
-                    steps, self._cols["lr"][0].view(), steps_per_epoch=spe if isinstance(spe, int) else None
-                )
-            except Exception:  # inference is a bonus: a bug in it must never stop the tail
-                self._inference = None
-            fresh = True
-        if not (fresh or replanned) or self._inference is None:
-            return False
-        # drawn over the logged steps only: what was inferred says nothing about the steps to come
-        planned = planned_from_inference(self._inference, int(steps[-1]) + 1 if n else 1)
+        schedule = self.config.get("schedule") if isinstance(self.config.get("schedule"), dict) else {}
+        spe = schedule.get("steps_per_epoch")
+        fresh = self._inferrer.update(
+            steps, self._cols["lr"][0].view(), spe if isinstance(spe, int) else None
+        )
+        planned = (
+            self._inferrer.planned(int(steps[-1]) + 1 if steps.size else 1, self._declared_reason)
+            if fresh or replanned
+            else None
+        )
         if planned is None:
-            note = self._inference.note or "no catalogue schedule reproduces the log"
-            self._planned = Planned(reason=f"{self._declared_reason}; inferred: unknown ({note})")
-            self._planned_plot = ()
-        else:
-            self._planned = planned
-            self._planned_plot = self._reduce_planned(planned)
+            return False
+        self._planned = planned
+        self._planned_plot = reduce_planned(planned)
         self._checked_n = 0
         self._check = LrCheck()
         return True
-
-    @staticmethod
-    def _reduce_planned(planned: Planned) -> tuple:
-        if planned.lr is None:
-            return ()
-        x = np.arange(planned.lr.shape[1], dtype=np.float64)
-        out = []
-        for row in planned.lr:
-            if row.size < 16_384:
-                out.append((x, row))
-            else:
-                idx = envelope_indices(row)
-                tail = np.arange((row.size // 32) * 32, row.size)
-                idx = np.concatenate([idx, tail])
-                out.append((x[idx], row[idx]))
-        return tuple(out)
 
     def _update_check(self, steps: np.ndarray, force: bool) -> None:
         planned = self._planned.lr

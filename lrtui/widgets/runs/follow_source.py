@@ -4,9 +4,10 @@
 metrics into the panels by name (`assign_roles`: LR series per param group, the training loss,
 accuracies; everything else goes to the metric grid) and returns the same immutable `MonitorSnapshot`
 the panels draw for lrtui runs. Each metric keeps its own steps: the LR panel draws every LR group on its
-own x, the loss its own, and `snap.steps` is the first LR group's steps. There is no plan to check the
-LR against (a foreign log has no schedule spec); the rate and ETA come from wall times where the
-format records them (TensorBoard), else from when new steps arrived.
+own x, the loss its own, and `snap.steps` is the first LR group's steps. A foreign log declares no
+schedule: the plan is the one the LR doctor infers from the first LR group (`PlanInferrer`), drawn next
+to the LR and checked against it; the rate and ETA come from wall times where the format records them
+(TensorBoard), else from when new steps arrived.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from lrtui.sources.base import LIVE_AFTER_S, POLL_BYTES, Source
 from lrtui.sources.roles import Roles, assign_roles
 from lrtui.widgets.runs.device import DeviceProbe, DeviceSample
 from lrtui.widgets.runs.follow import MonitorSnapshot
+from lrtui.widgets.runs.inferred import PlanInferrer, reduce_planned
 from lrtui.widgets.runs.metrics import MetricTracker, MetricView, OutputFollower
 from lrtui.widgets.runs.model import (
     DEFAULT_EMA_BETA,
@@ -31,6 +33,7 @@ from lrtui.widgets.runs.model import (
     LrCheck,
     Planned,
     Progress,
+    check_lr,
 )
 
 _EMPTY_I = np.empty(0, dtype=np.int64)
@@ -86,7 +89,13 @@ class SourceFollower:
         self._times: list[tuple[int, float]] = []  # (last step, poll time) when the format has no wall times
         self._status_key: object = None
         self._snapshot: MonitorSnapshot | None = None
-        self._planned = Planned(reason=f"a {source.format_label} log has no schedule spec")
+        self._no_plan = f"a {source.format_label} log has no schedule spec"
+        self._planned = Planned(reason=self._no_plan)
+        self._planned_plot: tuple = ()
+        self._check = LrCheck()
+        from lrtui.doctor import LOG_STEP_OFFSETS
+
+        self._inferrer = PlanInferrer(offsets=LOG_STEP_OFFSETS.get(source.format, (0,)))
 
     # -- reading ---------------------------------------------------------------------------------------------
     def _refresh_views(self) -> tuple[bool, bool, bool]:
@@ -153,6 +162,34 @@ class SourceFollower:
             eta = max(total - step, 0) / rate
         return Progress(step, total, epoch, total_epochs, None, eta)
 
+    def _infer(self, lr_views: list[MetricView]) -> bool:
+        """Infer the plan from the first LR group when due (see PlanInferrer); True when it changed."""
+        if not lr_views or not self._inferrer.update(
+            lr_views[0].steps, lr_views[0].values, self._steps_per_epoch()
+        ):
+            return False
+        lr = lr_views[0]
+        planned = self._inferrer.planned(int(lr.steps[-1]) + 1 if lr.n else 1, self._no_plan)
+        if planned is None:
+            return False
+        self._planned = planned
+        self._planned_plot = reduce_planned(planned)
+        self._check = (
+            check_lr(lr.steps, lr.values, planned.lr[0], planned.steps_per_epoch)
+            if planned.lr is not None
+            else LrCheck()
+        )
+        return True
+
+    def _steps_per_epoch(self) -> int | None:
+        from lrtui.doctor import spe_from_epoch_series
+
+        for name in ("epoch", "train/epoch"):
+            view = self._views.get(name)
+            if view is not None and view.n:
+                return spe_from_epoch_series(view.steps, view.values)
+        return None
+
     # -- the poll -------------------------------------------------------------------------------------------------
     def poll(self) -> MonitorSnapshot | None:
         """Read what is new; a new snapshot when anything changed, else None."""
@@ -166,6 +203,8 @@ class SourceFollower:
         loss_view = self._views.get(roles.loss) if roles.loss else None
         beta = self.ema_beta
         ema_key = (loss_view.version if loss_view else None, beta)
+        if self._infer(lr_views):
+            main_changed = True  # the inferred plan changed: the LR panel draws it
         if main_changed or prev is None:
             self._versions[0] += 1
         if ema_key != self._ema_key:
@@ -232,7 +271,7 @@ class SourceFollower:
             epochs=(),
             events=(),
             planned=self._planned,
-            lr_check=LrCheck(),
+            lr_check=self._check,
             progress=self._progress(last_step, state, now),
             device=self._device_sample,
             steps_version=self._versions[0],
@@ -241,7 +280,7 @@ class SourceFollower:
             skipped=self.source.skipped,
             data_source=0,
             lr_plot=tuple(v.plot for v in lr_views),
-            planned_plot=(),
+            planned_plot=self._planned_plot,
             loss_plot=loss_view.plot if loss_view else None,
             ema_plot=self._ema_plot,
             ema_beta=beta,

@@ -215,10 +215,10 @@ class LrPanel(ChartPanel):
             extra.append(f"group {self.group + 1}/{groups} (g)")
         if self.warmup_zoom:
             extra.append("warmup zoom (w)")
-        if snap.source_format != "lrtui":  # a foreign log: what was logged, nothing to check it against
+        if snap.source_format != "lrtui":  # a foreign log declares no plan: the doctor infers one
             self.title = "LR"
-            if not snap.lr:
-                extra.append("no LR logged")
+        if snap.source_format != "lrtui" and not snap.lr:
+            extra.append("no LR logged")
         elif planned is None:
             extra.append(f"no plan: {snap.planned.reason}" if snap.planned.reason else "no plan")
         elif inferred:
