@@ -131,6 +131,28 @@ class DoctorScreen(Screen):
         def row(label: str, value: str, style: str = "") -> None:
             grid.add_row(label, Text(clean_text(value), style=style))
 
+        # what went wrong first (evidence and fix are what an 80x24 terminal shows), then the facts
+        for i, f in enumerate(report.findings):
+            if i:
+                grid.add_row("", "")
+            bad = f.severity == "error"
+            grid.add_row(
+                Text("✗" if bad else "·", style="bold red" if bad else "yellow"),
+                Text(clean_text(f.line()), style="bold red" if bad else "yellow"),
+            )
+            row("evidence", f.evidence)
+            row("fix", f.fix, "cyan")
+        if report.resumes and report.findings:
+            grid.add_row("", "")
+        for r in report.resumes:
+            grid.add_row(
+                Text("✓" if r.ok else "✗", style="green" if r.ok else "bold red"),
+                Text(clean_text(r.line()[2:])),
+            )
+            if not r.ok:
+                row("load order", r.order)
+        if report.findings or report.resumes:
+            grid.add_row("", "")
         row(
             "logged",
             f"{report.points:,} LR points" + (f", {report.groups} param groups" if report.groups > 1 else ""),
@@ -147,24 +169,6 @@ class DoctorScreen(Screen):
             row("inferred" if g == 0 else f"group {g}", inf.summary())
         for note in report.notes:
             row("note", note, "dim")
-        for f in report.findings:
-            grid.add_row("", "")
-            bad = f.severity == "error"
-            grid.add_row(
-                Text("✗" if bad else "·", style="bold red" if bad else "yellow"),
-                Text(clean_text(f.line()), style="bold red" if bad else "yellow"),
-            )
-            row("evidence", f.evidence)
-            row("fix", f.fix, "cyan")
-        if report.resumes:
-            grid.add_row("", "")
-        for r in report.resumes:
-            grid.add_row(
-                Text("✓" if r.ok else "✗", style="green" if r.ok else "bold red"),
-                Text(clean_text(r.line()[2:])),
-            )
-            if not r.ok:
-                row("load order", r.order)
         inf = report.inferred
         keys = []
         if inf is not None and inf.ok:
