@@ -30,7 +30,7 @@ from typing import Any
 
 from lrtui.runs.jsonio import write_json_atomic
 from lrtui.runs.paths import CONFIG, STATUS, STDOUT
-from lrtui.runs.status import LIVE_STATES, effective_state, pid_alive, read_status, this_host
+from lrtui.runs.status import LIVE_STATES, effective_state, finishing_wait, pid_alive, read_status, this_host
 from lrtui.runs.text import clean_name
 
 TORCHRUN_MODULE = "torch.distributed.run"
@@ -251,7 +251,7 @@ def launch_job(
     cmd = trainer_command(run_dir, spec, python=python, resume=resume, node_rank=node_rank)
     if join:
         return start_detached(cmd, cwd=run_dir, log=run_dir / STDOUT, env=job_env(spec, env)).pid
-    lock_fd = lock.acquire(run_dir)
+    lock_fd = lock.acquire(run_dir, wait_s=finishing_wait(run_dir))  # an ended job's agent may still exit
     try:
         status = read_status(run_dir)
         if has_live_process(status):

@@ -35,12 +35,13 @@ class RunLocked(RuntimeError):
         super().__init__(f"{text}; {advice}" if advice else text)
 
 
-def acquire(run_dir: str | Path, *, record_pid: bool = True) -> int:
-    """Take the run's lock without waiting; return the descriptor holding it (close it to release).
+def acquire(run_dir: str | Path, *, record_pid: bool = True, wait_s: float = 0.0) -> int:
+    """Take the run's lock; return the descriptor holding it (close it to release).
 
     The lock file then holds our pid, or nothing with record_pid=False (a launcher, which writes the
     trainer's pid once it has one: a loser meanwhile waits for it). RunLocked if another process holds
-    it; OSError if the lock file cannot be made (read-only dir, a symlink or special file planted).
+    it (after retrying for up to `wait_s` seconds); OSError if the lock file cannot be made (read-only
+    dir, a symlink or special file planted).
     """
     path = Path(run_dir) / LOCK
     flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
@@ -54,10 +55,15 @@ def acquire(run_dir: str | Path, *, record_pid: bool = True) -> int:
         raise
     try:
         _check_regular(fd, run_dir)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunLocked(Path(run_dir), _wait_for_holder_pid(run_dir)) from None
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RunLocked(Path(run_dir), _wait_for_holder_pid(run_dir)) from None
+                time.sleep(0.02)
         if record_pid:
             write_pid(fd, os.getpid())
         else:

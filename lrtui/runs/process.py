@@ -20,7 +20,7 @@ from lrtui.runs import identity, lock
 from lrtui.runs.files import open_append
 from lrtui.runs.jsonio import write_json_atomic
 from lrtui.runs.paths import CONFIG, STATUS, STDOUT
-from lrtui.runs.status import LIVE_STATES, effective_state, pid_alive, read_status, this_host
+from lrtui.runs.status import LIVE_STATES, effective_state, finishing_wait, pid_alive, read_status, this_host
 from lrtui.runs.text import clean_name
 
 TRAINER_MODULE = "lrtui.training"
@@ -52,7 +52,8 @@ def launch(
     run_dir = Path(run_dir).resolve()
     if not (run_dir / CONFIG).is_file():
         raise FileNotFoundError(f"run {clean_name(run_dir.name)} has no {CONFIG}: not a run directory")
-    lock_fd = lock.acquire(run_dir, record_pid=False)  # the trainer's pid goes in once it has one
+    # the trainer's pid goes in once it has one; a writer that just ended may still be releasing it
+    lock_fd = lock.acquire(run_dir, record_pid=False, wait_s=finishing_wait(run_dir))
     try:
         status = read_status(run_dir)
         if has_live_process(status):

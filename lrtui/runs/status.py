@@ -23,6 +23,9 @@ TERMINAL_STATES = ("finished", "stopped", "failed", "diverged")
 # A run on another host whose status has not been updated for this long is presumed lost.
 # Writers refresh status.json at least every HEARTBEAT_S while running.
 LOST_AFTER_S = 600.0
+# A writer releases its run's lock just after it writes its final state (a torchrun agent once its ranks
+# have exited): a start in that gap waits this long for it rather than failing "already being trained".
+FINISHING_WAIT_S = 10.0
 HEARTBEAT_S = 5.0
 
 _HOST = socket.gethostname()
@@ -99,6 +102,12 @@ def pid_alive(pid: Any, started: Any = None, process: Any = None) -> bool:
         if began is not None and began > started + 5.0:
             return False
     return True
+
+
+def finishing_wait(run_dir: Path) -> float:
+    """How long a new writer may wait for the run's lock: FINISHING_WAIT_S when status.json already says
+    the last writer ended, else 0 (a live run's lock is not waited for)."""
+    return FINISHING_WAIT_S if read_status(run_dir).get("state") in TERMINAL_STATES else 0.0
 
 
 def effective_state(status: dict[str, Any], now: float | None = None) -> str:

@@ -113,6 +113,38 @@ def test_launch_refuses_live_runs_and_delete_refuses_live_runs(runs_dir: Path, c
         delete_run(runs_dir)
 
 
+def test_a_start_waits_for_a_writer_that_ended_but_still_holds_the_lock(runs_dir: Path, child_env) -> None:
+    """`lrtui stop --wait` returns once status.json says stopped; the trainer releases the run's lock a
+    moment later (after its final write; a torchrun agent once its ranks exited). A start in that gap
+    waits for the lock instead of failing 'already being trained' (it did, on loaded machines)."""
+    run_dir = new_run(runs_dir, steps=3)
+    ending = subprocess.Popen(
+        [sys.executable, "-c", _ENDING_WRITER, str(run_dir)], env=child_env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert ending.stdout.readline().strip() == "stopped, still holding the lock"
+        pid = launch(run_dir, module="fake_trainer", env=child_env)
+        assert ending.poll() is not None  # it got the lock only once the old writer was gone
+    finally:
+        ending.kill()
+        ending.wait()
+    assert wait_state(run_dir, ("finished", "failed"), TIMEOUT) == "finished"
+    wait_dead(pid)
+
+
+_ENDING_WRITER = """
+import sys, time
+from pathlib import Path
+from lrtui.runs import lock, read_status
+from lrtui.runs.jsonio import write_json_atomic
+run = Path(sys.argv[1])
+fd = lock.acquire(run)
+write_json_atomic(run / "status.json", {**read_status(run), "state": "stopped"})
+print("stopped, still holding the lock", flush=True)
+time.sleep(1.0)
+"""
+
+
 def test_trainer_dying_before_it_logs_shows_lost(runs_dir: Path, child_env) -> None:
     run_dir = new_run(runs_dir)
     pid = launch(run_dir, module="no_such_module_for_lrtui", env=child_env)
