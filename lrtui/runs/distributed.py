@@ -263,7 +263,7 @@ def launch_job(
         child_env[lock.LOCK_FD_ENV] = str(lock_fd)
         proc = start_detached(cmd, cwd=run_dir, log=run_dir / STDOUT, env=child_env, pass_fds=(lock_fd,))
         lock.write_pid(lock_fd, proc.pid)
-        _record_job(run_dir, spec, proc.pid, identity.identity(proc.pid))
+        _record_job(run_dir, spec, proc.pid, identity.identity_of_started(proc.pid))
     finally:
         os.close(lock_fd)  # the agent holds the lock from here on
     return proc.pid

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import time
 from typing import Any
 
 PID_MAX = 1 << 22  # Linux's ceiling for pid_max: larger numbers are not pids (os.kill would overflow)
@@ -57,6 +58,18 @@ def identity(pid: int | None = None) -> dict[str, Any] | None:
     pid = os.getpid() if pid is None else pid
     ident = {"boot_id": boot_id(), "start_ticks": start_ticks(pid), "cmdline_sha256": cmdline_digest(pid)}
     return ident if all(v is not None for v in ident.values()) else None
+
+
+def identity_of_started(pid: int, wait_s: float = 2.0) -> dict[str, Any] | None:
+    """identity(pid) of a child Popen just started. Popen returns once exec closed its error pipe, which
+    the kernel does before it sets the new program's arguments up: /proc/PID/cmdline can read empty for
+    a moment (seen under load), so retry for up to `wait_s` s; None without /proc or if it never shows."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = identity(pid)
+        if found is not None or boot_id() is None or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.005)
 
 
 def matches(pid: Any, recorded: Any) -> bool | None:

@@ -73,7 +73,7 @@ def launch(
             if current.get("pid") != proc.pid:  # the child has not written yet (it takes tens of ms)
                 current = {k: v for k, v in current.items() if k != "problem"}
                 current.update(state="starting", pid=proc.pid, host=this_host(), started=now, updated=now)
-                current.update(error=None, process=identity.identity(proc.pid))
+                current.update(error=None, process=identity.identity_of_started(proc.pid))
                 write_json_atomic(run_dir / STATUS, current)
         except BaseException:  # e.g. a full disk: no trainer left running unrecorded
             proc.kill()

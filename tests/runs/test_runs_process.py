@@ -240,3 +240,21 @@ def test_open_refuses_a_run_with_another_live_writer(runs_dir: Path) -> None:
         other.kill()
         other.wait()
     assert read_status(run_dir)["state"] == "finished"
+
+
+def test_the_identity_of_a_just_started_process_is_read_once_exec_set_it_up() -> None:
+    """Popen returns when exec closed its error pipe, before the kernel set the new program's arguments up:
+    /proc/PID/cmdline read at once was empty for 22 of 100 starts here under load, so launch() recorded no
+    identity and `lrtui stop` refused the run ("cannot check that pid N is its trainer")."""
+    from lrtui.runs import identity
+
+    for _ in range(20):
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True
+        )
+        try:
+            recorded = identity.identity_of_started(child.pid)
+            assert recorded is not None and identity.matches(child.pid, recorded) is True
+        finally:
+            child.kill()
+            child.wait()
