@@ -352,6 +352,9 @@ async def test_a_frozen_rank_makes_the_job_hung_and_a_killed_one_is_named(jobs):
         await wait_for(
             pilot, lambda: {r.state for r in monitor.drawn.ranks.rows} == {"exited"}, 30, "both ranks exited"
         )
+    # the monitor does not wait for the processes (the CLI's --wait does): they end after their exit beat
+    pids = [rec.last.get("pid") for rec in RanksTail(run).poll().values()]
+    _wait(lambda: not any(map(_alive, pids)), 60, "every rank of the stopped job to exit")
     after = read_run(run)
     steps, lrs = np.asarray(after.data.steps), np.asarray(after.data.lr[0])
     assert list(steps) == list(range(len(steps))) and len(steps) > restored  # re-logged from the checkpoint
