@@ -718,7 +718,9 @@ def doctor_source(
     report.notes.insert(0, f"LR read from {names}")
     if off:
         report.notes.insert(
-            1, f"{source.format_label} logs at step s the LR of the update s-1 started with: shown at s-{off}"
+            1,
+            f"the LR logged at step s is the one update s-{off} used (as transformers' Trainer logs it): "
+            f"shown at s-{off}",
         )
     if source.skipped:
         report.notes.append(f"{source.skipped:,} record(s) skipped: {'; '.join(list(source.problems)[-2:])}")

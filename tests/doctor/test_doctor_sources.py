@@ -32,7 +32,7 @@ def test_hf_trainer_output_dir_gives_the_trainers_schedule(real_logs):
     assert report["plan"]["source"] == "inferred" and report["plan"]["spec"] == HF_SPEC
     assert report["plan"]["base_lrs"] == [0.001] and report["plan"]["steps_per_epoch"] == 8
     assert report["inferred"][0]["residual"] <= 1e-6 and report["points"] == 12
-    assert any("the LR of the update s-1" in n for n in report["notes"])
+    assert any("is the one update s-1 used" in n for n in report["notes"])
     # checked against a plan given on the command line: the Trainer was sized for 24 steps, not 30
     plan = HF_SPEC.replace("=24", "=30")
     out = _doctor(real_logs / "hf_out", "--spec", plan, "--lr", "1e-3")
