@@ -54,9 +54,12 @@ async def test_lightning_run_in_the_panels_with_its_lr_groups(real_logs):
         assert "group 1/2 (g)" in _plain(lr.caption) and "inferred: step decay" in _plain(lr.caption)
         await pilot.press("g")
         await wait_for(
-            pilot, lambda: [s.label for s in lr.plot.figure.series] == ["lr-SGD/pg2"], what="group 2"
+            pilot,
+            lambda: [s.label for s in lr.plot.figure.series] == ["inferred", "lr-SGD/pg2"],
+            what="group 2",
         )
-        assert lr.plot.figure.series[0].y[0] == 0.01
+        # one StepLR over both groups: group 2's plan is group 1's at its own base LR
+        assert lr.plot.figure.series[0].y[0] == lr.plot.figure.series[1].y[0] == 0.01
         loss = screen.query_one(LossPanel)
         assert "train_loss_step" in _plain(loss.caption)
         assert [s.label for s in loss.plot.figure.series] == ["loss", "EMA 0.98"]

@@ -30,7 +30,7 @@ from lrtui.schedules.lr_suggest import analyze
 from lrtui.sources.lrtui_run import epoch_scalars, group_name
 from lrtui.sources.series import Column
 from lrtui.widgets.runs.device import DeviceProbe, DeviceSample
-from lrtui.widgets.runs.inferred import PlanInferrer, reduce_planned
+from lrtui.widgets.runs.inferred import PlanInferrer, reduce_planned, with_groups
 from lrtui.widgets.runs.metrics import MetricTracker, MetricView, OutputFollower, OutputView
 from lrtui.widgets.runs.model import (
     DEFAULT_EMA_BETA,
@@ -353,6 +353,8 @@ class RunFollower:
         )
         if planned is None:
             return False
+        others = [(steps, col.view()) for col in self._cols["lr"][1:]]
+        planned = with_groups(planned, others)
         self._planned = planned
         self._planned_plot = reduce_planned(planned)
         self._checked_n = 0

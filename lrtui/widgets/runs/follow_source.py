@@ -24,7 +24,7 @@ from lrtui.sources.base import LIVE_AFTER_S, POLL_BYTES, Source
 from lrtui.sources.roles import Roles, assign_roles
 from lrtui.widgets.runs.device import DeviceProbe, DeviceSample
 from lrtui.widgets.runs.follow import MonitorSnapshot
-from lrtui.widgets.runs.inferred import PlanInferrer, reduce_planned
+from lrtui.widgets.runs.inferred import PlanInferrer, reduce_planned, with_groups
 from lrtui.widgets.runs.metrics import MetricTracker, MetricView, OutputFollower
 from lrtui.widgets.runs.model import (
     DEFAULT_EMA_BETA,
@@ -172,6 +172,7 @@ class SourceFollower:
         planned = self._inferrer.planned(int(lr.steps[-1]) + 1 if lr.n else 1, self._no_plan)
         if planned is None:
             return False
+        planned = with_groups(planned, [(v.steps, v.values) for v in lr_views[1:]])
         self._planned = planned
         self._planned_plot = reduce_planned(planned)
         self._check = (

@@ -68,6 +68,31 @@ def shifted(planned: Planned, offset: int) -> Planned:
     return replace(planned, lr=np.concatenate([head, planned.lr], axis=1), markers=markers)
 
 
+def with_groups(planned: Planned, groups: list[tuple[np.ndarray, np.ndarray]]) -> Planned:
+    """The plan of group 0 extended to the other param groups `(steps, lr)` that are a constant multiple of
+    it (one scheduler over groups with their own base LRs), in order, up to the first that is not."""
+    if planned.lr is None or planned.lr.shape[0] != 1 or not groups:
+        return planned
+    row = planned.lr[0]
+    rows = [row]
+    bases = list(planned.base_lrs[:1])
+    for steps, lr in groups:
+        inside = (steps >= 0) & (steps < row.size)
+        s, y = steps[inside].astype(np.int64), lr[inside]
+        p = row[s] if s.size else row[:0]
+        ok = np.isfinite(y) & (np.abs(p) > 0)
+        if ok.sum() < 2:
+            break
+        ratio = float(np.median(y[ok] / p[ok]))
+        if not (ratio > 0 and np.allclose(y[ok], p[ok] * ratio, rtol=1e-6, atol=0)):
+            break
+        rows.append(row * ratio)
+        bases.append(bases[0] * ratio if bases else ratio)
+    if len(rows) == 1:
+        return planned
+    return replace(planned, lr=np.vstack(rows), base_lrs=tuple(bases))
+
+
 def reduce_planned(planned: Planned) -> tuple:
     """The planned curves as (x, y) per group, reduced to their envelope past 16k steps (for drawing)."""
     if planned.lr is None:
