@@ -276,7 +276,40 @@ def _products(a: np.ndarray | None, x: float, out: np.ndarray) -> None:
         return
     out[:] = a
     out[0] = x * out[0]
-    np.multiply.accumulate(out, out=out)
+    running_product(out)
+
+
+_CHUNK = 1 << 16
+_TINY = np.finfo(np.float64).tiny  # the smallest normal double
+
+
+def running_product(row: np.ndarray) -> None:
+    """np.multiply.accumulate(row, out=row) for a 1-D row (left to right: torch's lr *= factor, call after
+    call), with the same values, fast where the product sinks below the normal range.
+
+    An lr multiplied by γ < 1 for long enough reaches the smallest subnormal, 5e-324, and stays there:
+    5e-324 · 0.9 rounds back to 5e-324 (torch's lr is stuck there too). Each such product is a subnormal
+    operation, ~50× slower than a normal one, so a long ExponentialLR took 100+ ms. Once the product is
+    below the normal range and every factor left is one same value a with x·a == x, the rest is x."""
+    n = row.size
+    pos = 0
+    const_from = None  # the factors from here on are all equal (found once, when first needed)
+    while pos < n:
+        end = min(n, pos + _CHUNK)
+        if pos:
+            row[pos] = row[pos - 1] * row[pos]
+        np.multiply.accumulate(row[pos:end], out=row[pos:end])
+        pos = end
+        x = row[pos - 1]
+        if pos == n or abs(x) >= _TINY or not np.isfinite(x):
+            continue
+        if const_from is None:
+            tail = row[pos:]
+            differs = np.flatnonzero(tail != tail[-1])
+            const_from = pos + (int(differs[-1]) + 1 if differs.size else 0)
+        if pos >= const_from and x * row[-1] == x:
+            row[pos:] = x
+            return
 
 
 def interleave(parts: list[Ops], g: int) -> Ops:

@@ -36,6 +36,7 @@ import numpy as np
 
 from lrtui.schedules.catalogue import Bound, Context
 from lrtui.schedules.errors import SpecError
+from lrtui.schedules.kinds._torch_common import arange_view
 from lrtui.schedules.ops import Ops, replay
 
 
@@ -72,6 +73,13 @@ class GroupState:
                     :, 0
                 ].copy()
                 self.drives_momentum = True
+
+
+def _int_range(a: int, b: int) -> np.ndarray:
+    """a, a+1, ..., b−1 (int64), read-only: a view of the shared arange where it reaches (no 8 MB to fill)."""
+    if a >= 0:
+        return arange_view(b)[a:]
+    return np.arange(a, b, dtype=np.int64)
 
 
 def with_bases(ctx: Context, bases) -> Context:
@@ -139,7 +147,7 @@ class Leaf:
                 f"{self.path}: this nesting steps {self.name} at a negative step count, which is not previewed",
                 field=self.path,
             )
-        return np.arange(first, first + n, dtype=np.int64)
+        return _int_range(first, first + n)
 
     def ops(self, counters: np.ndarray, calls: np.ndarray | None = None) -> Ops:
         """The updates of the step() calls reaching these counters (`calls`: the call indices, for
@@ -215,7 +223,7 @@ class ReduceOnPlateauLeaf(Leaf):
         first = self.calls
         self.calls += n
         self.counter += n
-        return np.arange(first, first + n, dtype=np.int64)
+        return _int_range(first, first + n)
 
     def ops(self, counters, calls=None):
         return self.kind.metric_ops(self.args, self.ctx, counters)
@@ -457,7 +465,7 @@ class Program:
         lr[:, 0] = self.st.x
         calls: list[Call] = []
         if m:
-            _route(self, self.root, np.arange(m, dtype=np.int64), False, calls)
+            _route(self, self.root, _int_range(0, m), False, calls)
         body = lr[:, 1:]
         _replay_calls(calls, self.st.x, body, g, m)
         mom = self._momentum(calls, n)
@@ -544,11 +552,12 @@ def _solo_disjoint(calls: list[Call]) -> list[tuple[int, int, int]] | None:
 def _solo_stretches(calls: list[Call], m: int) -> list[tuple[int, int, int]]:
     """(start, end, call index) of the stretches of at least SOLO_MIN outer steps where one call alone
     changes the lr, in order."""
-    count = np.zeros(m, dtype=np.int32)  # calls that step at each outer step
+    small = np.int8 if len(calls) < 60 else np.int32  # a quarter of the memory to touch
+    count = np.zeros(m, dtype=small)  # calls that step at each outer step
     for call in calls:
         _at(call.positions, count, 1)
     owner = np.full(m, -1, dtype=np.int32)  # the one call that changes the lr there, else -1
-    acting = np.zeros(m, dtype=np.int32)
+    acting = np.zeros(m, dtype=small)
     for i, call in enumerate(calls):
         p = call.positions
         if p.size == 0:

@@ -190,3 +190,34 @@ def _nodes(node):
     yield node
     for c in getattr(node, "children", ()):
         yield from _nodes(c)
+
+
+def _product_rows():
+    rng = np.random.default_rng(7)
+    n = 200_000  # several chunks
+    for first, fac in [(0.1, 0.9), (0.1, 0.9999), (1e-300, 0.5), (5e-324, 0.99999), (-0.1, 0.9), (0.1, 1.1)]:
+        row = np.full(n, fac)
+        row[0] = first
+        yield row
+    for where, value in [(150_000, 0.95), (150_000, np.inf), (150_000, np.nan), (n - 1, 0.5), (n - 1, 0.0)]:
+        row = np.full(n, 0.9)
+        row[0] = 0.1
+        row[where:] = value if where < n - 1 else row[where:]
+        row[where] = value
+        yield row
+    row = 0.5 + rng.random(n)
+    row[0] = 0.1
+    yield row
+
+
+@pytest.mark.parametrize("row", list(_product_rows()))
+def test_running_product_is_the_plain_accumulate(row):
+    """The running product that stops multiplying once the lr is stuck below the normal range (5e-324 ·
+    0.9 == 5e-324) gives np.multiply.accumulate's values bit for bit."""
+    from lrtui.schedules.ops import running_product
+
+    with np.errstate(all="ignore"):
+        want = np.multiply.accumulate(row)
+        got = row.copy()
+        running_product(got)
+    assert same(got, want)

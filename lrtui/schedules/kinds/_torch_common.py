@@ -14,6 +14,7 @@ import numpy as np
 
 from lrtui.schedules.catalogue import Bound, Context, Kind, Values
 from lrtui.schedules.errors import SpecError
+from lrtui.schedules.ops import running_product
 from lrtui.schedules.params import REQUIRED, Param, per_group
 from lrtui.schedules.spec import Spec
 
@@ -163,7 +164,7 @@ def replay_products(first: np.ndarray, factors, k) -> np.ndarray:
         with np.errstate(all="ignore"):
             out[:, 1:] = factors(steps[1:])
             for row in out:  # a 1-D accumulate per group is several times faster than along axis 1
-                np.multiply.accumulate(row, out=row)
+                running_product(row)
     return out if every else out[:, ki]
 
 
@@ -293,7 +294,7 @@ class MultiplicativeKind(Kind):
                 for gi, row in enumerate(out):
                     row[:] = rows[gi]
                     row[0] = x0[gi] * row[0]
-                    np.multiply.accumulate(row, out=row)
+                    running_product(row)
             return
         steps = np.asarray(steps, dtype=np.int64)
         steps = steps[steps >= s]
