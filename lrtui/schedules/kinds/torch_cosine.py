@@ -353,8 +353,19 @@ def _guess_starts(sp, r, x_sp, eta: float, jump: float) -> None:
         blk = u[:m]
         blk[:] = r[q0 : q0 + m * period].reshape(m, period)
         blk[:, 0] = x_sp[c0 : c0 + m] - eta
-        np.multiply.accumulate(blk, axis=1, out=blk)
+        _accumulate_rows(blk)
         x_sp[c0 + 1 : c0 + m + 1] = (blk[:, -1] + eta) + jump
+
+
+def _accumulate_rows(blk: np.ndarray) -> None:
+    """np.multiply.accumulate(blk, axis=1, out=blk): the same products in the same order. Short rows (a
+    small T_max: 100,000 rows of 10 at 1M steps) go column by column, a few long vector multiplies
+    instead of one tiny accumulate per row."""
+    if blk.shape[1] > 64:
+        np.multiply.accumulate(blk, axis=1, out=blk)
+        return
+    for c in range(1, blk.shape[1]):
+        np.multiply(blk[:, c - 1], blk[:, c], out=blk[:, c])
 
 
 def _rows(todo, row, starts, ends, sp, f, r, x_sp, eta, x, finish) -> None:
@@ -379,7 +390,7 @@ def _rows(todo, row, starts, ends, sp, f, r, x_sp, eta, x, finish) -> None:
             blk = u[:m]
             blk[:] = r[q0 : q0 + m * period].reshape(m, period)
             blk[:, 0] = starts0 - eta
-            np.multiply.accumulate(blk, axis=1, out=blk)
+            _accumulate_rows(blk)
             xv = x[q0 : q0 + m * period].reshape(m, period)
             np.add(blk, eta, out=xv)
             xv[:, 0] = starts0
