@@ -556,7 +556,7 @@ def _solo_stretches(calls: list[Call], m: int) -> list[tuple[int, int, int]]:
     count = np.zeros(m, dtype=small)  # calls that step at each outer step
     for call in calls:
         _at(call.positions, count, 1)
-    owner = np.full(m, -1, dtype=np.int32)  # the one call that changes the lr there, else -1
+    owner = np.full(m, -1, dtype=small)  # the one call that changes the lr there, else -1
     acting = np.zeros(m, dtype=small)
     for i, call in enumerate(calls):
         p = call.positions
