@@ -32,6 +32,7 @@ from lrtui.app_base import LrtuiBaseApp
 from lrtui.runs.listing import find_run
 from lrtui.runs.text import clean_name
 from lrtui.sources.base import LIVE_AFTER_S
+from lrtui.widgets.inputs import TextInput
 from lrtui.widgets.runs.confirm import ConfirmScreen
 from lrtui.widgets.runs.export_csv import ExportCsvScreen, shown_series
 from lrtui.widgets.runs.follow import MonitorSnapshot, RunFollower
@@ -203,7 +204,7 @@ class RunMonitorScreen(Screen):
                 yield RanksPanel(classes="hidden")
         yield MetricsGrid()
         yield OutputPane()
-        yield Input(id="prompt")
+        yield TextInput(id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:

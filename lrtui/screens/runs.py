@@ -35,6 +35,7 @@ from lrtui.runs.text import clean_name
 from lrtui.sources.base import FORMATS, SHORT_FORMATS
 from lrtui.sources.catalog import RunCatalog
 from lrtui.sources.roles import metric_goal
+from lrtui.widgets.inputs import TextInput
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.compare import ComparedRun, CompareFollower, shared_metrics
 from lrtui.widgets.runs.confirm import ConfirmScreen
@@ -406,7 +407,7 @@ class RunsScreen(Screen):
             markup=False,
         )
         yield Static("", id="runs-detail", markup=False)
-        yield Input(id="runs-metric")
+        yield TextInput(id="runs-metric")
         yield Footer()
 
     def _title(self) -> str:

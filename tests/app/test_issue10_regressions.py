@@ -106,10 +106,11 @@ async def test_ctrl_l_replaces_the_spec_even_when_the_field_has_the_focus():
         assert "ExponentialLR" in str(screen.plan.spec)
 
 
-def _burst(app, keys: str) -> None:
+def _burst(app, keys: str, *, first: tuple[str, ...] = ("ctrl+l",)) -> None:
     """Keys as a terminal delivers a fast typist's (or tmux send-keys'): all queued before any is handled.
-    (pilot.press waits for each key to be handled, which hid this race.)"""
-    app.post_message(events.Key("ctrl+l", None))
+    (pilot.press waits for each key to be handled, which hid this race.) `first`: named keys before."""
+    for key in first:
+        app.post_message(events.Key(key, None))
     for char in keys:
         app.post_message(events.Key(char if char.isalnum() else _KEY_NAMES.get(char, char), char))
 
@@ -144,6 +145,27 @@ async def test_ctrl_l_replaces_the_spec_when_the_keys_after_it_arrive_at_once():
         await settle(pilot)
         await pilot.pause()
         assert spec.value == "StepLR(step_size=7)" and screen.query_one("#set-steps", Input).value == steps
+
+
+async def test_editing_keys_typed_in_a_burst_apply_in_order():
+    # Seen in tmux: `end, backspace x5, 10000` into the steps field gave "1100" (headless: ""): Textual's
+    # Input inserted the digits at once but ran backspace (a binding) after it had bubbled up to the app.
+    app = LrtuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _preview(pilot)
+        await pilot.click("#set-steps")
+        await pilot.pause()
+        _burst(app, "10000", first=("end", *["backspace"] * 5))
+        await screen.settle()
+        await pilot.pause()
+        assert screen.query_one("#set-steps", Input).value == "10000"
+        assert screen.settings.total_steps == 10_000
+        spec = screen.query_one("#spec", Input)
+        _burst(app, "StepLR(step_size=30)")
+        _burst(app, "5", first=("left", "backspace", "backspace"))  # step_size=30 -> step_size=5
+        await screen.settle()
+        await pilot.pause()
+        assert spec.value == "StepLR(step_size=5)"
 
 
 async def test_typing_while_the_terminal_is_resized_keeps_every_character():

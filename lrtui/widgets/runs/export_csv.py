@@ -19,6 +19,7 @@ from textual.widgets import Input, Static
 
 from lrtui.sources.export import write_csv
 from lrtui.sources.lrtui_run import epoch_scalars, group_name
+from lrtui.widgets.inputs import TextInput
 from lrtui.widgets.runs.follow import MonitorSnapshot
 
 
@@ -70,7 +71,7 @@ class ExportCsvScreen(ModalScreen[Path | None]):
                 "(enter saves, escape cancels)",
                 markup=False,
             )
-            yield Input(str(self.default_path), id="export-path")
+            yield TextInput(str(self.default_path), id="export-path")
             yield Static("", id="export-error", markup=False)
 
     def on_mount(self) -> None:
