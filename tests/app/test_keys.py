@@ -754,3 +754,82 @@ async def test_launch_form_keys_launch_a_real_run_and_escape_cancels(tmp_path):
         )
         run_dir = Path(monitor.run_dir)
         assert run_dir.parent == runs_dir and (run_dir / "metrics.jsonl").stat().st_size > 0
+
+
+# -- the LR doctor (d on a run's monitor) ---------------------------------------------------------------------
+
+
+async def test_every_doctor_key(tmp_path):
+    from tests.monitor.test_doctor_screen import _per_epoch_run
+
+    runs_dir = tmp_path / "runs"
+    run_dir = _per_epoch_run(runs_dir)  # a run stepped once per epoch although its plan steps per step
+    app = KeysApp(runs_dir=str(runs_dir))
+    async with app.run_test(size=SIZE) as pilot:
+        await _runs(pilot)
+
+        async def to_doctor() -> DoctorScreen:
+            if not isinstance(app.screen, RunsScreen):
+                await pilot.press("r")  # the runs mode kept its screens: runs, monitor, doctor
+                await wait_for(pilot, lambda: isinstance(app.screen, (RunsScreen, DoctorScreen)), "runs")
+                if isinstance(app.screen, DoctorScreen):
+                    return app.screen
+            await pilot.press("enter")
+            await wait_for(
+                pilot,
+                lambda: isinstance(app.screen, RunMonitorScreen) and app.screen.drawn is not None,
+                "the monitor",
+            )
+            await pilot.press("d")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, DoctorScreen) and app.screen.runs > 0, "a diagnosis"
+            )
+            return app.screen
+
+        doctor = await to_doctor()
+
+        async def back(key):
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, RunMonitorScreen), "the monitor again")
+            await pilot.press("d")
+            await wait_for(pilot, lambda: isinstance(app.screen, DoctorScreen), "the doctor again")
+
+        async def open_preview(key):
+            # o: the schedule the LR followed (inferred); p: the plan the run declared
+            want = current().result.report.inferred.spec if key == "o" else None
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, PreviewScreen), "the preview")
+            preview = app.screen
+            if want is not None:
+                await wait_for(pilot, lambda: str(preview.plan.spec) == want, "the inferred schedule")
+            else:
+                await wait_for(pilot, lambda: str(preview.plan.spec).startswith("SequentialLR"), "the plan")
+                assert preview.plan.base_lrs == (0.1,) and preview.plan.steps_per_epoch == 20
+            await to_doctor()
+
+        async def rerun(key):
+            before = current().runs
+            await pilot.press(key)
+            await wait_for(pilot, lambda: current().runs > before, "a second diagnosis")
+
+        async def group(key):
+            await pilot.press(key)  # one group: stays on it, still drawn
+            await pilot.pause()
+            assert current().group >= 0
+
+        def current() -> DoctorScreen:
+            return app.screen
+
+        checks = {
+            "back": back,
+            "open_preview('inferred')": open_preview,
+            "open_preview('declared')": open_preview,
+            "rerun": rerun,
+            "next_group": group,
+            "help": lambda key: _closes_modal(pilot, HelpScreen, key),
+            "command_palette": lambda key: _closes_modal(pilot, CommandPalette, key),
+            "quit": None,
+            "quit_key": None,
+        }
+        assert doctor.run_dir == run_dir
+        await press_all(app, offered(app), checks, lambda: isinstance(app.screen, DoctorScreen))

@@ -3,9 +3,10 @@
 Each example starts the real LrtuiApp (`App.run_test`) at a random size (down to 30x8) on a runs dir
 holding recorded runs and a live one (a RunLogger writing from a thread, lr and loss turning 1e308, inf
 and NaN after a while), walks to one of the screens (preview, picker, help, palette, child editor, runs,
-confirmation, compare, monitor of the live run, launch form) and then presses keys the screen offers or
-any other key, pastes specs (overflowing, non-finite, huge, malformed, deeply nested, control characters,
-several lines) and resizes the terminal. The only acceptable outcome is no exception and an app that
+confirmation, compare, monitor of the live run, its LR doctor, launch form) and then presses keys the
+screen offers or any other key, one at a time or in bursts (queued before any is handled, as over SSH),
+pastes specs (overflowing, non-finite, huge, malformed, deeply nested, control characters, several lines)
+and resizes the terminal. The only acceptable outcome is no exception and an app that
 still answers (ctrl+p opens the palette).
 
 Every route gets its share of the examples: CI-sized by default (one per route); LRTUI_MONKEY_EXAMPLES=500
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 from textual import events
 from textual.command import CommandPalette
 
+from lrtui.screens.doctor import DoctorScreen
 from lrtui.screens.monitor import RunMonitorScreen
 from lrtui.screens.preview import PreviewScreen
 from lrtui.screens.runs import CompareScreen, RunsScreen
@@ -54,6 +56,7 @@ GENERIC_KEYS = [
     "ctrl+p", "ctrl+c", "f1", "question_mark", "slash", "plus", "minus",
 ]  # fmt: skip
 NEVER = {"q", "ctrl+q"}
+KEY_NAMES = {"(": "left_parenthesis", ")": "right_parenthesis", "=": "equals_sign", ".": "full_stop"}
 
 SPECS = [
     "ExponentialLR(gamma=1.1)",
@@ -108,7 +111,9 @@ specs = st.one_of(
 )
 sizes = st.tuples(st.integers(30, 200), st.integers(8, 60))
 
-ROUTES = ["preview", "picker", "help", "palette", "child", "runs", "confirm", "compare", "monitor", "launch"]
+ROUTES = [
+    "preview", "picker", "help", "palette", "child", "runs", "confirm", "compare", "monitor", "doctor", "launch",
+]  # fmt: skip
 
 
 class MonkeyApp(KeysApp):
@@ -144,10 +149,13 @@ async def _go(pilot, route: str, live: Path) -> None:
     )
     runs = app.screen
     table = runs.query_one("DataTable")
-    if route == "monitor":
+    if route in ("monitor", "doctor"):
         table.move_cursor(row=runs.order.index(live.name))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunMonitorScreen), "monitor")
+        if route == "doctor":
+            await pilot.press("d")
+            await wait_for(pilot, lambda: isinstance(app.screen, DoctorScreen), "the LR doctor")
     elif route == "compare":
         for row in range(min(3, len(runs.order))):
             table.move_cursor(row=row)
@@ -162,7 +170,9 @@ async def _go(pilot, route: str, live: Path) -> None:
 async def _act(pilot, data) -> None:
     app = pilot.app
     where = type(app.screen).__name__
-    kind = data.draw(st.sampled_from(["offered", "offered", "key", "char", "paste", "resize", "pause"]))
+    kind = data.draw(
+        st.sampled_from(["offered", "offered", "key", "char", "burst", "paste", "resize", "pause"])
+    )
     if kind in ("offered", "key"):
         keys = sorted({key for key, _ in offered(app)} - NEVER) if kind == "offered" else []
         key = data.draw(st.sampled_from(keys or GENERIC_KEYS))
@@ -176,6 +186,16 @@ async def _act(pilot, data) -> None:
         for char in text:
             if char not in NEVER:
                 await pilot.press(char)
+    elif (
+        kind == "burst"
+    ):  # keys that arrive together (SSH, tmux, a fast typist): queued before any is handled
+        keys = data.draw(st.lists(st.sampled_from([*GENERIC_KEYS, *"abc019(=)."]), min_size=2, max_size=8))
+        _log(f"  {where}: burst {keys!r}")
+        for key in keys:
+            if key not in NEVER:
+                char = key if len(key) == 1 else None
+                app.post_message(events.Key(KEY_NAMES.get(key, key), char))
+        await pilot.pause()
     elif kind == "paste":
         text = data.draw(st.one_of(specs, st.sampled_from(FIELD_TEXT)))
         _log(f"  {where}: paste {text[:200]!r} into {app.focused!r}")
