@@ -131,6 +131,16 @@ async def _child_editor(pilot) -> None:
     await pilot.pause()
 
 
+async def _overflow(pilot) -> None:
+    screen = await settle(pilot)
+    steps = screen.query_one("#set-steps")
+    steps.focus()
+    steps.value = "10000"  # ExponentialLR(gamma=1.1) leaves the float range at step ~7,450
+    await settle(pilot)
+    screen.query_one("#plot").focus()
+    await settle(pilot)
+
+
 async def _help(pilot) -> None:
     await settle(pilot)
     await pilot.press("question_mark")
@@ -157,6 +167,12 @@ SCENARIOS: list[Scenario] = [
     Scenario("preview-export", "CosineAnnealingLR(T_max=100, eta_min=1e-6)", _export, "the export panel"),
     Scenario("preview-picker", None, _picker, "the picker, filtered by typing 'cosine'"),
     Scenario("preview-child-editor", None, _child_editor, "SequentialLR's second child in its own form"),
+    Scenario(
+        "preview-overflow",
+        "ExponentialLR(gamma=1.1)",
+        _overflow,
+        "a schedule that overflows: drawn up to inf, marked, said first in the status line",
+    ),
     Scenario("help-overlay", None, _help, "the ? overlay, generated from the bindings"),
 ]
 
