@@ -156,14 +156,14 @@ async def test_editing_keys_typed_in_a_burst_apply_in_order():
         await pilot.click("#set-steps")
         await pilot.pause()
         _burst(app, "10000", first=("end", *["backspace"] * 5))
-        await screen.settle()
+        await settle(pilot)
         await pilot.pause()
         assert screen.query_one("#set-steps", Input).value == "10000"
         assert screen.settings.total_steps == 10_000
         spec = screen.query_one("#spec", Input)
         _burst(app, "StepLR(step_size=30)")
         _burst(app, "5", first=("left", "backspace", "backspace"))  # step_size=30 -> step_size=5
-        await screen.settle()
+        await settle(pilot)
         await pilot.pause()
         assert spec.value == "StepLR(step_size=5)"
 
