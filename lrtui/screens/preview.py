@@ -882,9 +882,11 @@ class PreviewScreen(Screen):
         # Typing replaces the whole spec, also when the field already had the focus (focusing it again
         # selects nothing, so the text used to be appended to). Keys typed right after ctrl+l (a fast
         # typist, a paste of keys, tmux send-keys) are often already queued: the binding is a priority one
-        # and the focus moves now (Screen.set_focus; Widget.focus() defers it), so they reach the spec.
+        # and the focus moves now (Screen.set_focus; Widget.focus() defers it), so they reach the spec;
+        # the select-all goes into the field's own queue (call_later), behind the keys typed before ctrl+l
+        # that it has not handled yet and ahead of those after (selected now, it came before the former).
         self.set_focus(spec)
-        spec.select_all()
+        spec.call_later(spec.select_all)
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")

@@ -138,13 +138,20 @@ async def test_ctrl_l_replaces_the_spec_when_the_keys_after_it_arrive_at_once():
         await settle(pilot)
         await pilot.pause()
         assert spec.value == "ExponentialLR(gamma=1.1)"
+        _burst(app, "StepLR(step_si")  # a second ctrl+l while the field still has keys of the first to handle
+        _burst(app, "CosineAnnealingLR(T_max=9)")
+        await settle(pilot)
+        await pilot.pause()
+        assert spec.value == "CosineAnnealingLR(T_max=9)"
         await pilot.click("#set-steps")  # another field has the focus
         await pilot.pause()
-        steps = screen.query_one("#set-steps", Input).value
+        assert screen.focused is screen.query_one("#set-steps", Input)
         _burst(app, "StepLR(step_size=7)")
         await settle(pilot)
         await pilot.pause()
-        assert spec.value == "StepLR(step_size=7)" and screen.query_one("#set-steps", Input).value == steps
+        assert spec.value == "StepLR(step_size=7)"
+        steps = screen.query_one("#set-steps", Input).value  # none of the keys went there: the spec's horizon
+        assert steps == str(screen.plan.total_steps), steps
 
 
 async def test_editing_keys_typed_in_a_burst_apply_in_order():
