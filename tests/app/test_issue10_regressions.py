@@ -167,6 +167,9 @@ async def test_editing_keys_typed_in_a_burst_apply_in_order():
         await pilot.pause()
         assert screen.query_one("#set-steps", Input).value == "10000"
         assert screen.settings.total_steps == 10_000
+        # epochs follow the steps typed, not the spec's horizon computed for the emptied field meanwhile
+        assert screen.query_one("#set-spe", Input).value == "1"
+        assert screen.query_one("#set-epochs", Input).value == "10000"
         spec = screen.query_one("#spec", Input)
         _burst(app, "StepLR(step_size=30)")
         _burst(app, "5", first=("left", "backspace", "backspace"))  # step_size=30 -> step_size=5

@@ -243,6 +243,13 @@ class SettingsForm(Vertical):
     def show_horizon(self, settings: PlanSettings) -> None:
         """The horizon the spec states, in steps and epochs — except in a field being typed in (emptied to
         follow the spec again, it keeps showing "auto")."""
+        for wid in ("set-steps", "set-epochs"):
+            field = self.query_one(f"#{wid}", Input)
+            if field.has_focus and field.value.strip():
+                # A horizon is being typed: this one was computed for the field's earlier, emptied text
+                # (keys that arrive together are handled before the preview answers); the steps typed
+                # since then decide, and their epochs are already shown.
+                return
         self.settings = settings
         with self.prevent(Input.Changed):
             for wid, text in (
