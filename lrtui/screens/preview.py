@@ -266,6 +266,8 @@ class PreviewScreen(Screen):
         self.eval_ms = 0.0
         self.hidden_markers = 0
         self._drawn: View | None = None  # the view the plot's figure was last built from
+        self._stated_for: Curve | None = None  # the curve _stated was computed for
+        self._stated = False
         self._error_shown = False
         self._status = ""
         self._spec_text = text  # what the spec field showed last (edits are changes to it)
@@ -778,8 +780,6 @@ class PreviewScreen(Screen):
     def status_text(self) -> str:
         plot = self.query_one("#plot", PreviewPlot)
         info = plot.render_info
-        from lrtui.schedules.horizon import follows_spec
-
         curve = self.view.curve
         return model.status_text(
             self.view,
@@ -787,9 +787,20 @@ class PreviewScreen(Screen):
             log_y=plot.figure.log_y,
             dropped_nonpositive=0 if info is None else info.dropped_nonpositive,
             hidden_markers=self.hidden_markers,
-            horizon_from_spec=curve is not None and self.settings.horizon_auto and follows_spec(curve.plan),
+            horizon_from_spec=self._horizon_from_spec(curve),
             lint_summary=lint_counts(self.lints) if self.lints else "",
         )
+
+    def _horizon_from_spec(self, curve: Curve | None) -> bool:
+        """The curve spans the length its spec states (not the 1,000-step default of a spec that states
+        none, nor a horizon the user typed). Once per curve: the status line is rebuilt on every cursor move."""
+        if curve is None or not self.settings.horizon_auto:
+            return False
+        if self._stated_for is not curve:
+            from lrtui.schedules.horizon import stated_steps
+
+            self._stated_for, self._stated = curve, stated_steps(curve.plan) == curve.n
+        return self._stated
 
     def _update_status(self) -> None:
         text = self.status_text()

@@ -102,3 +102,16 @@ async def test_the_command_line_spec_opens_on_its_own_horizon(make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await settle(pilot)
         assert screen.curve.n == 300
+
+
+async def test_the_status_line_says_from_the_spec_only_when_the_spec_states_the_length(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        screen = await paste(pilot, ONECYCLE_PASTE)
+        assert screen.status_text().startswith("1,000 steps (from the spec)")
+        await pilot.press("ctrl+l")
+        screen = await paste(pilot, "scheduler = StepLR(optimizer, step_size=300, gamma=0.5)")
+        # StepLR states no length: 1,000 steps is lrtui's default horizon, not the spec's
+        assert screen.curve.n == 1000 and "from the spec" not in screen.status_text()
