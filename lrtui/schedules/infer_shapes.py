@@ -135,13 +135,21 @@ def _diff_labels(y: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray]:
     return sign, jump
 
 
+def _repeats(gaps: np.ndarray, max_period: int = 4) -> bool:
+    """Whether the distances between trend changes repeat with a short period: restarts or cycles every few
+    steps over a long run flip the trend hundreds of times, yet are a schedule, not noise. The last two gaps
+    may differ (a cycle cut short, an amplitude that fell below the flat tolerance)."""
+    body = gaps[:-2]
+    return any(body.size > 4 * p and np.array_equal(body[p:], body[:-p]) for p in range(1, max_period + 1))
+
+
 def monotone_pieces(y: np.ndarray, rtol: float = EQ_RTOL, limit: int | None = None) -> list[Piece] | None:
     """Split the series where its trend changes (rising / falling / flat) or where it jumps.
 
     Neighbouring pieces share their boundary point (the peak of a warmup is also the start of its decay);
     a jump — a difference more than 8× both neighbouring ones: a restart, a SequentialLR hand-over, a
     step decay — belongs to neither piece, so the points on its two sides start/end different pieces.
-    None when there are more than `limit` pieces (noise, not a schedule).
+    None when there are more than `limit` pieces that do not repeat (noise, not a schedule).
     """
     n = y.size
     if n < 2:
@@ -149,7 +157,7 @@ def monotone_pieces(y: np.ndarray, rtol: float = EQ_RTOL, limit: int | None = No
     sign, jump = _diff_labels(y, rtol)
     label = np.where(jump, 9, sign).astype(np.int8)
     change = np.flatnonzero(label[1:] != label[:-1]) + 1
-    if limit is not None and change.size >= limit:
+    if limit is not None and change.size >= limit and not _repeats(np.diff(change)):
         return None
     starts = np.concatenate([[0], change])
     ends = np.concatenate([change, [label.size]])

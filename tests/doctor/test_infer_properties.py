@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -165,3 +166,20 @@ def test_a_schedule_with_noise_on_it_is_unknown(fam, rel, seed):
     y = curve(spec, 0.1, 800) * (1 + rel * np.random.default_rng(seed).standard_normal(800))
     result = infer_schedule(np.arange(800), np.abs(y))
     assert result.family == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("spec", "n"),
+    [
+        ("CosineAnnealingWarmRestarts(T_0=5, T_mult=1)", 642),  # found by the property test: 128 restarts
+        ('CyclicLR(base_lr=0.001, max_lr=0.1, step_size_up=5, mode="triangular2")', 3000),
+        ("CyclicLR(base_lr=0.001, max_lr=0.1, step_size_up=5)", 3000),
+    ],
+)
+def test_short_cycles_over_a_long_run_are_a_schedule_not_noise(spec, n):
+    """Hundreds of trend changes that repeat every few steps are restarts or cycles: inferred, not 'noise'."""
+    y = curve(spec, 1.0, n)
+    steps = np.arange(n)
+    result = infer_schedule(steps, y)
+    assert result.ok, (spec, result.note)
+    reproduces(result, steps, y)
