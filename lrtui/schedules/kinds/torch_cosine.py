@@ -246,8 +246,7 @@ def _exact_row(r: np.ndarray, sp: np.ndarray, x0: float, eta: float, jump: float
     n = r.size
     if n == 0:
         return
-    ends = [*sp.tolist(), n]
-    starts = [0, *sp.tolist()]
+    starts, ends = _RowStarts(sp), _RowEnds(sp, n)  # row j's positions (no 100,000-item lists)
     f = np.empty(n + 1)  # f[0] = u before position 0; f[1 + i] = u after position i (rows fill their part)
     f[0] = x0 - eta
     x = out
@@ -335,6 +334,26 @@ def _exact_row(r: np.ndarray, sp: np.ndarray, x0: float, eta: float, jump: float
         p = sp[j - 1]
         x_sp[j - 1] = (x[p - 1] if p > 0 else x0) + jump
         row(j)
+
+
+class _RowStarts:
+    """starts[j]: row j's first position (0, then the special steps)."""
+
+    def __init__(self, sp: np.ndarray):
+        self.sp = sp
+
+    def __getitem__(self, j: int) -> int:
+        return 0 if j == 0 else int(self.sp[j - 1])
+
+
+class _RowEnds:
+    """ends[j]: one past row j's last position (the next special step, or n for the last row)."""
+
+    def __init__(self, sp: np.ndarray, n: int):
+        self.sp, self.n = sp, n
+
+    def __getitem__(self, j: int) -> int:
+        return int(self.sp[j]) if j < self.sp.size else self.n
 
 
 def _guess_starts(sp, r, x_sp, eta: float, jump: float) -> None:
