@@ -177,6 +177,11 @@ class Kind:
         """The constructor call export writes, where the generic `name(optimizer, **args)` is not it."""
         return None
 
+    def port_expr(self, bound: Bound, port) -> str | None:
+        """Plain torch code building this kind on `optimizer`, for a kind torch has no class for (export
+        --to torch; `port`: lrtui.schedules.export_portable.Port). None: the library's port table."""
+        return None
+
     def acting(self, args: Mapping[str, object], ctx: Context, k: np.ndarray) -> np.ndarray | None:
         """Which step() calls reaching last_epoch k may change the lr (False: torch returns the groups'
         lrs unchanged — LinearLR past total_iters), cheaply; None: assume all. Composites let another

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lrtui.schedules.catalogue import Bound, Context
-from lrtui.schedules.params import per_group
 from lrtui.schedules.plan import Plan
 
 _HERE = Path(__file__).resolve().parent
@@ -117,37 +116,43 @@ def definition_source(name: str) -> str:
     raise KeyError(f"{name} is not defined in {filename}")
 
 
+class Port:
+    """What a kind's `port_expr` writes with: the plan, helpers (emitted once, with their imports), calls
+    laid out like the rest of the script, literals, and the expressions of its children."""
+
+    torch = _TORCH
+
+    def __init__(self, plan: Plan, ctx: Context, emit: Emitter, child: Callable[[Bound], str]) -> None:
+        self.plan, self.ctx, self.emit, self.child = plan, ctx, emit, child
+
+    def need(self, helper: str) -> str:
+        return self.emit.need(helper)
+
+    def call(self, name: str, *parts: str) -> str:
+        return _call(name, *parts)
+
+    def kwargs(self, b: Bound, names: tuple[str, ...] | None = None, *, every: bool = False) -> str:
+        return _kwargs(b, names, every=every)
+
+    def literal(self, v: object) -> str:
+        return py_literal(v)
+
+    def expr(self, b: Bound) -> str:
+        """b's own port (a kind that builds another: get_scheduler)."""
+        return portable_expr(b, self.plan, self.ctx, self.emit, self.child)
+
+
 def portable_expr(b: Bound, plan: Plan, ctx: Context, emit: Emitter, child: Callable[[Bound], str]) -> str:
-    """The torch expression building `b` (a kind torch has no class for) on `optimizer`."""
-    kind, a = b.kind, b.args
-    if kind.name == "get_scheduler":
-        return portable_expr(kind.target(a, ctx), plan, ctx, emit, child)
-    if kind.library == "transformers":
+    """The torch expression building `b` (a kind torch has no class for) on `optimizer`: the kind's own
+    `port_expr`, else its library's table (transformers' lr_lambdas, timm's port classes)."""
+    custom = b.kind.port_expr(b, Port(plan, ctx, emit, child))
+    if custom is not None:
+        return custom
+    if b.kind.library == "transformers":
         return _transformers(b, emit)
-    if kind.name in _TIMM:
+    if b.kind.name in _TIMM:
         return _timm(b, plan, emit)
-    if kind.name == "WarmupCosineLR":
-        return _call(emit.need("WarmupCosineLR"), "optimizer", _kwargs(b))
-    if kind.name == "warm_up_cosine_lr_scheduler":
-        if a["warm_up_epochs"] <= 0:  # the article's function returns a plain CosineAnnealingLR then
-            return _call(
-                f"{_TORCH}.CosineAnnealingLR",
-                "optimizer",
-                f"T_max={a['epochs']!r}, eta_min={py_literal(a['eta_min'])}",
-            )
-        seed = _call(emit.need("SeedLambda"), _kwargs(b, ("epochs", "warm_up_epochs", "eta_min"), every=True))
-        return _call(f"{_TORCH}.LambdaLR", "optimizer", f"lr_lambda={seed}")
-    if kind.name == "GradualWarmupScheduler":
-        after = "None" if a["after_scheduler"] is None else child(a["after_scheduler"])
-        args = f"multiplier={py_literal(a['multiplier'])}, total_epoch={a['total_epoch']!r}, after_scheduler={after}"
-        return _call(emit.need("GradualWarmupScheduler"), "optimizer", args)
-    if hasattr(kind, "periods"):  # pytorch_warmup: the warmup dampens the lr its scheduler sets
-        inner = "None" if a.get("schedule") is None else child(a["schedule"])
-        periods = [int(p) for p in per_group(list(kind.periods(a, ctx)), ctx.n_groups)]
-        exponential = bool(getattr(kind, "exponential", False))
-        args = f"scheduler={inner}, warmup_periods={periods!r}, exponential={exponential}"
-        return _call(emit.need("DampenedWarmup"), "optimizer", args)
-    raise KeyError(kind.name)
+    raise KeyError(b.kind.name)
 
 
 def _transformers(b: Bound, emit: Emitter) -> str:

@@ -144,6 +144,9 @@ class WarmupCosineLR(Kind):
         ),
     )
 
+    def port_expr(self, bound, port):
+        return port.call(port.need("WarmupCosineLR"), "optimizer", port.kwargs(bound))
+
     def lints(self, node, doc):
         yield from _get_lr_note(self, node)
 
@@ -228,6 +231,19 @@ class WarmUpCosineLambda(Kind):
             source=_SEED_NO_CHECK,
         ),
     )
+
+    def port_expr(self, bound, port):
+        a = bound.args
+        if a["warm_up_epochs"] <= 0:  # the article's function returns a plain CosineAnnealingLR then
+            return port.call(
+                f"{port.torch}.CosineAnnealingLR",
+                "optimizer",
+                f"T_max={a['epochs']!r}, eta_min={port.literal(a['eta_min'])}",
+            )
+        seed = port.call(
+            port.need("SeedLambda"), port.kwargs(bound, ("epochs", "warm_up_epochs", "eta_min"), every=True)
+        )
+        return port.call(f"{port.torch}.LambdaLR", "optimizer", f"lr_lambda={seed}")
 
     def check(self, args, ctx, where):
         if args["warm_up_epochs"] <= 0 and args["epochs"] == 0:

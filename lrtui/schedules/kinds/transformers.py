@@ -871,6 +871,9 @@ class GetScheduler(Kind):
     def check(self, args, ctx, where):
         self.target(args, ctx, where)
 
+    def port_expr(self, bound, port):
+        return port.expr(self.target(bound.args, port.ctx))  # the schedule it builds
+
     def export_expr(self, b, name: str) -> str:
         """get_scheduler("name", optimizer, num_warmup_steps=..., scheduler_specific_kwargs={...})."""
         import json

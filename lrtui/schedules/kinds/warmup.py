@@ -209,6 +209,15 @@ class GradualWarmupScheduler(Kind):
         ),
     )
 
+    def port_expr(self, bound, port):
+        a = bound.args
+        after = "None" if a["after_scheduler"] is None else port.child(a["after_scheduler"])
+        args = (
+            f"multiplier={port.literal(a['multiplier'])}, total_epoch={a['total_epoch']!r}, "
+            f"after_scheduler={after}"
+        )
+        return port.call(port.need("GradualWarmupScheduler"), "optimizer", args)
+
     def leaf(self, bound, ctx, path):
         return GradualWarmupLeaf(bound, ctx, path)
 
@@ -324,6 +333,14 @@ class _DampenedKind(Kind):
 
     library = "warmup"
     exponential = False
+
+    def port_expr(self, bound, port):
+        # the warmup dampens the lr its scheduler sets, with its periods resolved per group
+        a, ctx = bound.args, port.ctx
+        inner = "None" if a.get("schedule") is None else port.child(a["schedule"])
+        periods = [int(p) for p in per_group(list(self.periods(a, ctx)), ctx.n_groups)]
+        args = f"scheduler={inner}, warmup_periods={periods!r}, exponential={bool(self.exponential)}"
+        return port.call(port.need("DampenedWarmup"), "optimizer", args)
 
     def child_error(self, args):
         return (
