@@ -75,7 +75,7 @@ class GroupState:
                 self.drives_momentum = True
 
 
-def _int_range(a: int, b: int) -> np.ndarray:
+def int_range(a: int, b: int) -> np.ndarray:
     """a, a+1, ..., b−1 (int64), read-only: a view of the shared arange where it reaches (no 8 MB to fill)."""
     if a >= 0:
         return arange_view(b)[a:]
@@ -147,7 +147,7 @@ class Leaf:
                 f"{self.path}: this nesting steps {self.name} at a negative step count, which is not previewed",
                 field=self.path,
             )
-        return _int_range(first, first + n)
+        return int_range(first, first + n)
 
     def ops(self, counters: np.ndarray, calls: np.ndarray | None = None) -> Ops:
         """The updates of the step() calls reaching these counters (`calls`: the call indices, for
@@ -223,7 +223,7 @@ class ReduceOnPlateauLeaf(Leaf):
         first = self.calls
         self.calls += n
         self.counter += n
-        return _int_range(first, first + n)
+        return int_range(first, first + n)
 
     def ops(self, counters, calls=None):
         return self.kind.metric_ops(self.args, self.ctx, counters)
@@ -465,7 +465,7 @@ class Program:
         lr[:, 0] = self.st.x
         calls: list[Call] = []
         if m:
-            _route(self, self.root, _int_range(0, m), False, calls)
+            _route(self, self.root, int_range(0, m), False, calls)
         body = lr[:, 1:]
         _replay_calls(calls, self.st.x, body, g, m)
         mom = self._momentum(calls, n)

@@ -30,7 +30,7 @@ from lrtui.schedules.errors import SpecError
 from lrtui.schedules.kinds._torch_common import every_step, float_arange_view, int_steps
 from lrtui.schedules.ops import Ops, replay
 from lrtui.schedules.params import Param, per_group
-from lrtui.schedules.program import GroupState, Leaf
+from lrtui.schedules.program import GroupState, Leaf, int_range
 
 MAX = 10**15
 WRAPPERS = (
@@ -117,7 +117,7 @@ class GradualWarmupLeaf(Leaf):
             self.finished = True
             self.plan.append((i, i + 1, "handover", np.asarray([max(self.after.counter, 0)])))
             i += 1
-        return np.arange(first, first + n, dtype=np.int64)
+        return int_range(first, first + n)
 
     def _pieces(self, calls: np.ndarray):
         """(lo, hi, what, data) for the calls (a consecutive run), data cut to them."""
