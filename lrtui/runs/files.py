@@ -48,7 +48,7 @@ def _regular_or_close(fd: int, name: str) -> int:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise UnsafeFile(errno.EINVAL, f"{name} is not a regular file ({_kind(mode)})")
+            raise UnsafeFile(errno.EINVAL, f"{name} is not a regular file ({kind_of(mode)})")
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
@@ -56,7 +56,8 @@ def _regular_or_close(fd: int, name: str) -> int:
     return fd
 
 
-def _kind(mode: int) -> str:
+def kind_of(mode: int) -> str:
+    """'a FIFO', 'a character device', ... for an st_mode that is not a regular file's."""
     for test, what in (
         (stat.S_ISFIFO, "a FIFO"),
         (stat.S_ISCHR, "a character device"),

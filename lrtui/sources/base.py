@@ -17,8 +17,9 @@ import stat
 import time
 from collections import deque
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
+from lrtui.runs.files import kind_of, open_regular
 from lrtui.sources.series import ScalarStore, clean_name
 
 POLL_BYTES = 64 << 20  # bytes one poll reads at most per source
@@ -41,6 +42,13 @@ def regular_file(path: Path) -> os.stat_result | None:
     return st if stat.S_ISREG(st.st_mode) else None
 
 
+def open_log(path: Path) -> BinaryIO:
+    """A binary file object on `path`, a regular file. A symlink to one is followed (logs are the user's
+    own files, not run-directory state); the open is O_NONBLOCK then fstat-checked, so a FIFO or device
+    swapped in after a stat() raises UnsafeFile (an OSError) instead of blocking the reader forever."""
+    return os.fdopen(open_regular(path, follow=True), "rb")
+
+
 class Source:
     """A run in some log format, read incrementally into metric series (see the module docstring)."""
 
@@ -57,6 +65,7 @@ class Source:
         self.resets = 0  # times everything was read again (a file was replaced or truncated)
         self.version = 0  # bumps whenever anything a reader can see changed
         self.polls = 0
+        self._special: set[Path] = set()  # log names that are not regular files (said once each)
 
     # -- what a source says about itself --------------------------------------------------------------------
     @property
@@ -119,6 +128,19 @@ class Source:
         if not self.problems or self.problems[-1] != text:
             self.problems.append(text)
 
+    def regular(self, path: Path) -> os.stat_result | None:
+        """regular_file(path); a FIFO, device, socket or folder under a log's name is counted and said once."""
+        st = regular_file(path)
+        if st is None and path not in self._special:
+            try:
+                mode = os.stat(path).st_mode
+            except (OSError, ValueError):
+                return None  # not there (yet): nothing to say
+            self._special.add(path)
+            self.skipped += 1
+            self.problem(f"{path.name} is not a regular file ({kind_of(mode)}): not read")
+        return st
+
     def note_write(self, mtime: float) -> None:
         if self.last_write is None or mtime > self.last_write:
             self.last_write = mtime
@@ -127,5 +149,6 @@ class Source:
         """Drop everything read (a file was replaced); the next poll reads from the start."""
         self.store.clear()
         self.skipped = 0
+        self._special.clear()
         self.resets += 1
         self.version += 1

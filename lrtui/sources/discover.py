@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lrtui.runs.files import kind_of
 from lrtui.sources.base import Source
 from lrtui.sources.hf import STATE
 from lrtui.sources.lightning import METRICS_CSV
@@ -201,7 +202,13 @@ def detect(path: str | Path) -> list[RunRef]:
             )
         return [RunRef(fmt, path.parent if fmt == "lrtui" else path)]
     if not path.is_dir():
-        raise ValueError(f"PATH={str(path)!r} does not exist")
+        try:
+            mode = os.stat(path).st_mode
+        except (OSError, ValueError):
+            raise ValueError(f"PATH={str(path)!r} does not exist") from None
+        raise ValueError(
+            f"PATH={str(path)!r} is {kind_of(mode)}, not a log file or a folder (never read: it could block)"
+        )
     try:
         files, dirs = _listdir(path)
     except OSError as exc:

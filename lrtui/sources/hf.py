@@ -20,7 +20,7 @@ import os
 import re
 from pathlib import Path
 
-from lrtui.sources.base import POLL_BYTES, Source, regular_file
+from lrtui.sources.base import POLL_BYTES, Source, open_log, regular_file
 from lrtui.sources.series import clean_name
 
 STATE = "trainer_state.json"
@@ -95,7 +95,7 @@ class HfTrainerSource(Source):
     def _newest(self) -> tuple[Path, os.stat_result] | None:
         best = None
         for path in self._candidates():
-            st = regular_file(path)
+            st = self.regular(path)
             if st is not None and (best is None or st.st_mtime > best[1].st_mtime):
                 best = (path, st)
         return best
@@ -115,7 +115,7 @@ class HfTrainerSource(Source):
                 self.problem(f"{path.name} is {st.st_size:,} bytes: over the {MAX_STATE:,}-byte cap")
             return
         try:
-            with open(path, "rb") as f:
+            with open_log(path) as f:
                 raw = f.read(MAX_STATE + 1)
             state = json.loads(raw)
         except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -187,7 +187,8 @@ class HfTrainerSource(Source):
         if st is None or st.st_size > 1 << 20:
             return False
         try:
-            config = json.loads(path.read_bytes())
+            with open_log(path) as f:
+                config = json.loads(f.read((1 << 20) + 1))
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             return False
         if isinstance(config, dict):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from lrtui.runs.text import clean_json
-from lrtui.sources.base import POLL_BYTES, Source, regular_file
+from lrtui.sources.base import POLL_BYTES, Source, open_log, regular_file
 from lrtui.sources.series import clean_name
 
 METRICS_CSV = "metrics.csv"
@@ -37,7 +37,8 @@ def read_hparams(path: Path) -> tuple[dict, str | None]:
     if st.st_size > MAX_HPARAMS:
         return {}, f"{path.name} is {st.st_size:,} bytes: over the {MAX_HPARAMS:,}-byte cap"
     try:
-        text = path.read_text("utf-8", "replace")
+        with open_log(path) as f:
+            text = f.read(MAX_HPARAMS + 1).decode("utf-8", "replace")
     except OSError as exc:
         return {}, f"{path.name}: {exc.strerror or exc}"
     try:
@@ -88,6 +89,7 @@ class LightningCsvSource(Source):
         self.columns: list[str] = []
         self.step_col: int | None = None
         self.rows = 0
+        self._skipping = False  # inside an over-long row (skipped up to its line end)
         self._ident: tuple[int, int] | None = None
         self._hparams_mtime: float | None = None
 
@@ -100,12 +102,12 @@ class LightningCsvSource(Source):
 
     def _poll(self, max_bytes: int = POLL_BYTES) -> None:
         self._read_hparams()
-        st = regular_file(self.csv)
+        st = self.regular(self.csv)
         if st is None:
             return
         self.note_write(st.st_mtime)
         ident = (st.st_dev, st.st_ino)
-        with open(self.csv, "rb") as f:
+        with open_log(self.csv) as f:
             if self._ident is not None and (ident != self._ident or st.st_size < self.offset):
                 self._restart("replaced or truncated")
             self._ident = ident
@@ -119,9 +121,27 @@ class LightningCsvSource(Source):
                 return
             f.seek(self.offset)
             data = f.read(want)
+        if self._skipping:  # inside a row longer than a poll's read: drop it up to its end
+            nl = data.find(b"\n")
+            self.offset += len(data) if nl < 0 else nl + 1
+            self.version += 1  # progress (nothing shown yet): read_all() polls on
+            if nl < 0:
+                return
+            data = data[nl + 1 :]
+            self._skipping = False
+            self.skipped += 1
+            self.problem(f"a {METRICS_CSV} row longer than {max_bytes:,} bytes was skipped")
         end = data.rfind(b"\n")
         if end < 0:
-            return  # a partial first line: wait for its end
+            if len(data) >= max_bytes:  # a poll's whole read and no line end: no writer makes such a row
+                if self.header is None:
+                    self.problem(f"no line end in the first {len(data):,} bytes: not a {METRICS_CSV}")
+                    self.offset = st.st_size
+                    return
+                self._skipping = True
+                self.offset += len(data)
+                self.version += 1
+            return  # else a partial line: wait for its end
         chunk = data[: end + 1]
         if self.header is None:
             nl = chunk.find(b"\n")
@@ -146,10 +166,11 @@ class LightningCsvSource(Source):
         self.offset = 0
         self.header = None
         self.rows = 0
+        self._skipping = False
 
     def _read_hparams(self) -> None:
         path = self.dir / HPARAMS
-        st = regular_file(path)
+        st = self.regular(path)
         if st is None or st.st_mtime == self._hparams_mtime:
             return
         self._hparams_mtime = st.st_mtime

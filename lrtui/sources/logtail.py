@@ -13,7 +13,7 @@ from collections import deque
 from pathlib import Path
 
 from lrtui.runs.text import clean_text
-from lrtui.sources.base import regular_file
+from lrtui.sources.base import open_log, regular_file
 
 MAX_LINES = 20_000
 MAX_LINE = 2_000  # characters kept per line
@@ -76,7 +76,7 @@ class LogTail:
         if first and st.st_size > self.initial_bytes:
             start = st.st_size - self.initial_bytes
         try:
-            with open(self.path, "rb") as f:
+            with open_log(self.path) as f:
                 f.seek(start)
                 data = f.read(min(st.st_size - start, READ_BYTES))
         except OSError:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from lrtui.runs.text import clean_json
-from lrtui.sources.base import POLL_BYTES, Source, regular_file
+from lrtui.sources.base import POLL_BYTES, Source, open_log, regular_file
 from lrtui.sources.protowire import NON_SCALAR_PLUGINS
 from lrtui.sources.series import clean_name
 from lrtui.sources.tfevents import PAD, TagTable, decode
@@ -59,7 +59,7 @@ class EventFileTail:
         if want <= 0:
             return None, replaced, st.st_mtime, 0
         buf = bytearray(want + PAD)
-        with open(self.path, "rb") as f:
+        with open_log(self.path) as f:
             if os.fstat(f.fileno()).st_ino != st.st_ino:
                 return None, replaced, st.st_mtime, 0  # replaced between stat and open: next poll
             f.seek(self.offset)
@@ -127,12 +127,11 @@ class TensorBoardSource(Source):
 
     def _poll(self, max_bytes: int = POLL_BYTES) -> None:
         for name in self._list():
-            if name not in self.tails:
+            if name not in self.tails and self.regular(self.dir / name) is not None:
                 self.tails[name] = EventFileTail(self.dir / name)
         budget = max_bytes  # shared by the files: a poll's work stays bounded, later files wait their turn
         for name in sorted(self.tails):
             if budget <= 0:
-                self.version += 1  # more to read: say so, so read_all() polls again
                 break
             tail = self.tails[name]
             corrupt = tail.corrupt
@@ -151,6 +150,8 @@ class TensorBoardSource(Source):
                     self.problem(f"{name}: {text}")
             if decoded is not None:
                 self._ingest(decoded)
+        if budget <= 0:
+            self.version += 1  # the poll's budget is spent: more may wait (read_all() polls again)
 
     def _restart(self) -> None:
         self.reset()
