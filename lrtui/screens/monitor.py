@@ -105,7 +105,16 @@ class RunMonitorScreen(Screen):
             id="monitor.metrics",
             tooltip="Every other logged metric, a chart each",
         ),
-        Binding("o", "toggle_output", "Output", id="monitor.output", tooltip="The run's console output"),
+        # o and / are priority bindings: they run before the keys queued behind them are handed on, so
+        # `o/text` or `/text` typed fast (or sent by tmux) reach the prompt (off while it has the focus)
+        Binding(
+            "o",
+            "toggle_output",
+            "Output",
+            id="monitor.output",
+            tooltip="The run's console output",
+            priority=True,
+        ),
         Binding(
             "slash",
             "slash",
@@ -113,6 +122,7 @@ class RunMonitorScreen(Screen):
             key_display="/",
             id="monitor.filter",
             tooltip="Filter metrics (search in the output pane)",
+            priority=True,
         ),
         Binding(
             "plus,equals_sign",
@@ -439,6 +449,8 @@ class RunMonitorScreen(Screen):
             return self.has_ranks  # only a torchrun job has ranks to show
         if action in self._VIEW_ACTIONS and self._widget(MetricsGrid) is None:
             return False
+        if action in ("slash", "toggle_output") and isinstance(self.focused, Input):
+            return False  # typed into the prompt: a pattern may hold / or o
         return super().check_action(action, parameters)
 
     def action_toggle_metrics(self) -> None:
@@ -490,14 +502,16 @@ class RunMonitorScreen(Screen):
         )
         prompt.value = value
         prompt.add_class("shown")
-        prompt.focus()
+        # now, not deferred (Widget.focus): keys typed right after `/` (a fast typist, tmux send-keys) are
+        # often queued already and must reach the prompt, not the chart's or the screen's bindings
+        self.set_focus(prompt)
 
     def _close_prompt(self) -> None:
         prompt = self.query_one("#prompt", Input)
         prompt.remove_class("shown")
         mode, self.prompt_mode = self.prompt_mode, None
         if mode == "search":
-            self.query_one(OutputPane).log_widget.focus()
+            self.set_focus(self.query_one(OutputPane).log_widget)
         elif self.view == "metrics":
             self._focus_first_metric()
 
@@ -558,7 +572,7 @@ class RunMonitorScreen(Screen):
                 pane.show(
                     OutputView(path, note="" if path else "no console output: lrtui watch PATH --log FILE")
                 )
-            pane.log_widget.focus()
+            self.set_focus(pane.log_widget)  # now: a `/` queued behind `o` searches the output
         elif self._output_focused() or self.focused is None:
             self.query_one(LrPanel).plot.focus()
 

@@ -297,12 +297,13 @@ class RunsScreen(Screen):
         Binding("enter", "open", "Open", id="runs.open", tooltip="Open the run's live monitor"),
         Binding("space", "toggle_select", "Select", id="runs.select", tooltip="Select for comparison"),
         Binding("c", "compare", "Compare", id="runs.compare", tooltip="Compare the selected runs"),
-        Binding(
+        Binding(  # priority: the keys typed right after b (fast, or by tmux) reach the prompt
             "b",
             "choose_metric",
             "Best of…",
             id="runs.best_of",
             tooltip="Which metric the best/last columns show",
+            priority=True,
         ),
         Binding("s", "stop", "Stop", id="runs.stop", tooltip="Stop the run (asks first)"),
         Binding(
@@ -637,6 +638,11 @@ class RunsScreen(Screen):
             )
         self._show_detail()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose_metric" and isinstance(self.focused, Input):
+            return False  # b typed into the prompt
+        return super().check_action(action, parameters)
+
     # -- actions ---------------------------------------------------------------------------------------------
     def action_back(self) -> None:
         if self.query_one("#runs-metric", Input).has_class("shown"):
@@ -657,11 +663,11 @@ class RunsScreen(Screen):
         )
         prompt.value = self.metric or ""
         prompt.add_class("shown")
-        prompt.focus()
+        self.set_focus(prompt)  # now, not deferred: the keys typed right after b reach the prompt
 
     def _close_metric_prompt(self) -> None:
         self.query_one("#runs-metric", Input).remove_class("shown")
-        self.query_one(DataTable).focus()
+        self.set_focus(self.query_one(DataTable))
 
     @on(Input.Submitted, "#runs-metric")
     def _metric_chosen(self, event: Input.Submitted) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input
 
@@ -17,6 +16,7 @@ from lrtui.app import LrtuiApp
 from lrtui.screens.preview import PreviewScreen
 from lrtui.screens.runs import CompareScreen, RunsScreen
 from tests.app.idle import settle
+from tests.app.keys import burst
 from tests.monitor.helpers import wait_for as _wait
 
 SIZE = (120, 36)
@@ -107,21 +107,9 @@ async def test_ctrl_l_replaces_the_spec_even_when_the_field_has_the_focus():
 
 
 def _burst(app, keys: str, *, first: tuple[str, ...] = ("ctrl+l",)) -> None:
-    """Keys as a terminal delivers a fast typist's (or tmux send-keys'): all queued before any is handled.
-    (pilot.press waits for each key to be handled, which hid this race.) `first`: named keys before."""
-    for key in first:
-        app.post_message(events.Key(key, None))
-    for char in keys:
-        app.post_message(events.Key(char if char.isalnum() else _KEY_NAMES.get(char, char), char))
-
-
-_KEY_NAMES = {
-    "(": "left_parenthesis",
-    ")": "right_parenthesis",
-    "=": "equals_sign",
-    ".": "full_stop",
-    "_": "underscore",
-}
+    """Keys as a terminal delivers a fast typist's (or tmux send-keys'): `first` (named keys), then `keys`
+    typed, all queued before any is handled (tests/app/keys.burst)."""
+    burst(app, *first, text=keys)
 
 
 async def test_ctrl_l_replaces_the_spec_when_the_keys_after_it_arrive_at_once():

@@ -311,3 +311,28 @@ async def test_foreign_rows_refuse_stop_resume_and_delete(real_logs, tmp_path):
         assert isinstance(app.screen.query_one(DataTable).get_row_at(0)[1], object)
         assert "scanning" in _plain(app.screen.query_one("#runs-title"))
         assert MetricChart  # the grid's chart class is importable from the widgets package
+
+
+async def test_keys_typed_right_after_slash_o_and_b_reach_their_prompt(real_logs):
+    """A fast typist or tmux send-keys: `/train` arrives as one burst. The focus moves to the prompt when
+    `/` is handled, so `t` is not the chart's key nor `s` the screen's stop (seen in tmux before the fix)."""
+    from tests.app.keys import burst
+
+    async with _monitor(real_logs / "tb" / "run_a", "tensorboard").run_test(size=(100, 30)) as pilot:
+        screen = await _drawn(pilot)
+        grid = screen.query_one(MetricsGrid)
+        burst(pilot.app, "slash", text="weird")
+        await wait_for(pilot, lambda: grid.pattern == "weird", what="the filter typed at once")
+        assert screen.prompt_mode == "filter" and screen.query_one("#prompt", Input).value == "weird"
+        await pilot.press("enter", "m")
+        await wait_for(pilot, lambda: screen.view == "panels", what="the panels")
+        burst(pilot.app, "o", "slash", text="hello")  # o then / at once: / searches the output
+        await wait_for(pilot, lambda: screen.prompt_mode == "search", what="the output search prompt")
+        await wait_for(pilot, lambda: screen.query_one("#prompt", Input).value == "hello", what="typed")
+    scan_root = real_logs / "tb"
+    app = ScreenTestApp(lambda: RunsScreen(scan_roots=[scan_root], include_runs_dir=False, clock=fixed_clock))
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.listings > 0, what="the listing")
+        burst(pilot.app, "b", text="loss")
+        await wait_for(pilot, lambda: screen.query_one("#runs-metric", Input).value == "loss", what="typed")
