@@ -313,6 +313,8 @@ class RunsScreen(Screen):
         Binding("x", "expand", "Expand", id="runs.expand", tooltip="Show or hide the runs of a sweep group"),
     ]
 
+    REBUILD_AFTER_CELLS = 64  # more changed cells than this in one listing: rebuild the table (see _listed)
+
     class Listed(Message):
         def __init__(
             self,
@@ -363,6 +365,7 @@ class RunsScreen(Screen):
         self.expanded: set[str] = set()  # ids of the sweep groups whose runs are listed under them
         self._listed_message: RunsScreen.Listed | None = None
         self._fitted_width = 0  # the screen width the schedule column was cut for
+        self._cells: dict[str, tuple] = {}  # row key -> the cells shown (only changed ones are written)
         self.listings = 0  # completed listings (tests wait on it)
         # runs of any format (lrtui.sources): roots to scan, the metric best/last show, what was read
         self._given_roots = scan_roots
@@ -523,7 +526,21 @@ class RunsScreen(Screen):
         cursor_key = (
             self.order[table.cursor_row] if self.order and 0 <= table.cursor_row < len(self.order) else None
         )
-        if ids != self.order or self._fitted_width != self.size.width:  # new rows, or new column widths
+        # Only cells that changed are written. A cell written with update_width makes the table measure its
+        # whole column on the next idle (O(rows) each): many at once (a scan's details arriving for 1,000
+        # runs) froze the screen for minutes, so then the table is rebuilt instead (O(rows x columns)).
+        changed = (
+            []
+            if ids != self.order
+            else [
+                (key, column, value)
+                for key, _item, cells in rows
+                for (column, _label), value, old in zip(COLUMNS, cells, self._cells.get(key, ()))
+                if value != old
+            ]
+        )
+        rebuild = ids != self.order or len(changed) > self.REBUILD_AFTER_CELLS
+        if rebuild or self._fitted_width != self.size.width:  # new rows or many changes, or new widths
             self._fitted_width = self.size.width
             table.clear()
             for key, _item, cells in rows:
@@ -533,9 +550,9 @@ class RunsScreen(Screen):
                 table.move_cursor(row=ids.index(cursor_key))
             self.call_after_refresh(_redraw, table)
         else:
-            for key, _item, cells in rows:
-                for (column, _label), value in zip(COLUMNS, cells):
-                    table.update_cell(key, column, value, update_width=True)  # details can be wider than "—"
+            for key, column, value in changed:
+                table.update_cell(key, column, value, update_width=True)  # details can be wider than "—"
+        self._cells = {key: cells for key, _item, cells in rows}
         self.query_one("#runs-empty").set_class(not ids, "shown")
         for note in message.notes:
             if note not in self.scan_notes:
@@ -547,6 +564,7 @@ class RunsScreen(Screen):
     @on(Detailed)
     def _detailed(self, message: Detailed) -> None:
         listed = self._listed_message
+        position = {r.key: i for i, r in enumerate(listed.scanned)} if listed is not None else {}
         for s in message.rows:
             if (
                 s.key.startswith("lrtui:")
@@ -554,8 +572,8 @@ class RunsScreen(Screen):
                 and any(r.dir == s.dir for r in listed.summaries)
             ):
                 self.ranked[s.dir] = (s.metric, s.best, s.last, s.metrics)  # a runs-dir lrtui run, ranked
-            elif listed is not None:
-                listed.scanned = [ScannedRun.of(s) if r.key == s.key else r for r in listed.scanned]
+            elif listed is not None and s.key in position:
+                listed.scanned[position[s.key]] = ScannedRun.of(s)
         if listed is not None and message.rows:
             self._listed(listed)  # re-render in place (the order does not change)
             self.listings -= 1
