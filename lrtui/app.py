@@ -18,7 +18,7 @@ Extension points (for the runs / monitor screens and the launch form):
 Startup never imports torch (`lrtui.training`): the app must paint its first frame well under a second.
 Set LRTUI_EXIT_AFTER_FIRST_FRAME=<file> to write the wall-clock time (`time.time()`) of the first frame
 written to the terminal that shows the drawn curve to <file>, and exit: benchmarks/app.py measures cold
-start with it. The settings/schedule form and the hidden tabs mount right after that frame (textual Lazy).
+start with it. The settings/schedule form and the hidden tabs mount right after that frame (lrtui.widgets.deferred, textual Lazy made safe on quit).
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.lazy import Lazy
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
@@ -61,6 +60,7 @@ from lrtui.schedules.presets import (
     presets,
 )
 from lrtui.schedules.spec import Spec, parse
+from lrtui.widgets.deferred import Deferred
 from lrtui.widgets.export.export_panel import ExportPanel
 from lrtui.widgets.form.child_editor import ChildEditor, child_label
 from lrtui.widgets.form.schedule_form import ChildInput, ScheduleForm, safe_error
@@ -343,7 +343,7 @@ class PreviewScreen(Screen):
             with TabbedContent(id="sidebar", initial="tab-schedule"):
                 with TabPane("Schedule", id="tab-schedule"):
                     # The form mounts right after the first frame (the plot is what must show first).
-                    yield Lazy(
+                    yield Deferred(
                         FormScroll(
                             SettingsForm(self.settings, id="settings"),
                             ScheduleForm(self.spec, len(self.settings.base_lrs), id="form"),
@@ -355,11 +355,11 @@ class PreviewScreen(Screen):
                     )
                 # Hidden tabs mount after the first frame (startup budget); code below tolerates their absence.
                 with TabPane("Pick", id="tab-pick"):
-                    yield Lazy(SchedulePicker(id="picker"))
+                    yield Deferred(SchedulePicker(id="picker"))
                 with TabPane("Lint", id="tab-lint"):
-                    yield Lazy(LintPanel(id="lint"))
+                    yield Deferred(LintPanel(id="lint"))
                 with TabPane("Export", id="tab-export"):
-                    yield Lazy(ExportPanel(id="export"))
+                    yield Deferred(ExportPanel(id="export"))
             with Vertical(id="main"):
                 yield PreviewPlot(id="plot", monochrome=self.app.no_color)
                 yield PreviewPlot(id="momentum-plot", monochrome=self.app.no_color)
@@ -368,7 +368,7 @@ class PreviewScreen(Screen):
                 yield PinLegend(id="legend")
             with Vertical(id="aside"):
                 yield Static("Lints", classes="aside-title")
-                yield Lazy(LintPanel(id="lint-aside"))
+                yield Deferred(LintPanel(id="lint-aside"))
         yield Footer(compact=self.app.size.width < COMPACT_FOOTER_BELOW)
 
     def on_mount(self) -> None:
