@@ -43,9 +43,12 @@ class LrtuiBaseApp(App):
         # Textual ignores a Resize of the size it already has. But a terminal resized away and back before
         # the app read its size (a window dragged fast, a resize while typing) has clipped or reflowed what
         # it showed, and Textual's next frames only redraw what changed: the spec field's text stayed blank.
-        # A full repaint after every resize keeps the terminal in step (a Screen refreshed whole is a full
-        # update, not a partial one).
-        self.call_after_refresh(self.refresh)
+        # For that Resize only, a full repaint (a Screen refreshed whole is a full update, not a partial
+        # one); a Resize to a new size is laid out and drawn whole by Textual. Not after every Resize: with
+        # repaints queued behind a burst of them (tmux resize-window in a loop) the app never caught up
+        # (100% CPU for minutes, the screen stuck at a size long gone).
+        if event.size == self.size:
+            self.call_after_refresh(self.refresh)
 
     def notify(
         self,

@@ -39,3 +39,30 @@ def test_a_resize_to_the_same_size_repaints_the_whole_screen(app):
     assert HEADER in repaint and "StepLR(step_size=3)" in repaint
     app.send(b"\x11")  # ctrl+q
     assert app.wait() == 0
+
+
+def test_a_burst_of_resizes_while_typing_leaves_an_app_that_answers(tmp_path):
+    # Seen in tmux: typing a spec while resize-window ran in a loop, over a 10,000-step curve that overflows,
+    # left the app at 100% CPU for minutes, drawing sizes long gone and deaf to keys: it repainted the whole
+    # screen after every Resize, and those repaints queued up behind the Resizes of the burst.
+    plan = tmp_path / "plan.toml"
+    plan.write_text('schedule = "ExponentialLR(gamma=1.1)"\nsteps = 10000\n')
+    app = PtyApp(["--spec", str(plan)], pty_env(tmp_path), size=(80, 24))
+    try:
+        app.read_until(lambda screen: "lr overflows to inf" in screen, what="the overflowing curve")
+        app.read(1.0)
+        app.send(b"\x0c")  # ctrl+l
+        sizes = [(200, 60), (45, 12), (160, 48), (31, 9), (120, 36), (64, 44), (194, 18), (73, 55)]
+        for i, part in enumerate([b"OneCycle", b"LR(max_lr", b"=0.1, total", b"_steps=5000)"] * 2):
+            if i < 4:
+                app.send(part)
+            app.resize(*sizes[i])
+            app.read(0.1)
+        app.resize(100, 30)
+        app.read(2.0)
+        app.send(b"\x0c" + b"StepLR(step_size=7)")  # the app still answers keys, at the size it has now
+        app.read_until(lambda screen: "StepLR(step_size=7)" in screen, timeout=60, what="the app answering")
+        app.send(b"\x11")  # ctrl+q
+        assert app.wait() == 0
+    finally:
+        app.close()
