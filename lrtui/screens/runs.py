@@ -45,6 +45,9 @@ from lrtui.widgets.runs.panels import STATE_STYLE
 from lrtui.widgets.safe_text import plain
 
 REFRESH_S = 2.0
+DETAIL_REDRAW_S = (
+    0.5  # detail batches (a scan's last steps and metrics) re-render the list at most this often
+)
 COLUMNS = (  # best and last stay in view at 80 columns; src and step follow them
     ("sel", "✓"),
     ("state", "state"),
@@ -313,8 +316,6 @@ class RunsScreen(Screen):
         Binding("x", "expand", "Expand", id="runs.expand", tooltip="Show or hide the runs of a sweep group"),
     ]
 
-    REBUILD_AFTER_CELLS = 64  # more changed cells than this in one listing: rebuild the table (see _listed)
-
     class Listed(Message):
         def __init__(
             self,
@@ -366,6 +367,8 @@ class RunsScreen(Screen):
         self._listed_message: RunsScreen.Listed | None = None
         self._fitted_width = 0  # the screen width the schedule column was cut for
         self._cells: dict[str, tuple] = {}  # row key -> the cells shown (only changed ones are written)
+        self._listed_at = 0.0  # when the rows were last rendered (detail batches are coalesced)
+        self._details_pending = False
         self.listings = 0  # completed listings (tests wait on it)
         # runs of any format (lrtui.sources): roots to scan, the metric best/last show, what was read
         self._given_roots = scan_roots
@@ -526,9 +529,9 @@ class RunsScreen(Screen):
         cursor_key = (
             self.order[table.cursor_row] if self.order and 0 <= table.cursor_row < len(self.order) else None
         )
-        # Only cells that changed are written. A cell written with update_width makes the table measure its
-        # whole column on the next idle (O(rows) each): many at once (a scan's details arriving for 1,000
-        # runs) froze the screen for minutes, so then the table is rebuilt instead (O(rows x columns)).
+        # Only cells that changed are written, without update_width: that makes the table measure the whole
+        # column on the next idle (O(rows) per cell; a scan's details for 1,000 runs froze the screen for
+        # minutes). A cell wider than its column rebuilds the table once instead (O(rows x columns)).
         changed = (
             []
             if ids != self.order
@@ -539,8 +542,9 @@ class RunsScreen(Screen):
                 if value != old
             ]
         )
-        rebuild = ids != self.order or len(changed) > self.REBUILD_AFTER_CELLS
-        if rebuild or self._fitted_width != self.size.width:  # new rows or many changes, or new widths
+        widths = {column.key.value: column.content_width for column in table.columns.values()}
+        too_wide = any(value.cell_len > widths.get(column, 0) for _key, column, value in changed)
+        if ids != self.order or too_wide or self._fitted_width != self.size.width:  # new rows or widths
             self._fitted_width = self.size.width
             table.clear()
             for key, _item, cells in rows:
@@ -551,8 +555,9 @@ class RunsScreen(Screen):
             self.call_after_refresh(_redraw, table)
         else:
             for key, column, value in changed:
-                table.update_cell(key, column, value, update_width=True)  # details can be wider than "—"
+                table.update_cell(key, column, value)
         self._cells = {key: cells for key, _item, cells in rows}
+        self._listed_at = time.monotonic()
         self.query_one("#runs-empty").set_class(not ids, "shown")
         for note in message.notes:
             if note not in self.scan_notes:
@@ -574,7 +579,12 @@ class RunsScreen(Screen):
                 self.ranked[s.dir] = (s.metric, s.best, s.last, s.metrics)  # a runs-dir lrtui run, ranked
             elif listed is not None and s.key in position:
                 listed.scanned[position[s.key]] = ScannedRun.of(s)
-        if listed is not None and message.rows:
+        # Batches come fast for a big tree: re-render (every row's cells) at most every DETAIL_REDRAW_S,
+        # and once more with the last batch, so the list stays responsive while it fills in.
+        self._details_pending |= listed is not None and bool(message.rows)
+        due = time.monotonic() - self._listed_at >= DETAIL_REDRAW_S
+        if self._details_pending and listed is not None and (message.final or due):
+            self._details_pending = False
             self._listed(listed)  # re-render in place (the order does not change)
             self.listings -= 1
         if message.final:
