@@ -16,7 +16,7 @@ from lrtui.app import LrtuiApp
 from lrtui.screens.help import screen_help_sections
 from tests.monitor.helpers import wait_for as monitor_wait_for
 
-_KEY_NAMES = {
+KEY_NAMES = {
     "(": "left_parenthesis",
     ")": "right_parenthesis",
     "=": "equals_sign",
@@ -32,10 +32,10 @@ def burst(app, *keys: str, text: str = "") -> None:
     (pilot.press waits for each key to be handled, which hides that race.) `keys` are key names
     ("ctrl+l", "slash", "o"), `text` is typed after them character by character."""
     for key in keys:
-        char = next((c for c, name in _KEY_NAMES.items() if name == key), key if len(key) == 1 else None)
+        char = next((c for c, name in KEY_NAMES.items() if name == key), key if len(key) == 1 else None)
         app.post_message(events.Key(key, char))
     for char in text:
-        app.post_message(events.Key(char if char.isalnum() else _KEY_NAMES.get(char, char), char))
+        app.post_message(events.Key(char if char.isalnum() else KEY_NAMES.get(char, char), char))
 
 
 class KeysApp(LrtuiApp):

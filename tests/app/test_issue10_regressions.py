@@ -106,12 +106,6 @@ async def test_ctrl_l_replaces_the_spec_even_when_the_field_has_the_focus():
         assert "ExponentialLR" in str(screen.plan.spec)
 
 
-def _burst(app, keys: str, *, first: tuple[str, ...] = ("ctrl+l",)) -> None:
-    """Keys as a terminal delivers a fast typist's (or tmux send-keys'): `first` (named keys), then `keys`
-    typed, all queued before any is handled (tests/app/keys.burst)."""
-    burst(app, *first, text=keys)
-
-
 async def test_ctrl_l_replaces_the_spec_when_the_keys_after_it_arrive_at_once():
     # Seen in tmux: `send-keys C-l "ExponentialLR(gamma=1.1)"` appended to the spec, or typed the first
     # characters into the field that had the focus: ctrl+l bubbled up from the focused field to the
@@ -122,19 +116,21 @@ async def test_ctrl_l_replaces_the_spec_when_the_keys_after_it_arrive_at_once():
         spec = screen.query_one("#spec", Input)
         await pilot.press("ctrl+l", *"StepLR(step_size=3)")
         await settle(pilot)
-        _burst(app, "ExponentialLR(gamma=1.1)")  # the field has the focus
+        burst(app, "ctrl+l", text="ExponentialLR(gamma=1.1)")  # the field has the focus
         await settle(pilot)
         await pilot.pause()
         assert spec.value == "ExponentialLR(gamma=1.1)"
-        _burst(app, "StepLR(step_si")  # a second ctrl+l while the field still has keys of the first to handle
-        _burst(app, "CosineAnnealingLR(T_max=9)")
+        burst(
+            app, "ctrl+l", text="StepLR(step_si"
+        )  # a second ctrl+l while the field still has keys of the first to handle
+        burst(app, "ctrl+l", text="CosineAnnealingLR(T_max=9)")
         await settle(pilot)
         await pilot.pause()
         assert spec.value == "CosineAnnealingLR(T_max=9)"
         await pilot.click("#set-steps")  # another field has the focus
         await pilot.pause()
         assert screen.focused is screen.query_one("#set-steps", Input)
-        _burst(app, "StepLR(step_size=7)")
+        burst(app, "ctrl+l", text="StepLR(step_size=7)")
         await settle(pilot)
         await pilot.pause()
         assert spec.value == "StepLR(step_size=7)"
@@ -150,7 +146,7 @@ async def test_editing_keys_typed_in_a_burst_apply_in_order():
         screen = await _preview(pilot)
         await pilot.click("#set-steps")
         await pilot.pause()
-        _burst(app, "10000", first=("end", *["backspace"] * 5))
+        burst(app, "end", *["backspace"] * 5, text="10000")
         await settle(pilot)
         await pilot.pause()
         assert screen.query_one("#set-steps", Input).value == "10000"
@@ -159,8 +155,8 @@ async def test_editing_keys_typed_in_a_burst_apply_in_order():
         assert screen.query_one("#set-spe", Input).value == "1"
         assert screen.query_one("#set-epochs", Input).value == "10000"
         spec = screen.query_one("#spec", Input)
-        _burst(app, "StepLR(step_size=30)")
-        _burst(app, "5", first=("left", "backspace", "backspace"))  # step_size=30 -> step_size=5
+        burst(app, "ctrl+l", text="StepLR(step_size=30)")
+        burst(app, "left", "backspace", "backspace", text="5")  # step_size=30 -> step_size=5
         await settle(pilot)
         await pilot.pause()
         assert spec.value == "StepLR(step_size=5)"

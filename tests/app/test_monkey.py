@@ -34,7 +34,7 @@ from lrtui.screens.doctor import DoctorScreen
 from lrtui.screens.monitor import RunMonitorScreen
 from lrtui.screens.preview import PreviewScreen
 from lrtui.screens.runs import CompareScreen, RunsScreen
-from tests.app.keys import KeysApp, offered, wait_for
+from tests.app.keys import KEY_NAMES, KeysApp, burst, offered, wait_for
 from tests.app.live_run import live_run
 from tests.monitor.helpers import copy_fixture
 
@@ -56,7 +56,6 @@ GENERIC_KEYS = [
     "ctrl+p", "ctrl+c", "f1", "question_mark", "slash", "plus", "minus",
 ]  # fmt: skip
 NEVER = {"q", "ctrl+q"}
-KEY_NAMES = {"(": "left_parenthesis", ")": "right_parenthesis", "=": "equals_sign", ".": "full_stop"}
 
 SPECS = [
     "ExponentialLR(gamma=1.1)",
@@ -191,10 +190,7 @@ async def _act(pilot, data) -> None:
     ):  # keys that arrive together (SSH, tmux, a fast typist): queued before any is handled
         keys = data.draw(st.lists(st.sampled_from([*GENERIC_KEYS, *"abc019(=)."]), min_size=2, max_size=8))
         _log(f"  {where}: burst {keys!r}")
-        for key in keys:
-            if key not in NEVER:
-                char = key if len(key) == 1 else None
-                app.post_message(events.Key(KEY_NAMES.get(key, key), char))
+        burst(app, *(KEY_NAMES.get(key, key) for key in keys if key not in NEVER))
         await pilot.pause()
     elif kind == "paste":
         text = data.draw(st.one_of(specs, st.sampled_from(FIELD_TEXT)))
