@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,6 +28,18 @@ LIBRARIES = {
 }
 
 
+class Draft:
+    """A request for a draft: kinds whose exact replay of torch's float loop is slow (a cosine's rising half
+    with eta_min ≠ 0 replays torch's rounding step by step) may skip that rounding — the curve then differs
+    from torch's by rounding only — and say so in `taken`. The preview draws a draft first on long horizons
+    and the exact curve right after; nothing read as exact (readouts, exports, the trainer) uses one."""
+
+    __slots__ = ("taken",)
+
+    def __init__(self) -> None:
+        self.taken = False
+
+
 @dataclass(frozen=True)
 class Context:
     """What a schedule needs to know about the optimizer and the horizon, besides its own arguments."""
@@ -40,6 +52,7 @@ class Context:
     optimizer: str = "sgd"  # "sgd" | "adam" | "adamw": which momentum a cyclic schedule drives
     momentum: tuple[float, ...] | None = None  # current momentum (SGD) or beta1 (Adam) per group
     metric: tuple[float, ...] | None = None  # per-step metric series for plateau schedules
+    draft: Draft | None = field(default=None, compare=False)  # None: exact (see Draft)
 
     @property
     def n_groups(self) -> int:

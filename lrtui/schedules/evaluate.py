@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from lrtui.schedules.catalogue import Bound, Marker, resolve
+from lrtui.schedules.catalogue import Bound, Draft, Marker, resolve
 from lrtui.schedules.kinds._torch_common import arange_view
 from lrtui.schedules.plan import Plan
 from lrtui.schedules.spec import Spec, parse
@@ -22,6 +22,7 @@ class Curve:
     momentum: np.ndarray | None  # (groups, n) or None when the schedule does not drive it
     momentum_name: str
     markers: list[Marker]  # positions in optimizer steps
+    draft: bool = False  # True: a draft (`evaluate(..., draft=True)`), torch's values up to rounding only
 
     @property
     def n(self) -> int:
@@ -46,11 +47,15 @@ def schedule_positions(plan: Plan, n: int) -> np.ndarray:
     return arange_view(n)
 
 
-def evaluate(plan: Plan, n: int | None = None) -> Curve:
-    """Raises SpecError for an invalid spec; never anything else for a valid Plan."""
+def evaluate(plan: Plan, n: int | None = None, *, draft: bool = False) -> Curve:
+    """Raises SpecError for an invalid spec; never anything else for a valid Plan. `draft`: a kind may
+    return torch's values up to rounding when its exact replay is slow (`Curve.draft` says one did)."""
     n = plan.total_steps if n is None else n
     bound = resolve(plan.spec, plan.context())
     ctx = plan.context()
+    drafting = Draft() if draft else None
+    if drafting is not None:
+        ctx = replace(ctx, draft=drafting)
     if plan.stepping == "epoch":
         # Evaluate once per epoch, then hold each value for the epoch's optimizer steps.
         epochs = -(-n // plan.steps_per_epoch)
@@ -63,7 +68,8 @@ def evaluate(plan: Plan, n: int | None = None) -> Curve:
         lr, mom = vals.lr, vals.momentum
         scale = plan.steps_per_epoch if plan.stepping == "fractional" else 1
     markers = [Marker(m.step * scale, m.kind, m.label) for m in bound.markers(ctx)]
-    return Curve(plan, bound, np.asarray(lr, dtype=np.float64), mom, vals.momentum_name, markers)
+    taken = drafting is not None and drafting.taken
+    return Curve(plan, bound, np.asarray(lr, dtype=np.float64), mom, vals.momentum_name, markers, taken)
 
 
 def planned_lrs(

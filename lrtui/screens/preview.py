@@ -77,6 +77,9 @@ MAX_PINS = 6
 EDIT_THROTTLE_S = 0.08
 COMPACT_FOOTER_BELOW = 110  # columns
 SYNC_EVAL_STEPS = 2_000_000  # evaluation is fast numpy: in the UI thread up to here, else a worker
+# From here a first frame may be a draft (torch's values up to rounding, see schedules.catalogue.Draft) when
+# the exact replay is slow; the exact curve follows from a worker and replaces it (the readout waits for it).
+DRAFT_FROM_STEPS = 250_000
 
 
 def plan_from_settings(spec: Spec, s: PlanSettings) -> Plan:
@@ -260,6 +263,7 @@ class PreviewScreen(Screen):
         self.set_reactive(PreviewScreen.view, View(error=error))
         self.generation = 0
         self.drawn_generation = 0
+        self._refining: int | None = None  # the generation whose draft is drawn and exact curve pending
         self.last_eval_at = 0.0
         self._eval_timer: Timer | None = None
         self._pending_plan: Plan | None = None
@@ -314,7 +318,11 @@ class PreviewScreen(Screen):
     @property
     def busy(self) -> bool:
         """An edit is waiting for its curve (throttled, or evaluating in a worker)."""
-        return self._eval_timer is not None or self.drawn_generation < self.generation
+        return (
+            self._eval_timer is not None
+            or self.drawn_generation < self.generation
+            or self._refining == self.generation  # a draft is drawn, the exact curve is on its way
+        )
 
     # -- layout -----------------------------------------------------------------------------------------
 
@@ -672,7 +680,12 @@ class PreviewScreen(Screen):
         self.last_eval_at = time.monotonic()
         self.generation += 1
         if plan.total_steps <= SYNC_EVAL_STEPS:
-            self._apply(CurveReady(self.generation, *compute_curve(plan)))
+            draft = plan.total_steps >= DRAFT_FROM_STEPS
+            ready = CurveReady(self.generation, *compute_curve(plan, draft=draft))
+            if ready.curve is not None and ready.curve.draft:
+                self._refining = self.generation
+                self._evaluate_in_worker(self.generation, plan)
+            self._apply(ready)
         else:
             self._evaluate_in_worker(self.generation, plan)
 
@@ -688,6 +701,11 @@ class PreviewScreen(Screen):
     def _apply(self, event: CurveReady) -> None:
         if event.generation < self.drawn_generation:
             return  # an older evaluation finished after a newer one: drop it
+        if event.curve is None or not event.curve.draft:
+            if self._refining == event.generation:
+                self._refining = None
+        elif self._refining != event.generation:
+            return  # a draft whose exact curve is already drawn
         self.drawn_generation = event.generation
         if event.curve is None:
             self._show_spec_error(event.error, from_curve=True)
@@ -971,10 +989,10 @@ class PreviewScreen(Screen):
             panel.save()
 
 
-def compute_curve(plan: Plan) -> tuple[Curve | None, list, str | None, str | None]:
+def compute_curve(plan: Plan, *, draft: bool = False) -> tuple[Curve | None, list, str | None, str | None]:
     """Evaluate and lint one plan; never raises (a failure becomes the error text)."""
     try:
-        curve = evaluate(plan)
+        curve = evaluate(plan, draft=draft)
     except Exception as exc:
         return None, [], safe_error(exc), getattr(exc, "field", None)
     return curve, run_lints(plan, curve), None, None

@@ -271,8 +271,8 @@ def marker_steps(curve: Curve) -> list[int]:
 
 def cursor_info(view: View) -> CursorInfo | None:
     curve, step = view.curve, view.cursor
-    if curve is None or step is None or not 0 <= step < curve.n:
-        return None
+    if curve is None or curve.draft or step is None or not 0 <= step < curve.n:
+        return None  # (a draft's digits are not torch's: the readout waits for the exact curve)
     mom = None if curve.momentum is None else tuple(float(v) for v in curve.momentum[:, step])
     return CursorInfo(
         step=step,
