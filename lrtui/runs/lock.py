@@ -35,13 +35,17 @@ class RunLocked(RuntimeError):
         super().__init__(f"{text}; {advice}" if advice else text)
 
 
-def acquire(run_dir: str | Path, *, record_pid: bool = True, wait_s: float = 0.0) -> int:
+def acquire(
+    run_dir: str | Path, *, record_pid: bool = True, wait_s: float = 0.0, wait_for: int | None = None
+) -> int:
     """Take the run's lock; return the descriptor holding it (close it to release).
 
     The lock file then holds our pid, or nothing with record_pid=False (a launcher, which writes the
     trainer's pid once it has one: a loser meanwhile waits for it). RunLocked if another process holds
-    it (after retrying for up to `wait_s` seconds); OSError if the lock file cannot be made (read-only
-    dir, a symlink or special file planted).
+    it (after retrying for up to `wait_s` seconds; with `wait_for`, only while that pid — the writer that
+    already wrote its final state — or a launcher not yet showing its trainer's pid holds it: another writer
+    that took the run meanwhile is refused at once, not waited out and then followed by a second start);
+    OSError if the lock file cannot be made (read-only dir, a symlink or special file planted).
     """
     path = Path(run_dir) / LOCK
     flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
@@ -63,6 +67,10 @@ def acquire(run_dir: str | Path, *, record_pid: bool = True, wait_s: float = 0.0
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise RunLocked(Path(run_dir), _wait_for_holder_pid(run_dir)) from None
+                if wait_for is not None:
+                    pid = holder_pid(run_dir)
+                    if pid is not None and pid != wait_for:
+                        raise RunLocked(Path(run_dir), pid) from None
                 time.sleep(0.02)
         if record_pid:
             write_pid(fd, os.getpid())

@@ -53,7 +53,11 @@ def launch(
     if not (run_dir / CONFIG).is_file():
         raise FileNotFoundError(f"run {clean_name(run_dir.name)} has no {CONFIG}: not a run directory")
     # the trainer's pid goes in once it has one; a writer that just ended may still be releasing it
-    lock_fd = lock.acquire(run_dir, record_pid=False, wait_s=finishing_wait(run_dir))
+    wait = finishing_wait(run_dir)
+    ending = read_status(run_dir).get("pid") if wait else None  # only that writer's exit is waited for
+    lock_fd = lock.acquire(
+        run_dir, record_pid=False, wait_s=wait, wait_for=ending if isinstance(ending, int) else None
+    )
     try:
         status = read_status(run_dir)
         if has_live_process(status):
