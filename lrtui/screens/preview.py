@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -80,6 +81,7 @@ SYNC_EVAL_STEPS = 2_000_000  # evaluation is fast numpy: in the UI thread up to 
 # From here a first frame may be a draft (torch's values up to rounding, see schedules.catalogue.Draft) when
 # the exact replay is slow; the exact curve follows from a worker and replaces it (the readout waits for it).
 DRAFT_FROM_STEPS = 250_000
+REFINE_AFTER_S = 0.15  # the exact curve is computed once edits pause this long
 
 
 def plan_from_settings(spec: Spec, s: PlanSettings) -> Plan:
@@ -264,6 +266,7 @@ class PreviewScreen(Screen):
         self.generation = 0
         self.drawn_generation = 0
         self._refining: int | None = None  # the generation whose draft is drawn and exact curve pending
+        self._refine_timer: Timer | None = None
         self.last_eval_at = 0.0
         self._eval_timer: Timer | None = None
         self._pending_plan: Plan | None = None
@@ -677,6 +680,9 @@ class PreviewScreen(Screen):
 
     def _evaluate_now(self, plan: Plan) -> None:
         self._pending_plan = None
+        if self._refine_timer is not None:
+            self._refine_timer.stop()  # the draft being refined is no longer the newest curve
+            self._refine_timer = None
         self.last_eval_at = time.monotonic()
         self.generation += 1
         if plan.total_steps <= SYNC_EVAL_STEPS:
@@ -684,7 +690,11 @@ class PreviewScreen(Screen):
             ready = CurveReady(self.generation, *compute_curve(plan, draft=draft))
             if ready.curve is not None and ready.curve.draft:
                 self._refining = self.generation
-                self._evaluate_in_worker(self.generation, plan)
+                # refine once the edits pause: the exact replay is a Python loop, and in a worker it would
+                # hold the GIL while the next edits of a burst are drawn
+                self._refine_timer = self.set_timer(
+                    REFINE_AFTER_S, partial(self._evaluate_in_worker, self.generation, plan)
+                )
             self._apply(ready)
         else:
             self._evaluate_in_worker(self.generation, plan)
