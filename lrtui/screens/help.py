@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -71,7 +72,7 @@ def screen_help_sections(app, screen) -> list[tuple[str, list]]:
     if hasattr(screen, "help_sections"):
         return screen.help_sections()
     title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__.removesuffix("Screen")
-    sections: list[tuple[str, list]] = [(title, list(getattr(screen, "BINDINGS", [])))]
+    sections: list[tuple[str, list]] = [(title, offered(screen, getattr(screen, "BINDINGS", [])))]
     focused = app.focused
     for node in focused.ancestors_with_self if focused is not None else ():
         if node is screen:
@@ -81,6 +82,17 @@ def screen_help_sections(app, screen) -> list[tuple[str, list]]:
             sections.append((getattr(node, "HELP_TITLE", None) or type(node).__name__, list(own)))
     sections.append(app_section(app, sections))
     return sections
+
+
+def offered(screen, bindings: Iterable) -> list[Binding]:
+    """The bindings `screen` offers now: those its `check_action` does not turn off (the rank keys on a
+    one-process run, stopping a run lrtui did not start), as the footer shows them."""
+    kept = []
+    for b in _as_bindings(bindings):
+        _dest, action, params = parse_action(b.action)
+        if screen.check_action(action, params) is not False:
+            kept.append(b)
+    return kept
 
 
 def app_section(app, sections: list[tuple[str, Iterable]]) -> tuple[str, list]:

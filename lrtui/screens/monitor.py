@@ -447,6 +447,8 @@ class RunMonitorScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle_ranks", "rank_order"):
             return self.has_ranks  # only a torchrun job has ranks to show
+        if action == "stop_run":
+            return self.source_format in (None, "lrtui")  # lrtui cannot stop a run it did not start
         if action in self._VIEW_ACTIONS and self._widget(MetricsGrid) is None:
             return False
         if action in ("slash", "toggle_output") and isinstance(self.focused, Input):

@@ -559,6 +559,13 @@ async def test_every_monitor_key_on_a_live_run(tmp_path):
             assert "? Help" in "".join(str(k) for k in offered(app)) or ("question_mark", "help") in offered(
                 app
             )
+            # `?` lists what the footer offers: a one-process run has no rank keys; lrtui's own run can be stopped
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+            ids = [row[3] for row in app.screen.rows]
+            assert "monitor.stop" in ids and "monitor.toggle_ranks" not in ids, ids
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen, "help closed")
 
             async def back(key):
                 await pilot.press(key)

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input
 
 from lrtui.runs import RunLogger
 from lrtui.runs.listing import RunSummary
+from lrtui.screens.help import screen_help_sections
 from lrtui.screens.monitor import RunMonitorScreen
 from lrtui.screens.runs import CompareScreen, RunsScreen
 from lrtui.widgets.plot import CurvePlot
@@ -66,9 +67,13 @@ async def test_lightning_run_in_the_panels_with_its_lr_groups(real_logs):
         acc = screen.query_one(AccuracyPanel)
         assert [s.label for s in acc.plot.figure.series] == ["val_acc"] and "val_acc" in _plain(acc.caption)
         assert "idle" in _plain(screen.query_one(StateLine))
-        await pilot.press("s")  # not lrtui's run: it says so and stops nothing
+        # not lrtui's run: neither the footer nor `?` offers to stop it, and s stops nothing
+        assert "s" not in pilot.app.active_bindings
+        offered = [b.action for _title, bs in screen_help_sections(pilot.app, screen) for b in bs]
+        assert "stop_run" not in offered and "toggle_ranks" not in offered and "doctor" in offered
+        await pilot.press("s")
         await pilot.pause()
-        assert any("cannot stop" in n.message for n in pilot.app._notifications)
+        assert pilot.app.screen is screen  # no "Stop run?" dialog
 
 
 async def test_metric_grid_filter_log_smoothing_and_pages(real_logs):
