@@ -40,14 +40,16 @@ class LrtuiBaseApp(App):
             self.call_after_refresh(self.set_timer, 1.0, _forced_crash)
 
     def on_resize(self, event: events.Resize) -> None:
-        # Textual ignores a Resize of the size it already has. But a terminal resized away and back before
-        # the app read its size (a window dragged fast, a resize while typing) has clipped or reflowed what
-        # it showed, and Textual's next frames only redraw what changed: the spec field's text stayed blank.
-        # For that Resize only, a full repaint (a Screen refreshed whole is a full update, not a partial
-        # one); a Resize to a new size is laid out and drawn whole by Textual. Not after every Resize: with
-        # repaints queued behind a burst of them (tmux resize-window in a loop) the app never caught up
-        # (100% CPU for minutes, the screen stuck at a size long gone).
-        if event.size == self.size:
+        # Textual lays out and draws whole a screen whose size changes. But a terminal resized away and
+        # back before the screen was laid out at the other size (a window dragged fast, a resize while
+        # typing) has clipped or reflowed what it showed, while the screen, still at this size, redraws only
+        # what changed: the spec field's text stayed blank. For that Resize only, a full repaint (a Screen
+        # refreshed whole is a full update, not a partial one). Compared with the screen's size, not the
+        # app's: the app takes the other size at once, the screen only when its Resize comes. Not after
+        # every Resize: with repaints queued behind a burst of them (tmux resize-window in a loop) the app
+        # never caught up (100% CPU for minutes, the screen stuck at a size long gone).
+        stack = self.screen_stack
+        if stack and event.size == stack[-1].outer_size:
             self.call_after_refresh(self.refresh)
 
     def notify(

@@ -25,6 +25,7 @@ from textual.widgets import Footer, Static
 
 from lrtui.plotting.figure import Figure, Marker, Series
 from lrtui.widgets.plot import CurvePlot
+from lrtui.widgets.resize_guard import StaleResizeGuard
 
 
 @dataclass
@@ -34,7 +35,7 @@ class DoctorResult:
     lrs: list[np.ndarray]
 
 
-class DoctorScreen(Screen):
+class DoctorScreen(StaleResizeGuard, Screen):
     DEFAULT_CSS = """
     DoctorScreen { layout: vertical; }
     DoctorScreen > #doctor-title {

@@ -18,6 +18,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from lrtui.widgets.resize_guard import StaleResizeGuard
+
 NOTES = (
     "Typing goes into the focused field: press esc to leave a field (the plot gets the keys), "
     "tab / shift+tab to move between fields.",
@@ -114,7 +116,7 @@ def app_section(app, sections: list[tuple[str, Iterable]]) -> tuple[str, list]:
     return ("App", kept)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(StaleResizeGuard, ModalScreen[None]):
     """Every key binding of the current screen, its widgets and the app."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

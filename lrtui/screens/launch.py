@@ -27,6 +27,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 from lrtui.runs.lr_sweep import Sweep
 from lrtui.screens.launch_choices import DATASETS, DEFAULTS, MODELS, OPTIMIZERS, STEPPINGS, validate_form
 from lrtui.widgets.inputs import TextInput
+from lrtui.widgets.resize_guard import StaleResizeGuard
 from lrtui.widgets.runs.navigation import app_runs_dir, go_back
 
 # (field id, label, kind, help); kind "select" fields take their options from launch_choices.
@@ -64,7 +65,7 @@ def _fmt_float(value: float) -> str:
     return f"{value:.10g}"
 
 
-class LaunchScreen(Screen):
+class LaunchScreen(StaleResizeGuard, Screen):
     """Launch a training run of the previewed schedule."""
 
     DEFAULT_CSS = """

@@ -33,6 +33,7 @@ from lrtui.runs.listing import find_run
 from lrtui.runs.text import clean_name
 from lrtui.sources.base import LIVE_AFTER_S
 from lrtui.widgets.inputs import TextInput
+from lrtui.widgets.resize_guard import StaleResizeGuard
 from lrtui.widgets.runs.confirm import ConfirmScreen
 from lrtui.widgets.runs.export_csv import ExportCsvScreen, shown_series
 from lrtui.widgets.runs.follow import MonitorSnapshot, RunFollower
@@ -60,7 +61,7 @@ POLL_IDLE_S = 0.25  # how often the worker looks for new data when none came las
 POLL_BUSY_S = 0.1  # ... and when data is flowing (redraws are at most 8 Hz anyway)
 
 
-class RunMonitorScreen(Screen):
+class RunMonitorScreen(StaleResizeGuard, Screen):
     """Panels: LR actual vs planned (+ mismatch alarm), loss + EMA, accuracy, progress, device, state."""
 
     DEFAULT_CSS = """

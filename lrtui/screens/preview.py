@@ -73,6 +73,7 @@ from lrtui.widgets.preview import model
 from lrtui.widgets.preview.model import CursorInfo, Pin, View
 from lrtui.widgets.preview.preview_plot import PreviewPlot
 from lrtui.widgets.readout.readout import CursorReadout, PinLegend, series_color
+from lrtui.widgets.resize_guard import StaleResizeGuard
 
 MAX_PINS = 6
 EDIT_THROTTLE_S = 0.08
@@ -180,7 +181,7 @@ class FormScroll(VerticalScroll):
             await screen.sync_forms()
 
 
-class PreviewScreen(Screen):
+class PreviewScreen(StaleResizeGuard, Screen):
     """Pick, edit, see, compare, explain and export a schedule."""
 
     COMMANDS: ClassVar[set] = {PreviewCommands}

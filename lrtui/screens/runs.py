@@ -37,6 +37,7 @@ from lrtui.sources.catalog import RunCatalog
 from lrtui.sources.roles import metric_goal
 from lrtui.widgets.inputs import TextInput
 from lrtui.widgets.plot import CurvePlot
+from lrtui.widgets.resize_guard import StaleResizeGuard
 from lrtui.widgets.runs.compare import ComparedRun, CompareFollower, shared_metrics
 from lrtui.widgets.runs.confirm import ConfirmScreen
 from lrtui.widgets.runs.model import format_acc, format_age
@@ -278,7 +279,7 @@ def fit_schedules(rows: list[tuple[str, object, tuple]], width: int) -> list[tup
     return out
 
 
-class RunsScreen(Screen):
+class RunsScreen(StaleResizeGuard, Screen):
     """Every run and sweep group in `runs_dir`, newest first, then the runs of any format the scan roots hold."""
 
     DEFAULT_CSS = """
@@ -939,7 +940,7 @@ def _rich_color(plotext_color: str) -> str:
     return _PLOTEXT_TO_RICH.get(plotext_color, plotext_color.rstrip("+"))
 
 
-class CompareScreen(Screen):
+class CompareScreen(StaleResizeGuard, Screen):
     """Selected runs, of any formats, overlaid: LR, loss (EMA) and accuracy (or any shared metric: m).
 
     Live: every `reload_s` a thread worker reads what the runs appended (`CompareFollower`), so a run still

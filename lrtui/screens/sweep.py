@@ -29,6 +29,7 @@ from lrtui.sweep.curves import Band, mean_band
 from lrtui.sweep.results import METRIC_KEYS, METRICS, Results, format_diff, is_accuracy
 from lrtui.sweep.stats import format_p, noise_note
 from lrtui.widgets.plot import CurvePlot
+from lrtui.widgets.resize_guard import StaleResizeGuard
 from lrtui.widgets.runs.model import debiased_ema, epoch_series
 from lrtui.widgets.runs.navigation import go_back
 from lrtui.widgets.safe_text import plain
@@ -128,7 +129,7 @@ def _verdict_cell(ranked) -> Text:
     return Text(SHORT_VERDICT.get(ranked.verdict, ranked.verdict), style="dim")
 
 
-class GroupCompareScreen(Screen):
+class GroupCompareScreen(StaleResizeGuard, Screen):
     """A sweep group: mean ± std curves per schedule and the ranked results table."""
 
     DEFAULT_CSS = """

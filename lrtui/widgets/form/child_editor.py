@@ -21,6 +21,7 @@ from lrtui.schedules.errors import SpecError
 from lrtui.schedules.spec import Spec, parse
 from lrtui.widgets.form.schedule_form import ScheduleForm, safe_error
 from lrtui.widgets.inputs import TextInput
+from lrtui.widgets.resize_guard import StaleResizeGuard
 
 
 def child_label(field_id: str) -> str:
@@ -30,7 +31,7 @@ def child_label(field_id: str) -> str:
     return f"{base}[{index}]" if field_id.startswith("child-") and index.isdigit() else name
 
 
-class ChildEditor(ModalScreen[str | None]):
+class ChildEditor(StaleResizeGuard, ModalScreen[str | None]):
     """Edit a nested schedule; dismisses with its spec text, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

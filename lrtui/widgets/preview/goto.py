@@ -16,8 +16,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from lrtui.widgets.resize_guard import StaleResizeGuard
 
-class GotoScreen(ModalScreen[int | None]):
+
+class GotoScreen(StaleResizeGuard, ModalScreen[int | None]):
     DEFAULT_CSS = """
     GotoScreen { align: center middle; }
     GotoScreen > Vertical {

@@ -10,8 +10,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from lrtui.widgets.resize_guard import StaleResizeGuard
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(StaleResizeGuard, ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {

@@ -20,6 +20,7 @@ from textual.widgets import Input, Static
 from lrtui.sources.export import write_csv
 from lrtui.sources.lrtui_run import epoch_scalars, group_name
 from lrtui.widgets.inputs import TextInput
+from lrtui.widgets.resize_guard import StaleResizeGuard
 from lrtui.widgets.runs.follow import MonitorSnapshot
 
 
@@ -44,7 +45,7 @@ def shown_series(snap: MonitorSnapshot, view: str, grid: list | None = None) -> 
     return out
 
 
-class ExportCsvScreen(ModalScreen[Path | None]):
+class ExportCsvScreen(StaleResizeGuard, ModalScreen[Path | None]):
     """Asks for a path and writes the CSV; dismisses with the path written (None when cancelled)."""
 
     DEFAULT_CSS = """
