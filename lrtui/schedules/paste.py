@@ -9,8 +9,10 @@
 `clean` drops interpreter prompts (`>>>`, `...`, IPython's `In [1]:`), the common indentation, trailing `;`
 and blank lines. `pasted_call` reads several statements (with `ast`, never executed): names bound to numbers,
 lists, schedule calls, lambdas or one-line `def`s are substituted where later code uses them, and the last
-schedule call (or a bare lambda, as LambdaLR) is the spec. Everything else (imports, the optimizer, loops) is
-ignored.
+schedule call (or a bare lambda, as LambdaLR) is the spec — unless a `for` loop switches between two of those
+schedulers (`if epoch > swa_start: swa_scheduler.step() else: scheduler.step()`, torch's SWA recipe): that
+loop is the schedule the script runs, a SwitchLR. Everything else (imports, the optimizer, the rest of the
+loops) is ignored.
 """
 
 from __future__ import annotations
@@ -70,6 +72,11 @@ def pasted_call(text: str, known: Callable[[str], list[str] | None]) -> ast.expr
             found = value
         if target is not None and _bindable(value, known):
             env[target], sizes[target] = value, size
+        elif target is not None and (number := _integer(value)) is not None:
+            env[target], sizes[target] = ast.Constant(number), 1  # swa_start = int(0.75 * epochs)
+    switch = _loop_switch(module, env, known)
+    if switch is not None:
+        return switch
     if found is None:
         from lrtui.schedules.errors import SpecError
 
@@ -156,3 +163,136 @@ class _Substitute(ast.NodeTransformer):
         if node.id in self.env and not any(node.id in names for names in self.bound):
             return self.env[node.id]  # shared, not copied: bound values are never changed afterwards
         return node
+
+
+# -- the SWA loop: `for epoch in range(...): ... if epoch > swa_start: b.step() else: a.step()` ----------------
+_AFTER = {ast.Gt: 2, ast.GtE: 1}  # `v > t`: the loop's (t - start + 2)-th step() call is b's first
+_BEFORE = {ast.Lt: 1, ast.LtE: 2}  # `v < t`: the if-branch steps a, the else-branch b
+_MIRROR = {ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Lt: ast.Gt, ast.LtE: ast.GtE}
+
+
+def _loop_switch(module: ast.Module, env: dict[str, ast.expr], known) -> ast.expr | None:
+    """SwitchLR([a, b], milestones=[m]) for a loop that steps scheduler a, then b from a threshold on.
+
+    SwitchLR's milestone m counts step() calls from 1 (b makes the m-th, as in torch's own SWA tests); the
+    loop makes one call per iteration, so with `for v in range(start, ...)` the call of iteration v is the
+    (v - start + 1)-th."""
+    for loop in (n for n in ast.walk(module) if isinstance(n, ast.For)):
+        if not isinstance(loop.target, ast.Name):
+            continue
+        start = _range_start(loop.iter, env)
+        if start is None:
+            continue
+        for stmt in loop.body:
+            if not (isinstance(stmt, ast.If) and isinstance(stmt.test, ast.Compare)):
+                continue
+            found = _switch_of(stmt, loop.target.id, env, known)
+            if found is not None:
+                first, then, threshold, offset = found
+                milestone = threshold - start + offset
+                return ast.Call(
+                    func=ast.Name(id="SwitchLR", ctx=ast.Load()),
+                    args=[ast.List(elts=[first, then], ctx=ast.Load())],
+                    keywords=[
+                        ast.keyword("milestones", ast.List(elts=[ast.Constant(milestone)], ctx=ast.Load()))
+                    ],
+                )
+    return None
+
+
+def _switch_of(node: ast.If, var: str, env, known) -> tuple[ast.expr, ast.expr, int, int] | None:
+    test = node.test
+    if len(test.ops) != 1:
+        return None
+    op, left, right = type(test.ops[0]), test.left, test.comparators[0]
+    if isinstance(right, ast.Name) and right.id == var:  # `swa_start < epoch`
+        op, left, right = _MIRROR.get(op), right, left
+    if not (isinstance(left, ast.Name) and left.id == var) or op not in _AFTER | _BEFORE:
+        return None
+    threshold = _integer(_Substitute(env).visit(copy.deepcopy(right)))
+    names = _stepped(node.body, env, known), _stepped(node.orelse, env, known)
+    if threshold is None or None in names or names[0] == names[1]:  # one scheduler stepped either way
+        return None
+    here, other = env[names[0]], env[names[1]]
+    if op in _AFTER:
+        return other, here, threshold, _AFTER[op]
+    return here, other, threshold, _BEFORE[op]
+
+
+def _stepped(body: list[ast.stmt], env, known) -> str | None:
+    """The name of the one schedule a branch steps (`name.step()`, `name` bound to a schedule call)."""
+    calls = [
+        s.value.func.value.id
+        for s in body
+        if isinstance(s, ast.Expr)
+        and isinstance(s.value, ast.Call)
+        and isinstance(s.value.func, ast.Attribute)
+        and s.value.func.attr == "step"
+        and isinstance(s.value.func.value, ast.Name)
+        and _is_schedule(env.get(s.value.func.value.id), known)
+    ]
+    return calls[0] if len(calls) == 1 else None
+
+
+def _range_start(node: ast.expr, env) -> int | None:
+    """Where `range(...)` / `range(start, stop)` starts (the loop variable's first value)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"):
+        return None
+    if len(node.args) == 1:
+        return 0
+    if len(node.args) in (2, 3):
+        return _integer(_Substitute(env).visit(copy.deepcopy(node.args[0])))
+    return None
+
+
+def _integer(node: ast.expr) -> int | None:
+    """The integer a small constant expression stands for (`75`, `int(0.75 * 100)`, `epochs - 25`)."""
+    try:
+        value = _number(node, depth=0)
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+_OPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b,
+}
+
+
+def _number(node: ast.expr, depth: int) -> int | float:
+    if depth > 20:
+        raise ValueError("too deep")
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+    ):
+        if abs(node.value) > 1e15:
+            raise ValueError("too large")
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_number(node.operand, depth + 1)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        value = _OPS[type(node.op)](_number(node.left, depth + 1), _number(node.right, depth + 1))
+        if abs(value) > 1e15:
+            raise ValueError("too large")
+        return value
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("int", "round")
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        return (
+            int(_number(node.args[0], depth + 1))
+            if node.func.id == "int"
+            else round(_number(node.args[0], depth + 1))
+        )
+    raise ValueError("not a number")

@@ -94,3 +94,80 @@ def test_chains_of_names_never_blow_up(names, width):
     text = "\n".join([*lines, f"StepLR(optimizer, step_size={names[-1]})"])
     with contextlib.suppress(SpecError):
         parse(text)
+
+
+# -- the SWA loop: the pasted script, run with the real torch, is the schedule the paste becomes --------------
+SWA_SCRIPT = """
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+swa_model = AveragedModel(model)
+scheduler = CosineAnnealingLR(optimizer, T_max=100)
+swa_start = 75
+swa_scheduler = SWALR(optimizer, swa_lr=0.05)
+
+for epoch in range(100):
+    for input, target in loader:
+        optimizer.zero_grad()
+        loss_fn(model(input), target).backward()
+        optimizer.step()
+    if epoch > swa_start:
+        swa_model.update_parameters(model)
+        swa_scheduler.step()
+    else:
+        scheduler.step()
+"""
+SWA_VARIANTS = [
+    (SWA_SCRIPT, "milestones=[77]"),  # torch's docs, as printed
+    (SWA_SCRIPT.replace("epoch > swa_start", "epoch >= swa_start"), "milestones=[76]"),
+    (SWA_SCRIPT.replace("epoch > swa_start", "swa_start < epoch"), "milestones=[77]"),
+    (  # the branches the other way round, a threshold computed from the epochs, epochs counted from 1
+        SWA_SCRIPT.replace("swa_start = 75", "epochs = 100\nswa_start = int(0.75 * epochs)")
+        .replace("range(100)", "range(1, epochs + 1)")
+        .replace(
+            "    if epoch > swa_start:\n        swa_model.update_parameters(model)\n        swa_scheduler.step()\n"
+            "    else:\n        scheduler.step()",
+            "    if epoch <= swa_start:\n        scheduler.step()\n    else:\n        swa_scheduler.step()",
+        ),
+        "milestones=[76]",
+    ),
+]
+
+
+@pytest.mark.parametrize(("script", "milestones"), SWA_VARIANTS)
+def test_a_pasted_swa_loop_is_the_switch_the_script_runs(script, milestones):
+    import torch
+    from torch.optim.lr_scheduler import CosineAnnealingLR
+    from torch.optim.swa_utils import SWALR, AveragedModel
+
+    from lrtui.schedules import Plan, evaluate
+
+    spec = parse(script)
+    assert str(spec) == f"SwitchLR([CosineAnnealingLR(T_max=100), SWALR(swa_lr=0.05)], {milestones})"
+    lrs: list[float] = []
+    space: dict = {}
+
+    class Loader:  # each epoch's batches start with the lr the epoch trains at
+        def __iter__(self):
+            lrs.append(space["optimizer"].param_groups[0]["lr"])
+            return iter([(torch.ones(1, 2), torch.zeros(1, 1))])
+
+    space.update(
+        torch=torch,
+        Net=lambda: torch.nn.Linear(2, 1),
+        AveragedModel=AveragedModel,
+        CosineAnnealingLR=CosineAnnealingLR,
+        SWALR=SWALR,
+        loader=Loader(),
+        loss_fn=torch.nn.functional.mse_loss,
+    )
+    exec(script, space)  # the script as pasted, on the real torch
+    curve = evaluate(Plan(spec, base_lrs=(0.1,), total_steps=len(lrs)))
+    assert curve.lr[0].tolist() == lrs  # bit for bit, every epoch
+
+
+def test_a_loop_that_is_not_a_switch_leaves_the_last_schedule():
+    # the if steps the same scheduler on both branches, or the threshold is not a number: not a SwitchLR
+    same = SWA_SCRIPT.replace("        swa_scheduler.step()\n", "        scheduler.step()\n")
+    assert str(parse(same)) == "SWALR(swa_lr=0.05)"
+    unknown = SWA_SCRIPT.replace("swa_start = 75", "swa_start = args.swa_start")
+    assert str(parse(unknown)) == "SWALR(swa_lr=0.05)"
