@@ -17,7 +17,8 @@ from lrtui import __version__
 SUBCOMMAND_MODULES = ("lrtui.cli_schedules", "lrtui.cli_runs", "lrtui.cli_sweep", "lrtui.cli_doctor")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, subcommands: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser; without `subcommands`, only the app's own options (no module imported)."""
     parser = argparse.ArgumentParser(
         prog="lrtui",
         description="Preview any learning-rate schedule exactly, and train and watch runs live, in the terminal. "
@@ -38,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the runs screen (r) also lists runs of any format under DIR (repeatable; default: the "
         "settings file's [runs] scan)",
     )
+    parser.set_defaults(handler=_open_app)
+    if not subcommands:
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     preview = sub.add_parser(
         "preview",
@@ -54,7 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.add_subcommands(sub)
-    parser.set_defaults(handler=_open_app)
     return parser
 
 
@@ -92,14 +95,34 @@ def _discard_stdout() -> None:
         pass
 
 
+def _app_args(argv: list[str]) -> argparse.Namespace | None:
+    """`lrtui` with only the app's options (the common case): parsed without importing the subcommand
+    modules, which the app's cold start does not need. None when argv names a command or asks for help."""
+    if any(a in ("-h", "--help") for a in argv):
+        return None  # the help lists the commands
+    parser = build_parser(subcommands=False)
+    parser.exit_on_error = False  # a bad option: the full parser reports it (with the commands' usage)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    return None if rest else args
+
+
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    args = _app_args(argv)
+    if args is not None:
+        return _run(args)
+    parser = build_parser()
     for name in SUBCOMMAND_MODULES:  # a module may name its default sub-action (`lrtui sweep ...` = start)
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "normalize_argv"):
             argv = module.normalize_argv(argv)
-    args = parser.parse_args(argv)
+    return _run(parser.parse_args(argv))
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args) or 0)
     except BrokenPipeError:

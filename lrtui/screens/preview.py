@@ -22,7 +22,7 @@ import time
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,6 +31,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Label, Static, TabbedContent, TabPane
 
 from lrtui.commands import ListedCommands
@@ -62,18 +63,19 @@ from lrtui.schedules.presets import (
 )
 from lrtui.schedules.spec import Spec, parse
 from lrtui.widgets.deferred import Deferred
-from lrtui.widgets.export.export_panel import ExportPanel
-from lrtui.widgets.form.child_editor import ChildEditor, child_label
-from lrtui.widgets.form.schedule_form import ChildInput, ScheduleForm, safe_error
-from lrtui.widgets.form.settings_form import SettingsForm
 from lrtui.widgets.form.spec_input import SpecInput
+from lrtui.widgets.form.values import safe_error
 from lrtui.widgets.lint.lint_panel import LintPanel, lint_counts, run_lints
-from lrtui.widgets.picker.schedule_picker import SchedulePicker
 from lrtui.widgets.preview import model
 from lrtui.widgets.preview.model import CursorInfo, Pin, View
 from lrtui.widgets.preview.preview_plot import PreviewPlot
 from lrtui.widgets.readout.readout import CursorReadout, PinLegend, series_color
 from lrtui.widgets.resize_guard import StaleResizeGuard
+
+if TYPE_CHECKING:  # imported where they are built, after the first frame (lrtui.widgets.deferred)
+    from lrtui.widgets.export.export_panel import ExportPanel
+    from lrtui.widgets.form.schedule_form import ScheduleForm
+    from lrtui.widgets.form.settings_form import SettingsForm
 
 MAX_PINS = 6
 EDIT_THROTTLE_S = 0.08
@@ -179,6 +181,32 @@ class FormScroll(VerticalScroll):
         screen = self.screen
         if isinstance(screen, PreviewScreen):
             await screen.sync_forms()
+
+
+# The sidebar's panels are built after the first frame (Deferred): their modules load then, not at startup.
+
+
+def _form_scroll(settings: PlanSettings, spec: Spec | None) -> FormScroll:
+    from lrtui.widgets.form.schedule_form import ScheduleForm
+    from lrtui.widgets.form.settings_form import SettingsForm
+
+    return FormScroll(
+        SettingsForm(settings, id="settings"),
+        ScheduleForm(spec, len(settings.base_lrs), id="form"),
+        id="form-scroll",
+    )
+
+
+def _picker() -> Widget:
+    from lrtui.widgets.picker.schedule_picker import SchedulePicker
+
+    return SchedulePicker(id="picker")
+
+
+def _export_panel() -> Widget:
+    from lrtui.widgets.export.export_panel import ExportPanel
+
+    return ExportPanel(id="export")
 
 
 class PreviewScreen(StaleResizeGuard, Screen):
@@ -355,23 +383,17 @@ class PreviewScreen(StaleResizeGuard, Screen):
             with TabbedContent(id="sidebar", initial="tab-schedule"):
                 with TabPane("Schedule", id="tab-schedule"):
                     # The form mounts right after the first frame (the plot is what must show first).
-                    yield Deferred(
-                        FormScroll(
-                            SettingsForm(self.settings, id="settings"),
-                            ScheduleForm(self.spec, len(self.settings.base_lrs), id="form"),
-                            id="form-scroll",
-                        )
-                    )
+                    yield Deferred(lambda: _form_scroll(self.settings, self.spec))
                     yield Static(
                         "tab moves between fields · esc leaves them · ? help", id="form-hint", markup=False
                     )
                 # Hidden tabs mount after the first frame (startup budget); code below tolerates their absence.
                 with TabPane("Pick", id="tab-pick"):
-                    yield Deferred(SchedulePicker(id="picker"))
+                    yield Deferred(_picker)
                 with TabPane("Lint", id="tab-lint"):
-                    yield Deferred(LintPanel(id="lint"))
+                    yield Deferred(lambda: LintPanel(id="lint"))
                 with TabPane("Export", id="tab-export"):
-                    yield Deferred(ExportPanel(id="export"))
+                    yield Deferred(_export_panel)
             with Vertical(id="main"):
                 yield PreviewPlot(id="plot", monochrome=self.app.no_color)
                 yield PreviewPlot(id="momentum-plot", monochrome=self.app.no_color)
@@ -380,7 +402,7 @@ class PreviewScreen(StaleResizeGuard, Screen):
                 yield PinLegend(id="legend")
             with Vertical(id="aside"):
                 yield Static("Lints", classes="aside-title")
-                yield Deferred(LintPanel(id="lint-aside"))
+                yield Deferred(lambda: LintPanel(id="lint-aside"))
         yield Footer(compact=self.app.size.width < COMPACT_FOOTER_BELOW)
 
     def on_mount(self) -> None:
@@ -404,6 +426,7 @@ class PreviewScreen(StaleResizeGuard, Screen):
 
     def help_sections(self) -> list[tuple[str, list]]:
         from lrtui.screens.help import app_section
+        from lrtui.widgets.form.schedule_form import ChildInput
         from lrtui.widgets.picker.schedule_picker import PickerList
 
         sections = [
@@ -431,8 +454,9 @@ class PreviewScreen(StaleResizeGuard, Screen):
         self._revalidate(now=True)
 
     def _forms(self) -> tuple[ScheduleForm | None, SettingsForm | None]:
-        """The two forms, or None while they have not been mounted yet (they mount after the first frame)."""
-        return next(iter(self.query(ScheduleForm)), None), next(iter(self.query(SettingsForm)), None)
+        """The two forms, or None while they have not been mounted yet (they mount after the first frame).
+        By id: query_one caches what it finds (a query by type walks the whole screen, on every edit)."""
+        return self.query_one_optional("#form"), self.query_one_optional("#settings")  # type: ignore[return-value]
 
     async def sync_forms(self) -> None:
         """Make the forms show the current spec and settings (after a load, or when they mount)."""
@@ -591,6 +615,8 @@ class PreviewScreen(StaleResizeGuard, Screen):
             if text is not None and form is not None:
                 form.set_child_text(event.field_id, text)
 
+        from lrtui.widgets.form.child_editor import ChildEditor, child_label
+
         label = child_label(event.field_id)
         self.app.push_screen(ChildEditor(label, event.spec_text, len(self.settings.base_lrs)), done)
 
@@ -733,10 +759,16 @@ class PreviewScreen(StaleResizeGuard, Screen):
 
     def _refresh_export(self, force: bool = False) -> None:
         # The export text (a TextArea) is only rebuilt while its tab is shown, or on demand.
-        tabs = self.query_one(TabbedContent)
-        for export in self.query(ExportPanel):
-            if force or (tabs.active == "tab-export" and self.query_one("#sidebar").display):
-                export.set_plan(self.plan, self.curve)
+        export = self._export()
+        if export is None:
+            return
+        if force or (
+            self.query_one(TabbedContent).active == "tab-export" and self.query_one("#sidebar").display
+        ):
+            export.set_plan(self.plan, self.curve)
+
+    def _export(self) -> ExportPanel | None:
+        return self.query_one_optional("#export")  # type: ignore[return-value]  (mounted after the first frame)
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -749,8 +781,11 @@ class PreviewScreen(StaleResizeGuard, Screen):
 
     def _show_lints(self) -> None:
         """Update the lint panels that are on screen; hidden ones catch up when shown (saves layout passes)."""
-        for panel in self.query(LintPanel):
-            if all(node.display for node in panel.ancestors_with_self if node is not self):
+        for panel_id in ("#lint", "#lint-aside"):
+            panel = self.query_one_optional(panel_id, LintPanel)
+            if panel is not None and all(
+                node.display for node in panel.ancestors_with_self if node is not self
+            ):
                 panel.show(self.lints, error=self.error)
 
     # -- drawing (from the view model) -------------------------------------------------------------------
@@ -983,7 +1018,7 @@ class PreviewScreen(StaleResizeGuard, Screen):
         self.view = view
 
     def _export_panel(self) -> ExportPanel | None:
-        panel = next(iter(self.query(ExportPanel)), None)
+        panel = self._export()
         if panel is not None:
             panel.set_plan(self.plan, self.curve)
         return panel

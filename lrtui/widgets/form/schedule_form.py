@@ -27,18 +27,18 @@ from lrtui.schedules.catalogue import Kind, get_kind
 from lrtui.schedules.errors import SpecError
 from lrtui.schedules.params import Param
 from lrtui.schedules.spec import Spec
-from lrtui.widgets.form.values import MISSING, default_text, field_text, parse_child, parse_field
+from lrtui.widgets.form.values import (
+    MISSING,
+    default_text,
+    field_text,
+    parse_child,
+    parse_field,
+    safe_error,
+)
 from lrtui.widgets.inputs import TextInput
 from lrtui.widgets.safe_text import plain_content
 
 _NONE = "__none__"
-
-
-def safe_error(exc: BaseException) -> str:
-    """Message text for any exception the schedule layer lets through (a bug there must not crash the UI)."""
-    if isinstance(exc, SpecError):
-        return str(exc)
-    return f"internal error ({type(exc).__name__}): {exc}"
 
 
 class ChildInput(TextInput):

@@ -24,6 +24,13 @@ class Missing:
 MISSING = Missing()
 
 
+def safe_error(exc: BaseException) -> str:
+    """Message text for any exception the schedule layer lets through (a bug there must not crash the UI)."""
+    if isinstance(exc, SpecError):
+        return str(exc)
+    return f"internal error ({type(exc).__name__}): {exc}"
+
+
 def field_text(param: Param, value: object) -> str:
     """The text a field shows for a spec value ("10, 20" for lists, the bare formula for formulas)."""
     if value is None:
