@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
-from lrtui.schedules.catalogue import Bound, Draft, Marker, resolve
+from lrtui.schedules.catalogue import Abandon, Bound, Draft, Marker, resolve
 from lrtui.schedules.kinds._torch_common import arange_view
 from lrtui.schedules.plan import Plan
 from lrtui.schedules.spec import Spec, parse
@@ -28,6 +29,12 @@ class Curve:
     def n(self) -> int:
         return self.lr.shape[1]
 
+    @cached_property
+    def finite(self) -> bool:
+        """Every group's lr is finite (no inf, no NaN): scanned once per curve, for the lints and the
+        preview's overflow note (a 1M-step curve is read by both on every edit)."""
+        return bool(np.isfinite(self.lr).all())
+
     @property
     def steps(self) -> np.ndarray:
         return np.arange(self.n)
@@ -47,15 +54,18 @@ def schedule_positions(plan: Plan, n: int) -> np.ndarray:
     return arange_view(n)
 
 
-def evaluate(plan: Plan, n: int | None = None, *, draft: bool = False) -> Curve:
-    """Raises SpecError for an invalid spec; never anything else for a valid Plan. `draft`: a kind may
-    return torch's values up to rounding when its exact replay is slow (`Curve.draft` says one did)."""
+def evaluate(
+    plan: Plan, n: int | None = None, *, draft: bool = False, abandon: Abandon | None = None
+) -> Curve:
+    """Raises SpecError for an invalid spec; never anything else for a valid Plan (but Abandoned, when
+    `abandon` is requested meanwhile). `draft`: a kind may return torch's values up to rounding when its
+    exact replay is slow (`Curve.draft` says one did)."""
     n = plan.total_steps if n is None else n
     bound = resolve(plan.spec, plan.context())
     ctx = plan.context()
     drafting = Draft() if draft else None
-    if drafting is not None:
-        ctx = replace(ctx, draft=drafting)
+    if drafting is not None or abandon is not None:
+        ctx = replace(ctx, draft=drafting, abandon=abandon)
     if plan.stepping == "epoch":
         # Evaluate once per epoch, then hold each value for the epoch's optimizer steps.
         epochs = -(-n // plan.steps_per_epoch)

@@ -14,6 +14,7 @@ import math
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -73,6 +74,22 @@ class Doctor:
         self.lr = curve.lr[0]
         self.scale = plan.steps_per_epoch if plan.stepping in ("epoch", "fractional") else 1
         self.nodes = list(walk(curve.bound, curve.bound.kind.name, 0, self.horizon, None, self.ctx))
+
+    # Facts several rules read, computed once (a 1M-step curve is linted on every edit in the preview).
+
+    @cached_property
+    def lr_finite(self) -> bool:
+        """Group 0's lr (the one the curve rules read) is finite everywhere."""
+        return self.curve.finite or bool(np.isfinite(self.lr).all())
+
+    @cached_property
+    def peak_at(self) -> int:
+        """Index of group 0's largest lr (the first one; meaningful when `lr_finite`)."""
+        return int(np.argmax(self.lr))
+
+    @property
+    def peak(self) -> float:
+        return float(self.lr[self.peak_at])
 
     def opt_step(self, k: float) -> int:
         """Optimizer step index (into the curve) of schedule step k, clipped to the curve."""
@@ -192,9 +209,9 @@ def _resume(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
 
 
 def _non_finite(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
-    bad = ~np.isfinite(doc.curve.lr)
-    if not bad.any():
+    if doc.curve.finite:
         return
+    bad = ~np.isfinite(doc.curve.lr)
     g, s = np.argwhere(bad)[0]
     detail, fix = "", "change the formula or parameters so the lr stays finite"
     for n in doc.nodes:
@@ -238,7 +255,7 @@ def _zero_runs(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
     lr = doc.lr
     n = lr.size
     zero = lr == 0
-    if n < 3 or zero.sum() <= max(2, 0.01 * n):
+    if n < 3 or np.count_nonzero(zero) <= max(2, 0.01 * n):
         return
     # The longest run of exact zeros after step 0.
     z = zero[1:].astype(np.int8)
@@ -261,9 +278,9 @@ def _zero_runs(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
 
 def _first_step_near_zero(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
     lr = doc.lr
-    if lr.size < 2 or not np.isfinite(lr).all():
+    if lr.size < 2 or not doc.lr_finite:
         return
-    peak = float(lr.max())
+    peak = doc.peak
     if peak <= 0 or lr[0] >= 1e-3 * peak:
         return
     span = doc.plan.steps_per_epoch if doc.plan.stepping == "epoch" else 1
@@ -280,12 +297,12 @@ def _first_step_near_zero(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
 
 def _never_decays(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
     lr = doc.lr
-    if lr.size < 10 or not np.isfinite(lr).all():
+    if lr.size < 10 or not doc.lr_finite:
         return
-    peak = float(lr.max())
+    peak = doc.peak
     # "Never decays" means it never goes meaningfully below its peak (a cosine that dips and climbs back
     # up is reported by cosine_rises_after_t_max instead).
-    if peak <= 0 or float(lr[int(np.argmax(lr)) :].min()) < 0.999 * peak:
+    if peak <= 0 or float(lr[doc.peak_at :].min()) < 0.999 * peak:
         return
     if any(n.kind.holds_flat(n.args) for n in doc.nodes):
         return  # a schedule meant to hold the lr (a constant, a warmup alone, a plateau without a metric)

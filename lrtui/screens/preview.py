@@ -49,7 +49,7 @@ from lrtui.messages import (
     SpecPasteRejected,
 )
 from lrtui.plotting.figure import Figure
-from lrtui.schedules.catalogue import get_kind, resolve
+from lrtui.schedules.catalogue import Abandon, Abandoned, get_kind, resolve
 from lrtui.schedules.errors import SpecError
 from lrtui.schedules.evaluate import Curve, evaluate
 from lrtui.schedules.plan import Plan, load_plan_file
@@ -296,6 +296,7 @@ class PreviewScreen(StaleResizeGuard, Screen):
         self.drawn_generation = 0
         self._refining: int | None = None  # the generation whose draft is drawn and exact curve pending
         self._refine_timer: Timer | None = None
+        self._exact: Abandon | None = None  # stops the exact evaluation running in a worker, if any
         self.last_eval_at = 0.0
         self._eval_timer: Timer | None = None
         self._pending_plan: Plan | None = None
@@ -697,6 +698,7 @@ class PreviewScreen(StaleResizeGuard, Screen):
             self._eval_timer.stop()
             self._eval_timer = None
         self._pending_plan = None
+        self._abandon_exact()
         self.generation += 1
         self.drawn_generation = self.generation
 
@@ -710,6 +712,7 @@ class PreviewScreen(StaleResizeGuard, Screen):
         if self._refine_timer is not None:
             self._refine_timer.stop()  # the draft being refined is no longer the newest curve
             self._refine_timer = None
+        self._abandon_exact()  # nor is the curve a worker is computing: its result would be dropped
         self.last_eval_at = time.monotonic()
         self.generation += 1
         if plan.total_steps <= SYNC_EVAL_STEPS:
@@ -720,15 +723,32 @@ class PreviewScreen(StaleResizeGuard, Screen):
                 # refine once the edits pause: the exact replay is a Python loop, and in a worker it would
                 # hold the GIL while the next edits of a burst are drawn
                 self._refine_timer = self.set_timer(
-                    REFINE_AFTER_S, partial(self._evaluate_in_worker, self.generation, plan)
+                    REFINE_AFTER_S, partial(self._start_exact, self.generation, plan)
                 )
             self._apply(ready)
         else:
-            self._evaluate_in_worker(self.generation, plan)
+            self._start_exact(self.generation, plan)
+
+    def _start_exact(self, generation: int, plan: Plan) -> None:
+        self._refine_timer = None
+        self._abandon_exact()
+        self._exact = Abandon()
+        self._evaluate_in_worker(generation, plan, self._exact)
+
+    def _abandon_exact(self) -> None:
+        # A worker's Python loop (the exact replay) holds the GIL: left running, it would halve the speed of
+        # drawing the edit that made its curve stale.
+        if self._exact is not None:
+            self._exact.request()
+            self._exact = None
 
     @work(thread=True, exclusive=True, group="curve", exit_on_error=False)
-    def _evaluate_in_worker(self, generation: int, plan: Plan) -> None:
-        self.post_message(CurveReady(generation, *compute_curve(plan)))
+    def _evaluate_in_worker(self, generation: int, plan: Plan, abandon: Abandon) -> None:
+        try:
+            ready = CurveReady(generation, *compute_curve(plan, abandon=abandon))
+        except Abandoned:
+            return  # a newer edit is being drawn
+        self.post_message(ready)
 
     @on(CurveReady)
     def _curve_ready(self, event: CurveReady) -> None:
@@ -1035,10 +1055,14 @@ class PreviewScreen(StaleResizeGuard, Screen):
             panel.save()
 
 
-def compute_curve(plan: Plan, *, draft: bool = False) -> tuple[Curve | None, list, str | None, str | None]:
-    """Evaluate and lint one plan; never raises (a failure becomes the error text)."""
+def compute_curve(
+    plan: Plan, *, draft: bool = False, abandon: Abandon | None = None
+) -> tuple[Curve | None, list, str | None, str | None]:
+    """Evaluate and lint one plan; never raises (a failure becomes the error text) but Abandoned."""
     try:
-        curve = evaluate(plan, draft=draft)
+        curve = evaluate(plan, draft=draft, abandon=abandon)
+    except Abandoned:
+        raise
     except Exception as exc:
         return None, [], safe_error(exc), getattr(exc, "field", None)
     return curve, run_lints(plan, curve), None, None

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from lrtui.schedules import Plan, evaluate, parse
+from lrtui.schedules.catalogue import Abandon, Abandoned
 
 RISING = "CosineAnnealingLR(T_max=2000, eta_min=1e-06)"  # 5,000 steps: two rising halves, eta_min ≠ 0
 
@@ -45,3 +46,15 @@ def test_kinds_without_a_slow_exact_path_ignore_the_request(spec):
     plan = Plan(spec=parse(spec), base_lrs=(0.1,), total_steps=5000)
     draft = evaluate(plan, draft=True)
     assert not draft.draft and np.array_equal(draft.lr, evaluate(plan).lr)
+
+
+def test_an_abandoned_exact_replay_stops_and_an_unrequested_one_runs_to_the_end():
+    # The preview abandons the exact curve a worker computes when the next edit arrives (its Python loop
+    # would hold the GIL while that edit is drawn).
+    plan = Plan(spec=parse(RISING), base_lrs=(0.1,), total_steps=5000)
+    stop = Abandon()
+    stop.request()
+    with pytest.raises(Abandoned):
+        evaluate(plan, abandon=stop)
+    curve = evaluate(plan, abandon=Abandon())
+    assert not curve.draft and np.array_equal(curve.lr[0], _torch_lrs(2000, 1e-6, 5000))

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from lrtui.schedules.catalogue import Draft, Kind, Marker, Values, register
+from lrtui.schedules.catalogue import Abandon, Draft, Kind, Marker, Values, register
 from lrtui.schedules.errors import SpecError
 from lrtui.schedules.kinds._torch_common import (
     INT_MAX,
@@ -143,7 +143,7 @@ class CosineAnnealingLR(Kind):
             jump = _jump(bases(ctx), eta, t)[:, 0]
             x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64).reshape(-1), (ctx.n_groups,))
             for gi in range(ctx.n_groups):
-                _exact_row(r, sp, float(x0[gi]), float(eta), float(jump[gi]), out[gi], ctx.draft)
+                _exact_row(r, sp, float(x0[gi]), float(eta), float(jump[gi]), out[gi], ctx.draft, ctx.abandon)
 
     def lints(self, node, doc):
         """T_max ≠ the steps the cosine runs (total − warmup inside a SequentialLR): rises again or stops early."""
@@ -234,6 +234,7 @@ def _jump(base: np.ndarray, eta: float, t: int) -> np.ndarray:
 
 _WINDOW = 48  # positions looped in Python after a rounding correction (they come in clusters)
 _CHUNK = 1 << 15  # values per block of rows in _rows (256 KB: in cache)
+_PY_CHUNK = 1 << 14  # steps of the Python loop between checks of an Abandon (~2 ms)
 
 
 def _exact_row(
@@ -244,10 +245,12 @@ def _exact_row(
     jump: float,
     out: np.ndarray,
     draft: Draft | None = None,
+    abandon: Abandon | None = None,
 ) -> None:
     """torch's loop for one group from lr x0: out[i] = x + jump at the special positions sp (increasing),
     else r[i]·(x − η) + η. With a `draft` the rounding corrections (a Python loop where they are dense: a
-    rising half with η ≠ 0, ~0.1 µs a step) are skipped and the draft marked taken.
+    rising half with η ≠ 0, ~0.1 µs a step) are skipped and the draft marked taken; that loop checks
+    `abandon` every _PY_CHUNK steps.
 
     u = x − η evolves as a product between special steps (rounding x = u + η and back is exact unless
     η matters at u's precision: those positions are corrected and their row continued). Rows start at
@@ -312,11 +315,14 @@ def _exact_row(
         u = float(x[i] - eta)
         f[1 + i] = u
         xs, us = [], []
-        for ri in r[i + 1 : stop].tolist():
-            xi = ri * u + eta
-            u = xi - eta
-            xs.append(xi)
-            us.append(u)
+        for a in range(i + 1, stop, _PY_CHUNK):
+            if abandon is not None:
+                abandon.check()
+            for ri in r[a : min(stop, a + _PY_CHUNK)].tolist():
+                xi = ri * u + eta
+                u = xi - eta
+                xs.append(xi)
+                us.append(u)
         if xs:
             x[i + 1 : stop] = xs
             f[2 + i : 1 + stop] = us
@@ -343,6 +349,8 @@ def _exact_row(
         todo = changed + 1  # rows starting at those specials
     # still moving: the rows from the first unsettled one, in order
     for j in range(int(todo[0]), nrows):
+        if abandon is not None and j % 1024 == 0:
+            abandon.check()
         p = sp[j - 1]
         x_sp[j - 1] = (x[p - 1] if p > 0 else x0) + jump
         row(j)

@@ -98,6 +98,8 @@ def x_scale(view: View, curve: Curve | None = None) -> float:
 
 def curve_overflow(curve: Curve) -> NonFinite | None:
     """The first step where some group's lr is inf or NaN (None when every value is finite)."""
+    if curve.finite:
+        return None
     found = [f for f in (find_nonfinite(curve.steps, lr) for lr in curve.lr) if f is not None]
     return min(found, key=lambda f: f.x) if found else None
 
