@@ -91,6 +91,11 @@ class Doctor:
     def peak(self) -> float:
         return float(self.lr[self.peak_at])
 
+    @cached_property
+    def lowest(self) -> float:
+        """The smallest lr of any group (NaN when one is NaN): above 0, no lr is negative or zero."""
+        return float(self.curve.lr.min()) if self.curve.lr.size else math.inf
+
     def opt_step(self, k: float) -> int:
         """Optimizer step index (into the curve) of schedule step k, clipped to the curve."""
         return int(min(max(round(k * self.scale), 0), self.curve.n - 1))
@@ -236,6 +241,8 @@ def _non_finite(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
 
 
 def _negative_lr(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
+    if doc.lowest >= 0:
+        return
     with np.errstate(invalid="ignore"):
         neg = doc.curve.lr < 0
     if neg.any():
@@ -252,6 +259,8 @@ def _negative_lr(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
 
 
 def _zero_runs(doc: Doctor, found: list[Lint]) -> Iterator[Lint]:
+    if doc.lowest > 0:
+        return
     lr = doc.lr
     n = lr.size
     zero = lr == 0
