@@ -8,6 +8,7 @@ same Text (tests compare the two) in a fraction of the time. Anything else falls
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -38,15 +39,10 @@ def _style_for(state: tuple[str, ...]) -> Style | None:
     return style
 
 
-def ansi_to_text(ansi: str) -> Text:
-    if _OTHER_ESCAPES.search(ansi):
-        return Text.from_ansi(ansi)
-    parts = _SGR.split(ansi)
-    plain: list[str] = []
-    spans: list[Span] = []
+def _runs(ansi: str) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(text, SGR codes in force) for each stretch of text between SGR sequences (none empty)."""
     state: tuple[str, ...] = ()
-    pos = 0
-    for index, part in enumerate(parts):
+    for index, part in enumerate(_SGR.split(ansi)):
         if index % 2:  # an SGR parameter string
             if part in ("", "0"):
                 state = ()
@@ -54,9 +50,17 @@ def ansi_to_text(ansi: str) -> Text:
                 state = (part[2:],)
             else:
                 state = (*state, part)
-            continue
-        if not part:
-            continue
+        elif part:
+            yield part, state
+
+
+def ansi_to_text(ansi: str) -> Text:
+    if _OTHER_ESCAPES.search(ansi):
+        return Text.from_ansi(ansi)
+    plain: list[str] = []
+    spans: list[Span] = []
+    pos = 0
+    for part, state in _runs(ansi):
         plain.append(part)
         end = pos + len(part)
         if state:
@@ -147,23 +151,11 @@ def ansi_to_content(ansi: str, ansi_theme: TerminalTheme | None = None) -> Conte
     app's, `App.ansi_theme`), built directly."""
     if _OTHER_ESCAPES.search(ansi):
         return Content.from_rich_text(Text.from_ansi(ansi))
-    parts = _SGR.split(ansi)
     plain: list[str] = []
     spans: list[TextualSpan] = []
     lines: list[list[tuple[str, TextualStyle | None]]] = [[]]
-    state: tuple[str, ...] = ()
     pos = 0
-    for index, part in enumerate(parts):
-        if index % 2:  # an SGR parameter string
-            if part in ("", "0"):
-                state = ()
-            elif part.startswith("0;"):
-                state = (part[2:],)
-            else:
-                state = (*state, part)
-            continue
-        if not part:
-            continue
+    for part, state in _runs(ansi):
         plain.append(part)
         end = pos + len(part)
         style = _textual_style_for(state, ansi_theme) if state else None
