@@ -1,8 +1,9 @@
 """The runs screen (every run and sweep group in the runs dir) and the compare screen (selected runs overlaid).
 
 The list is re-read every ~2 s in a thread worker (`list_runs` and `list_groups` read config/status files);
-the table is updated in place so the cursor and the selection stay put. Keys: enter open, space select,
-c compare, s stop (confirm), r resume, d delete (confirm), x expand a sweep group. A sweep group is one row
+the rows are data (`LazyTable` draws only those on screen, so 1,000 scanned runs list as fast as 10) and
+the cursor stays on its run when they change. Keys: enter open, space select, c compare, s stop (confirm),
+r resume, d delete (confirm), x expand a sweep group. A sweep group is one row
 with its progress (done/running/queued/failed); enter opens its compare view (lrtui/screens/sweep.py), s/r/d
 act on the whole group, x lists its runs under it. Ages use an injectable clock (snapshot tests).
 """
@@ -36,6 +37,7 @@ from lrtui.sources.base import FORMATS, SHORT_FORMATS
 from lrtui.sources.catalog import RunCatalog
 from lrtui.sources.roles import metric_goal
 from lrtui.widgets.inputs import TextInput
+from lrtui.widgets.lazy_table import Column, LazyTable, Row
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.resize_guard import StaleResizeGuard
 from lrtui.widgets.runs.compare import ComparedRun, CompareFollower, shared_metrics
@@ -50,19 +52,21 @@ DETAIL_REDRAW_S = (
     0.5  # detail batches (a scan's last steps and metrics) re-render the list at most this often
 )
 COLUMNS = (  # best and last stay in view at 80 columns; src and step follow them
-    ("sel", "✓"),
-    ("state", "state"),
-    ("run", "run"),
-    ("schedule", "schedule"),
-    ("best", "best"),  # test accuracy for lrtui runs, else (or when chosen with b) another metric
-    ("last", "last"),
-    ("src", "src"),  # lrtui, sweep, or the format of a run found by a scan (tb, csv, hf)
-    ("step", "step"),
-    ("epochs", "progress"),
-    ("age", "updated"),
-    ("model", "model"),
-    ("dataset", "data"),
+    Column("sel", "✓"),
+    Column("state", "state"),
+    Column("run", "run"),
+    # the schedule takes the width the others leave: whole on a wide terminal, cut at 80 columns
+    Column("schedule", "schedule", flex=True, min_width=28),
+    Column("best", "best"),  # test accuracy for lrtui runs, else (or when chosen with b) another metric
+    Column("last", "last"),
+    Column("src", "src"),  # lrtui, sweep, or the format of a run found by a scan (tb, csv, hf)
+    Column("step", "step"),
+    Column("epochs", "progress"),
+    Column("age", "updated"),
+    Column("model", "model"),
+    Column("dataset", "data"),
 )
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 _ID_STAMP = re.compile(r"^\d{8}-\d{6}-")
 # Group states (lrtui.sweep.queue.group_status) and queued members, next to the run states.
 GROUP_STATE_STYLE = {
@@ -73,7 +77,7 @@ GROUP_STATE_STYLE = {
 }
 
 
-def _redraw(table: DataTable) -> None:
+def _redraw(table: DataTable) -> None:  # the compare tables (a few rows each) are DataTables
     # Textual 8.2's DataTable can cache rows rendered before its idle column-width pass (seen on wide
     # terminals: every column cut to its label's width); drop those rows once the widths are known.
     table._clear_caches()
@@ -113,12 +117,14 @@ def schedule_kind(spec: str | None) -> str:
     return spec.split("(", 1)[0].strip().rsplit(".", 1)[-1] or spec
 
 
-def _state_cell(state: str) -> Text:
+def _state_row(key: str, state: str, cells: tuple) -> Row:
+    """A row whose second cell is the state, in its colour (cells: the others, in column order).
+    Row.of strips control characters (names come from files); LazyTable never parses text as markup."""
     symbol, color = GROUP_STATE_STYLE.get(state, ("?", "magenta"))
-    return plain(f"{symbol} {state}", style=color)
+    return Row.of(key, (cells[0], f"{symbol} {state}", *cells[1:]), ("", color))
 
 
-def _group_row(group, now: float, expanded: bool) -> tuple:
+def _group_row(key: str, group, now: float, expanded: bool) -> Row:
     """A sweep group's row: its state, name, shape, best accuracy and progress (done/running/queued/...)."""
     age = format_age(now - group.updated) if group.updated is not None else "—"
     cells = (
@@ -137,8 +143,7 @@ def _group_row(group, now: float, expanded: bool) -> tuple:
         group.recipe("model") or "—",
         group.recipe("dataset") or "—",
     )
-    # Text, never str (DataTable parses str as markup; names come from files), the state cell second.
-    return (plain(cells[0]), _state_cell(group.state), *(plain(cell) for cell in cells[1:]))
+    return _state_row(key, group.state, cells)
 
 
 def _queued_member_summary(group, state) -> RunSummary:
@@ -164,7 +169,9 @@ def format_metric(metric: str | None, value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def _row(summary, now: float, selected: bool, member: bool = False, ranked: tuple | None = None) -> tuple:
+def _row(
+    key: str, summary, now: float, selected: bool, member: bool = False, ranked: tuple | None = None
+) -> Row:
     """An lrtui run's row; `ranked` = (metric, best, last) when a metric other than test accuracy was chosen."""
     epochs = "—"
     if summary.kind != "lr_find" and (summary.epochs_done is not None or summary.epochs_total is not None):
@@ -175,21 +182,20 @@ def _row(summary, now: float, selected: bool, member: bool = False, ranked: tupl
         best, last = format_acc(summary.best_test_acc), format_acc(summary.last_test_acc)
     else:
         best, last = format_metric(ranked[0], ranked[1]), format_metric(ranked[0], ranked[2])
-    # Cells are Text, never str: DataTable parses a str cell as markup, and these come from run files.
-    return (
-        plain("✓" if selected else " "),
-        _state_cell(summary.state),
-        plain(("  └ " if member else "") + (summary.name or short_id(summary.id))),
-        plain(summary.lr_find_label or short_schedule(summary.schedule, None)),  # cut by fit_schedules
-        plain(best),
-        plain(last),
-        plain("lrtui"),
-        plain(f"{summary.step:,}" if summary.step is not None else "—"),
-        plain(epochs),
-        plain(age),
-        plain(summary.model or "—"),
-        plain(summary.dataset or "—"),
+    cells = (
+        "✓" if selected else " ",
+        ("  └ " if member else "") + (summary.name or short_id(summary.id)),
+        summary.lr_find_label or short_schedule(summary.schedule, None),  # cut to the column's width
+        best,
+        last,
+        "lrtui",
+        f"{summary.step:,}" if summary.step is not None else "—",
+        epochs,
+        age,
+        summary.model or "—",
+        summary.dataset or "—",
     )
+    return _state_row(key, summary.state, cells)
 
 
 @dataclass(frozen=True)
@@ -233,7 +239,7 @@ class ScannedRun:
         )
 
 
-def _scanned_row(run: ScannedRun, now: float, selected: bool) -> tuple:
+def _scanned_row(run: ScannedRun, now: float, selected: bool) -> Row:
     age = format_age(now - run.updated) if run.updated is not None else "—"
     cells = (
         "✓" if selected else " ",
@@ -248,35 +254,7 @@ def _scanned_row(run: ScannedRun, now: float, selected: bool) -> tuple:
         run.model or "—",
         "—",
     )
-    # Text, never str (DataTable parses str as markup; names come from files), the state cell second.
-    return (plain(cells[0]), _state_cell(run.state), *(plain(cell) for cell in cells[1:]))
-
-
-SCHEDULE_COLUMN = [key for key, _label in COLUMNS].index("schedule")
-
-
-def _cell_width(cell: object) -> int:
-    return cell.cell_len if isinstance(cell, Text) else Text(str(cell)).cell_len
-
-
-def fit_schedules(rows: list[tuple[str, object, tuple]], width: int) -> list[tuple[str, object, tuple]]:
-    """The rows with each schedule cut to the width the other columns leave free (at least 28 cells):
-    on a wide terminal the whole spec shows, on 80 columns the accuracies stay in view."""
-    others = sum(
-        max([len(label), *(_cell_width(cells[i]) for _key, _item, cells in rows)]) + 2  # + cell padding
-        for i, (_key, label) in enumerate(COLUMNS)
-        if i != SCHEDULE_COLUMN
-    )
-    free = max(28, width - others - 4)  # its own padding and the scrollbar
-    out = []
-    for key, item, cells in rows:
-        schedule = cells[SCHEDULE_COLUMN]
-        text = schedule.plain if isinstance(schedule, Text) else str(schedule)
-        if len(text) > free:
-            cut = plain(short_schedule(text, free))
-            cells = (*cells[:SCHEDULE_COLUMN], cut, *cells[SCHEDULE_COLUMN + 1 :])
-        out.append((key, item, cells))
-    return out
+    return _state_row(run.key, run.state, cells)
 
 
 class RunsScreen(StaleResizeGuard, Screen):
@@ -289,7 +267,7 @@ class RunsScreen(StaleResizeGuard, Screen):
     }
     RunsScreen > #runs-metric { display: none; height: 3; }
     RunsScreen > #runs-metric.shown { display: block; }
-    RunsScreen > DataTable { height: 1fr; }
+    RunsScreen > LazyTable { height: 1fr; }
     RunsScreen > #runs-empty { height: auto; padding: 1 2; color: $text-muted; display: none; }
     RunsScreen > #runs-empty.shown { display: block; }
     RunsScreen > #runs-detail { height: auto; max-height: 3; color: $text-muted; }
@@ -366,8 +344,6 @@ class RunsScreen(StaleResizeGuard, Screen):
         self.selected: set[str] = set()
         self.expanded: set[str] = set()  # ids of the sweep groups whose runs are listed under them
         self._listed_message: RunsScreen.Listed | None = None
-        self._fitted_width = 0  # the screen width the schedule column was cut for
-        self._cells: dict[str, tuple] = {}  # row key -> the cells shown (only changed ones are written)
         self._listed_at = 0.0  # when the rows were last rendered (detail batches are coalesced)
         self._details_pending = False
         self.listings = 0  # completed listings (tests wait on it)
@@ -400,10 +376,7 @@ class RunsScreen(StaleResizeGuard, Screen):
         self.scan_notes = list(settings.problems)
         self._catalog = RunCatalog(live_after_s=self.live_after_s)
         yield Static(self._title(), id="runs-title", markup=False)
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="runs-table")
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        yield table
+        yield LazyTable(COLUMNS, id="runs-table")
         where = f"in {self.runs_dir}" if self.include_runs_dir else ""
         if self.scan_roots:
             where += (" or " if where else "under ") + ", ".join(_home_short(r) for r in self.scan_roots)
@@ -428,7 +401,7 @@ class RunsScreen(StaleResizeGuard, Screen):
         return " · ".join(parts)
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(LazyTable).focus()
         for note in self.scan_notes:
             self.notify(note, severity="warning", timeout=10)
         self.refresh_list()
@@ -486,8 +459,8 @@ class RunsScreen(StaleResizeGuard, Screen):
             self.post_message(self.Detailed(batch, final=False))
         self.post_message(self.Detailed([], final=True))
 
-    def _rows(self, message: Listed) -> list[tuple[str, object, tuple]]:
-        """(row key, summary, cells): runs and groups newest first, an expanded group's runs under it."""
+    def _rows(self, message: Listed) -> list[tuple[object, Row]]:
+        """(summary, row): runs and groups newest first, an expanded group's runs under it."""
         now = message.now
         top = [(s.created or 0.0, s.id, s) for s in message.summaries]
         top += [(g.created or 0.0, g.id, g) for g in message.groups]
@@ -495,19 +468,19 @@ class RunsScreen(StaleResizeGuard, Screen):
         rows = []
         for _created, key, item in top:
             if isinstance(item, RunSummary):
-                rows.append((key, item, _row(item, now, key in self.selected, ranked=self._ranked(item))))
+                rows.append((item, _row(key, item, now, key in self.selected, ranked=self._ranked(item))))
                 continue
             expanded = key in self.expanded
-            rows.append((key, item, _group_row(item, now, expanded)))
+            rows.append((item, _group_row(key, item, now, expanded)))
             if expanded:
                 for state in item.states:
                     # no directory yet, or made but never launched: a "queued" placeholder row
                     member = state.summary if state.state != "queued" else _queued_member_summary(item, state)
                     mkey = f"{key}/{state.member.run}"
-                    rows.append((mkey, member, _row(member, now, mkey in self.selected, member=True)))
+                    rows.append((member, _row(mkey, member, now, mkey in self.selected, member=True)))
         for run in message.scanned:  # runs of any format under the scan roots, after the runs dir's
-            rows.append((run.key, run, _scanned_row(run, now, run.key in self.selected)))
-        return fit_schedules(rows, self.size.width)
+            rows.append((run, _scanned_row(run, now, run.key in self.selected)))
+        return rows
 
     def _ranked(self, summary: RunSummary) -> tuple | None:
         """(metric, best, last) of an lrtui run for a chosen metric other than test accuracy."""
@@ -518,48 +491,19 @@ class RunsScreen(StaleResizeGuard, Screen):
     @on(Listed)
     def _listed(self, message: Listed) -> None:
         self._listed_message = message
-        table = self.query_one(DataTable)
         rows = self._rows(message)
-        ids = [key for key, _item, _cells in rows]
-        self.summaries = {key: item for key, item, _cells in rows}
+        self.summaries = {row.key: item for item, row in rows}
         self.selected &= {
-            key
-            for key, item, _cells in rows
+            row.key
+            for item, row in rows
             if isinstance(item, ScannedRun) or (isinstance(item, RunSummary) and item.state != "queued")
         }
-        cursor_key = (
-            self.order[table.cursor_row] if self.order and 0 <= table.cursor_row < len(self.order) else None
-        )
-        # Only cells that changed are written, without update_width: that makes the table measure the whole
-        # column on the next idle (O(rows) per cell; a scan's details for 1,000 runs froze the screen for
-        # minutes). A cell wider than its column rebuilds the table once instead (O(rows x columns)).
-        changed = (
-            []
-            if ids != self.order
-            else [
-                (key, column, value)
-                for key, _item, cells in rows
-                for (column, _label), value, old in zip(COLUMNS, cells, self._cells.get(key, ()))
-                if value != old
-            ]
-        )
-        widths = {column.key.value: column.content_width for column in table.columns.values()}
-        too_wide = any(value.cell_len > widths.get(column, 0) for _key, column, value in changed)
-        if ids != self.order or too_wide or self._fitted_width != self.size.width:  # new rows or widths
-            self._fitted_width = self.size.width
-            table.clear()
-            for key, _item, cells in rows:
-                table.add_row(*cells, key=key)
-            self.order = ids
-            if cursor_key in ids:
-                table.move_cursor(row=ids.index(cursor_key))
-            self.call_after_refresh(_redraw, table)
-        else:
-            for key, column, value in changed:
-                table.update_cell(key, column, value)
-        self._cells = {key: cells for key, _item, cells in rows}
+        # Rows are data: the table measures their text and draws only the rows on screen (the cursor
+        # stays on its key), so a listing of 1,000 runs costs what building their strings does.
+        self.query_one(LazyTable).set_rows([row for _item, row in rows])
+        self.order = [row.key for _item, row in rows]
         self._listed_at = time.monotonic()
-        self.query_one("#runs-empty").set_class(not ids, "shown")
+        self.query_one("#runs-empty").set_class(not self.order, "shown")
         for note in message.notes:
             if note not in self.scan_notes:
                 self.scan_notes.append(note)
@@ -592,11 +536,13 @@ class RunsScreen(StaleResizeGuard, Screen):
             self.detailed += 1
         self._show_detail()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(LazyTable.Chosen, "#runs-table")
+    def _chosen(self, event: LazyTable.Chosen) -> None:
         event.stop()
         self.action_open()
 
-    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+    @on(LazyTable.Highlighted, "#runs-table")
+    def _highlighted(self, _event: LazyTable.Highlighted) -> None:
         self._show_detail()
 
     def _show_detail(self) -> None:
@@ -641,10 +587,8 @@ class RunsScreen(StaleResizeGuard, Screen):
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def current(self):
-        table = self.query_one(DataTable)
-        if not self.order or not 0 <= table.cursor_row < len(self.order):
-            return None
-        return self.summaries.get(self.order[table.cursor_row])
+        key = self._current_key()
+        return None if key is None else self.summaries.get(key)
 
     def _is_group(self, item) -> bool:
         return item is not None and not isinstance(item, (RunSummary, ScannedRun))
@@ -660,11 +604,11 @@ class RunsScreen(StaleResizeGuard, Screen):
         return True
 
     def _refresh_row(self, run_id: str) -> None:
-        s = self.summaries.get(run_id)
-        if s is not None:
-            self.query_one(DataTable).update_cell(
-                run_id, "sel", plain("✓" if run_id in self.selected else " ")
-            )
+        table = self.query_one(LazyTable)
+        row = table.row(run_id)
+        if row is not None:  # the mark in the first column, the rest as listed
+            mark = "✓" if run_id in self.selected else " "
+            table.replace_row(Row(run_id, (mark, *row.cells[1:]), row.styles))
         self._show_detail()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -696,7 +640,7 @@ class RunsScreen(StaleResizeGuard, Screen):
 
     def _close_metric_prompt(self) -> None:
         self.query_one("#runs-metric", Input).remove_class("shown")
-        self.set_focus(self.query_one(DataTable))
+        self.set_focus(self.query_one(LazyTable))
 
     @on(Input.Submitted, "#runs-metric")
     def _metric_chosen(self, event: Input.Submitted) -> None:
@@ -737,10 +681,6 @@ class RunsScreen(StaleResizeGuard, Screen):
 
         self.app.push_screen(GroupCompareScreen(group.dir, clock=self.clock))
 
-    def on_resize(self) -> None:
-        if self._listed_message is not None:  # schedules take the width that is free now
-            self._listed(self._listed_message)
-
     def action_expand(self) -> None:
         key = self._current_key()
         if key is None:
@@ -752,13 +692,10 @@ class RunsScreen(StaleResizeGuard, Screen):
         self.expanded ^= {group_id}
         if self._listed_message is not None:
             self._listed(self._listed_message)
-            self.query_one(DataTable).move_cursor(row=self.order.index(group_id))
+            self.query_one(LazyTable).move_cursor(row=self.order.index(group_id))
 
     def _current_key(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not self.order or not 0 <= table.cursor_row < len(self.order):
-            return None
-        return self.order[table.cursor_row]
+        return self.query_one(LazyTable).cursor_key
 
     def action_toggle_select(self) -> None:
         s = self.current()
@@ -774,7 +711,7 @@ class RunsScreen(StaleResizeGuard, Screen):
             return
         self.selected ^= {key}
         self._refresh_row(key)
-        table = self.query_one(DataTable)
+        table = self.query_one(LazyTable)
         if table.cursor_row < len(self.order) - 1:
             table.move_cursor(row=table.cursor_row + 1)
 

@@ -62,7 +62,7 @@ async def test_hostile_run_text_shows_literally_everywhere(tmp_path):
         runs = app.screen
         await pilot.pause()
         _assert_clean(app)
-        cells = [str(cell) for cell in runs.query_one("DataTable").get_row_at(0)]
+        cells = [str(cell) for cell in runs.query_one("LazyTable").get_row_at(0)]
         assert any("[/]" in cell and "[bold]" in cell for cell in cells)  # name/model: brackets as written
         assert "[/]" in str(runs.query_one("#runs-detail").render())
         await pilot.press("s")  # failed: "… is failed: nothing to stop", naming the run

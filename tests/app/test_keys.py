@@ -388,7 +388,7 @@ async def test_every_runs_screen_key_and_its_dialogs(tmp_path):
             await wait_for(pilot, lambda: live.name in screen.order, "the live run listed")
 
             async def at(fragment):
-                screen.query_one("DataTable").move_cursor(row=_row_of(screen, fragment))
+                screen.query_one("LazyTable").move_cursor(row=_row_of(screen, fragment))
                 await pilot.pause()
                 return screen.current()
 
@@ -519,9 +519,32 @@ async def test_every_runs_screen_key_and_its_dialogs(tmp_path):
                 await pilot.press(key, "ctrl+u", "enter")  # empty: test accuracy again
                 await wait_for(pilot, lambda: screen.metric is None, "test accuracy again")
 
+            table = screen.query_one("LazyTable")
+
+            async def moves(key, expected):  # the list's cursor keys, from the second row
+                await at(screen.order[1][-4:])
+                await pilot.press(key)
+                assert table.cursor_row == expected(len(screen.order)), key
+                assert screen.current() is screen.summaries[screen.order[table.cursor_row]]
+
+            async def sideways(key):  # left/right scroll a list wider than the screen (else nothing)
+                before = table.scroll_x
+                await pilot.press(key)
+                await pilot.pause()
+                assert table.scroll_x == before or table.max_scroll_x > 0
+
             checks = {
                 "back": back,
                 "open": open_run,
+                "choose": open_run,
+                "cursor_up": lambda key: moves(key, lambda n: 0),
+                "cursor_down": lambda key: moves(key, lambda n: 2),
+                "page_up": lambda key: moves(key, lambda n: 0),
+                "page_down": lambda key: moves(key, lambda n: n - 1),  # the few runs fit on one page
+                "first": lambda key: moves(key, lambda n: 0),
+                "last": lambda key: moves(key, lambda n: n - 1),
+                "scroll_left": sideways,
+                "scroll_right": sideways,
                 "choose_metric": best_of,
                 "toggle_select": select,
                 "compare": compare,

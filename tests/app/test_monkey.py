@@ -147,7 +147,7 @@ async def _go(pilot, route: str, live: Path) -> None:
         pilot, lambda: isinstance(app.screen, RunsScreen) and live.name in app.screen.order, "runs"
     )
     runs = app.screen
-    table = runs.query_one("DataTable")
+    table = runs.query_one("LazyTable")
     if route in ("monitor", "doctor"):
         table.move_cursor(row=runs.order.index(live.name))
         await pilot.press("enter")

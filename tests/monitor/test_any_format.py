@@ -9,13 +9,14 @@ import csv
 import shutil
 
 import numpy as np
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from lrtui.runs import RunLogger
 from lrtui.runs.listing import RunSummary
 from lrtui.screens.help import screen_help_sections
 from lrtui.screens.monitor import RunMonitorScreen
-from lrtui.screens.runs import CompareScreen, RunsScreen
+from lrtui.screens.runs import COLUMN_KEYS, CompareScreen, RunsScreen
+from lrtui.widgets.lazy_table import LazyTable
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.export_csv import ExportCsvScreen
 from lrtui.widgets.runs.grid import MetricChart, MetricsGrid
@@ -230,14 +231,13 @@ async def test_runs_screen_scans_every_format_ranks_and_compares(real_logs, tmp_
             pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.detailed > 0, what="rows"
         )
         screen = app.screen
-        table = screen.query_one(DataTable)
+        table = screen.query_one(LazyTable)
         by_name = {r.name: r for r in screen.summaries.values()}
         assert {"hf_out", "tb/run_a", "pl/lightning_logs/version_0", "tbt/run_t"} <= set(by_name)
         hf = by_name["hf_out"]
         assert hf.format == "hf-trainer" and hf.state == "finished" and hf.step == 24
         assert hf.metric == "eval_loss" and abs(hf.best - 3.511) < 1e-3
-        keys = [str(c.key.value) for c in table.ordered_columns]
-        cells = dict(zip(keys, (str(c) for c in table.get_row(hf.key))))
+        cells = dict(zip(COLUMN_KEYS, (str(c) for c in table.get_row(hf.key))))
         assert cells["src"] == "hf" and cells["step"] == "24" and cells["best"] == "3.511"
         assert by_name["pl/lightning_logs/version_0"].metric == "val_acc"
         await pilot.press("b")
@@ -313,7 +313,7 @@ async def test_foreign_rows_refuse_stop_resume_and_delete(real_logs, tmp_path):
         messages = [n.message for n in app._notifications]
         assert sum("did not start" in m for m in messages) == 3
         assert (roots / "run_t").is_dir()
-        assert isinstance(app.screen.query_one(DataTable).get_row_at(0)[1], object)
+        assert isinstance(app.screen.query_one(LazyTable).get_row_at(0)[1], object)
         assert "scanning" in _plain(app.screen.query_one("#runs-title"))
         assert MetricChart  # the grid's chart class is importable from the widgets package
 

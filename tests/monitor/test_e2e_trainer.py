@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from textual.widgets import DataTable
 
 from lrtui.runs import read_run, read_status, wait_state
 from lrtui.runs.status import pid_alive
 from lrtui.screens.launch import LaunchScreen
 from lrtui.screens.monitor import RunMonitorScreen
 from lrtui.screens.runs import RunsScreen
+from lrtui.widgets.lazy_table import LazyTable
 from lrtui.widgets.runs.confirm import ConfirmScreen
 from lrtui.widgets.runs.panels import StateLine
 
@@ -124,7 +124,7 @@ async def test_stop_and_resume_a_real_run_from_the_runs_screen(tmp_path):
             pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.listings > 0, what="runs"
         )
         runs = app.screen
-        assert runs.query_one(DataTable).row_count == 1
+        assert runs.query_one(LazyTable).row_count == 1
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirm modal")
         await pilot.press("y")

@@ -144,7 +144,7 @@ async def test_runs_screen_names_the_kind_and_opens_the_lr_find_monitor(tmp_path
         await wait_for(
             pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.listings > 0, what="runs"
         )
-        table = app.screen.query_one("DataTable")
+        table = app.screen.query_one("LazyTable")
         row = [str(cell) for cell in table.get_row_at(0)]
         assert "LR find → 0.0675" in row
         await pilot.press("enter")

@@ -6,7 +6,8 @@ from textual.widgets import DataTable
 
 from lrtui.runs import RunLogger
 from lrtui.screens.monitor import RunMonitorScreen
-from lrtui.screens.runs import CompareScreen, RunsScreen, short_id
+from lrtui.screens.runs import COLUMN_KEYS, CompareScreen, RunsScreen, short_id
+from lrtui.widgets.lazy_table import LazyTable
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.confirm import ConfirmScreen
 
@@ -26,16 +27,15 @@ async def _listed(pilot, at_least=1):
     return pilot.app.screen
 
 
-def _row(table: DataTable, run_id: str) -> dict[str, str]:
-    """The row's cells by column key (sel, state, src, run, schedule, step, best, last, epochs, age, ...)."""
-    keys = [str(column.key.value) for column in table.ordered_columns]
-    return dict(zip(keys, (str(cell) for cell in table.get_row(run_id))))
+def _row(table: LazyTable, run_id: str) -> dict[str, str]:
+    """The row's cells as shown, by column key (sel, state, src, run, schedule, step, best, last, ...)."""
+    return dict(zip(COLUMN_KEYS, table.shown_row(run_id)))
 
 
 async def test_lists_every_run_with_state_schedule_accuracy_and_age(fixture_runs):
     async with _app(fixture_runs).run_test(size=(120, 24)) as pilot:
         screen = await _listed(pilot)
-        table = screen.query_one(DataTable)
+        table = screen.query_one(LazyTable)
         assert table.row_count == 5
         assert screen.order[0] == "20251121-104000-resnet18-a005"  # newest first
         a001 = _row(table, "20251121-100000-vgg-a001")
@@ -50,7 +50,7 @@ async def test_lists_every_run_with_state_schedule_accuracy_and_age(fixture_runs
 async def test_new_runs_appear_on_refresh_without_moving_the_cursor(fixture_runs):
     async with _app(fixture_runs, refresh_s=0.1).run_test(size=(120, 24)) as pilot:
         screen = await _listed(pilot)
-        table = screen.query_one(DataTable)
+        table = screen.query_one(LazyTable)
         table.move_cursor(row=2)
         chosen = screen.order[2]
         log = RunLogger({"model": "new"}, runs_dir=fixture_runs, handle_sigterm=False)
@@ -62,7 +62,7 @@ async def test_new_runs_appear_on_refresh_without_moving_the_cursor(fixture_runs
 async def test_select_with_space_then_compare_overlays_runs_and_tabulates_results(fixture_runs):
     async with _app(fixture_runs).run_test(size=(120, 32)) as pilot:
         screen = await _listed(pilot)
-        screen.query_one(DataTable).move_cursor(row=3)  # a002, then a001 below it
+        screen.query_one(LazyTable).move_cursor(row=3)  # a002, then a001 below it
         await pilot.press("space", "space")
         assert screen.selected == {"20251121-101000-vgg-a002", "20251121-100000-vgg-a001"}
         await pilot.press("c")
@@ -90,7 +90,7 @@ async def test_delete_asks_first_and_cancel_keeps_the_run(fixture_runs):
     victim = "20251121-103000-lenet-a004"
     async with _app(fixture_runs, refresh_s=0.1).run_test(size=(120, 24)) as pilot:
         screen = await _listed(pilot)
-        screen.query_one(DataTable).move_cursor(row=screen.order.index(victim))
+        screen.query_one(LazyTable).move_cursor(row=screen.order.index(victim))
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="the confirm modal")
         await pilot.press("n")
@@ -106,7 +106,7 @@ async def test_delete_asks_first_and_cancel_keeps_the_run(fixture_runs):
 async def test_stop_and_resume_refuse_runs_in_the_wrong_state(fixture_runs):
     async with _app(fixture_runs).run_test(size=(120, 24)) as pilot:
         screen = await _listed(pilot)
-        screen.query_one(DataTable).move_cursor(row=screen.order.index("20251121-100000-vgg-a001"))
+        screen.query_one(LazyTable).move_cursor(row=screen.order.index("20251121-100000-vgg-a001"))
         await pilot.press("s")
         await pilot.press("r")
         await pilot.pause()
@@ -238,7 +238,7 @@ async def test_compare_puts_runs_with_different_steps_per_epoch_on_one_epoch_axi
 async def test_the_runs_list_gives_schedules_the_width_that_is_free(fixture_runs):
     async with _app(fixture_runs).run_test(size=(100, 24)) as pilot:
         screen = await _listed(pilot)
-        table = screen.query_one(DataTable)
+        table = screen.query_one(LazyTable)
         narrow = _row(table, "20251121-100000-vgg-a001")["schedule"]
         assert narrow.endswith("…") and len(narrow) == 28  # 100 columns: cut, the accuracies stay in view
         await pilot.resize_terminal(220, 24)

@@ -26,6 +26,7 @@ from lrtui.screens.sweep import GroupCompareScreen
 from lrtui.sweep.group import read_group, read_queue_state
 from lrtui.sweep.listing import find_group
 from lrtui.sweep.queue import group_status, queue_pid
+from lrtui.widgets.lazy_table import LazyTable
 from lrtui.widgets.plot import CurvePlot
 
 from .conftest import stop_everything, wait_until
@@ -126,7 +127,7 @@ async def test_the_group_through_the_runs_screen_with_keys(sweep):
             pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.listings > 0, what="list"
         )
         screen = app.screen
-        table = screen.query_one(DataTable)
+        table = screen.query_one(LazyTable)
         assert screen.order == [group.id]
         row = [str(c) for c in table.get_row(group.id)]
         assert "finished" in row[1] and "sweep ci" in row[2] and "✔6/6" in row[3] and row[8] == "✔6/6"

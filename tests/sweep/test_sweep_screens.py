@@ -7,6 +7,7 @@ from textual.widgets import DataTable
 
 from lrtui.screens.runs import CompareScreen, RunsScreen
 from lrtui.screens.sweep import GroupCompareScreen
+from lrtui.widgets.lazy_table import LazyTable
 from lrtui.widgets.plot import CurvePlot
 from lrtui.widgets.runs.confirm import ConfirmScreen
 
@@ -26,7 +27,7 @@ async def _listed(pilot):
     return pilot.app.screen
 
 
-def _cells(table: DataTable, key: str) -> list[str]:
+def _cells(table: LazyTable, key: str) -> list[str]:
     return [str(c) for c in table.get_row(key)]
 
 
@@ -37,7 +38,7 @@ def _messages(app) -> list[str]:
 async def test_groups_are_rows_with_progress_and_expand_to_their_runs(fixture_runs):
     async with _runs_app(fixture_runs).run_test(size=(120, 30)) as pilot:
         screen = await _listed(pilot)
-        table = screen.query_one(DataTable)
+        table = screen.query_one(LazyTable)
         assert screen.order == [SEED001, PLAIN, DEMO]  # runs and groups together, newest first
         live = _cells(table, SEED001)
         # columns: sel, state, run, schedule, best, last, src, step, progress, ...
@@ -84,7 +85,7 @@ async def test_group_keys_stop_resume_select_and_delete(fixture_runs):
         await pilot.pause()
         assert not isinstance(pilot.app.screen, ConfirmScreen)
 
-        screen.query_one(DataTable).move_cursor(row=screen.order.index(DEMO))
+        screen.query_one(LazyTable).move_cursor(row=screen.order.index(DEMO))
         await pilot.press("r", "s")  # the finished group: nothing to resume or stop
         await pilot.pause()
         assert any("nothing to resume" in m for m in _messages(pilot.app))
@@ -101,7 +102,7 @@ async def test_group_keys_stop_resume_select_and_delete(fixture_runs):
 async def test_group_compare_view_ranks_exports_and_opens_repeats(fixture_runs):
     async with _runs_app(fixture_runs).run_test(size=(140, 40)) as pilot:
         screen = await _listed(pilot)
-        screen.query_one(DataTable).move_cursor(row=screen.order.index(DEMO))
+        screen.query_one(LazyTable).move_cursor(row=screen.order.index(DEMO))
         await pilot.press("enter")
         await wait_for(
             pilot,
