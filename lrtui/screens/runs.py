@@ -11,6 +11,7 @@ act on the whole group, x lists its runs under it. Ages use an injectable clock 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -345,6 +346,7 @@ class RunsScreen(StaleResizeGuard, Screen):
         self.expanded: set[str] = set()  # ids of the sweep groups whose runs are listed under them
         self._listed_message: RunsScreen.Listed | None = None
         self._listed_at = 0.0  # when the rows were last rendered (detail batches are coalesced)
+        self._shown = threading.Event()  # set once a listing is on screen: the details wait for it
         self._details_pending = False
         self.listings = 0  # completed listings (tests wait on it)
         # runs of any format (lrtui.sources): roots to scan, the metric best/last show, what was read
@@ -445,9 +447,12 @@ class RunsScreen(StaleResizeGuard, Screen):
                 refs.append(ref)
             catalog.forget({ref.key for ref in refs} | {f"lrtui:{s.dir}" for s in summaries})
         scanned = [ScannedRun.of(catalog.quick(ref, now)) for ref in refs] if catalog is not None else []
+        self._shown.clear()
         self.post_message(self.Listed(summaries, now, groups, scanned, notes))
         if catalog is None:
             return
+        # Reading the runs' files competes with the UI thread for the GIL: let the list show first.
+        self._shown.wait(timeout=2.0)
         # details: scanned runs always (their best/last/step come from their files); the runs dir's lrtui
         # runs only when a metric other than test accuracy was chosen
         todo = list(refs)
@@ -509,6 +514,7 @@ class RunsScreen(StaleResizeGuard, Screen):
                 self.scan_notes.append(note)
                 self.notify(f"scan: {note}", severity="warning", timeout=10)
         self.listings += 1
+        self.call_after_refresh(self._shown.set)
         self._show_detail()
 
     @on(Detailed)

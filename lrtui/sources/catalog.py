@@ -209,6 +209,9 @@ class RunCatalog:
                 self._trim()
             self._read[ref.key] = (sig, chosen, summary)
             batch.append(summary)
+            # Hand the GIL over between runs: a UI thread waiting for it otherwise waits out the whole
+            # switch interval (5 ms) at every step of its event loop, and a listing took 0.5 s to show.
+            time.sleep(0)
             if time.monotonic() - t_batch >= batch_s:
                 yield batch
                 batch = []
