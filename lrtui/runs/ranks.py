@@ -555,6 +555,20 @@ def assess(
                 note=note,
             )
         )
+    if live and any(r.state in ("silent", "dead") for r in rows):
+        # A silent or dead peer explains a long evaluation or checkpoint: the others wait for it in their
+        # next collective, so there the slow-phase allowance does not apply (a rank frozen while rank 0
+        # evaluated left the job "degraded" for 10 minutes instead of "hung").
+        rows = [
+            replace(r, state="stalled", note=f"no step for {r.progress_age:.0f} s (in {r.phase})")
+            if r.state == "ok"
+            and r.phase in SLOW_PHASES
+            and r.step is not None
+            and r.progress_age is not None
+            and r.progress_age > hang_after
+            else r
+            for r in rows
+        ]
     # ranks that never wrote a beat
     if world_size and live:
         waited = _age(now, started)

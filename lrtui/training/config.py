@@ -31,12 +31,18 @@ class ConfigError(ValueError):
 
     def __init__(self, errors: list[tuple[str, Any, str]]):
         self.errors = errors
-        lines = [f"{name} = {_show(value)} is invalid: {allowed}" for name, value, allowed in errors]
+        lines = [f"{_name(name)} = {_show(value)} is invalid: {allowed}" for name, value, allowed in errors]
         super().__init__("; ".join(lines))
 
     @property
     def fields(self) -> list[str]:
         return [e[0] for e in self.errors]
+
+
+def _name(name: Any) -> str:
+    """A field name as typed (`--set KEY=VALUE` takes any key): quoted when it holds a newline or escape."""
+    text = str(name)
+    return text if text.isprintable() else _show(text)
 
 
 def _show(value: Any) -> str:

@@ -227,3 +227,21 @@ def test_job_view_turns_a_running_job_degraded_and_leaves_single_runs_alone(tmp_
 def test_rank_ranges():
     assert rank_ranges([0, 1, 2, 4, 6, 7]) == "0-2,4,6-7"
     assert rank_ranges([5]) == "5"
+
+
+def test_a_rank_gone_silent_while_the_other_evaluates_makes_the_job_hung(tmp_path):
+    # the ddp e2e test froze rank 1 (SIGSTOP) while rank 0 was in eval: rank 0 waits for it in the eval's
+    # collective, beating (thread) with its step frozen — that is a hang, not a long evaluation
+    clock = Clock()
+    writers = [
+        _beating(tmp_path, rank, clock, world=2, every=1.0, steps=48, step_time=0.05) for rank in (0, 1)
+    ]
+    writers[0].phase = "eval"
+    writers[1].phase = "sync"
+    for hb in writers:
+        hb.beat()
+    clock.t += 30  # rank 1 frozen: no beat; rank 0 beats from its thread, no step
+    writers[0].beat()
+    health = assess(RanksTail(tmp_path).poll(), now=clock.t, alive=_always_alive)
+    assert {r.rank: r.state for r in health.rows} == {0: "stalled", 1: "silent"}
+    assert health.state == "hung" and "rank 1 went silent" in health.message
