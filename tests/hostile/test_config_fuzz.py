@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lrtui.cli_runs import build_train_config
@@ -124,6 +124,7 @@ set_pairs = st.lists(
     schedule=st.none() | st.sampled_from(SPECS) | st.text(max_size=40),
     epochs=st.none() | st.integers(-5, 10**6),
 )
+@example(file_text=None, suffix=".json", sets=["0\n="], schedule=None, epochs=None)  # a key with a newline
 def test_lrtui_train_arguments_raise_only_config_error(file_text, suffix, sets, schedule, epochs):
     with tempfile.TemporaryDirectory() as tmp:
         path = None
