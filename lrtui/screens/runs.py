@@ -269,6 +269,7 @@ class RunsScreen(StaleResizeGuard, Screen):
     RunsScreen > #runs-metric { display: none; height: 3; }
     RunsScreen > #runs-metric.shown { display: block; }
     RunsScreen > LazyTable { height: 1fr; }
+    RunsScreen > LazyTable.empty { height: 1; }  /* the header, the hint right under it */
     RunsScreen > #runs-empty { height: auto; padding: 1 2; color: $text-muted; display: none; }
     RunsScreen > #runs-empty.shown { display: block; }
     RunsScreen > #runs-detail { height: auto; max-height: 3; color: $text-muted; }
@@ -363,7 +364,7 @@ class RunsScreen(StaleResizeGuard, Screen):
         self._catalog: RunCatalog | None = None
 
     def compose(self) -> ComposeResult:
-        from lrtui.sources.settings import load_settings
+        from lrtui.sources.settings import load_settings, settings_path
 
         self.runs_dir = app_runs_dir(self, self._given_runs_dir)  # as a mode: the app's --runs-dir
         settings = load_settings()
@@ -382,16 +383,22 @@ class RunsScreen(StaleResizeGuard, Screen):
         where = f"in {self.runs_dir}" if self.include_runs_dir else ""
         if self.scan_roots:
             where += (" or " if where else "under ") + ", ".join(_home_short(r) for r in self.scan_roots)
-        yield Static(
-            f"No runs {where} yet. Launch one from the preview (t), log one from your own script with "
-            "lrtui.RunLogger, or scan folders of TensorBoard / Lightning / HF Trainer logs: lrtui runs --scan "
-            "DIR (or [runs] scan = [...] in the settings file).",
-            id="runs-empty",
-            markup=False,
-        )
+        yield Static(self._empty_hint(where, settings_path()), id="runs-empty", markup=False)
         yield Static("", id="runs-detail", markup=False)
         yield TextInput(id="runs-metric")
         yield Footer()
+
+    @staticmethod
+    def _empty_hint(where: str, settings_file: Path) -> str:
+        """What an empty list says: where it looked, and the three ways to get runs listed here."""
+        return (
+            f"No runs {where} yet. To list runs here:\n"
+            " • launch one: t in the preview (lrtui), or lrtui train --schedule SPEC\n"
+            " • log one from your own training script with lrtui.RunLogger\n"
+            " • TensorBoard, Lightning or HF Trainer logs: lrtui runs -i --scan DIR, or\n"
+            '   for every start, [runs] scan = ["DIR"] in the settings file,\n'
+            f"   {_home_short(settings_file)}"
+        )
 
     def _title(self) -> str:
         parts = []
@@ -509,6 +516,7 @@ class RunsScreen(StaleResizeGuard, Screen):
         self.order = [row.key for _item, row in rows]
         self._listed_at = time.monotonic()
         self.query_one("#runs-empty").set_class(not self.order, "shown")
+        self.query_one(LazyTable).set_class(not self.order, "empty")
         for note in message.notes:
             if note not in self.scan_notes:
                 self.scan_notes.append(note)

@@ -132,9 +132,23 @@ async def test_enter_opens_the_monitor_and_escape_comes_back(fixture_runs):
 
 
 async def test_an_empty_runs_dir_says_how_to_get_runs(tmp_path):
-    async with _app(tmp_path / "none-yet").run_test(size=(100, 24)) as pilot:
+    from lrtui.sources.settings import settings_path
+
+    runs_dir = tmp_path / "none-yet"
+    async with _app(runs_dir, refresh_s=0.1).run_test(size=(80, 24)) as pilot:
         screen = await _listed(pilot)
-        assert screen.query_one("#runs-empty").has_class("shown")
+        hint = screen.query_one("#runs-empty")
+        table = screen.query_one(LazyTable)
+        assert hint.has_class("shown") and table.region.height == 1  # the header, the hint right under it
+        text = str(hint.render())
+        assert f"No runs in {runs_dir} yet" in text
+        assert "lrtui train" in text and "lrtui.RunLogger" in text and "--scan DIR" in text
+        assert "[runs] scan" in text and settings_path().name in text
+        log = RunLogger({"model": "new"}, runs_dir=runs_dir, handle_sigterm=False)
+        log.close()
+        await wait_for(pilot, lambda: table.row_count == 1, what="the new run")
+        await pilot.pause()
+        assert not hint.has_class("shown") and table.region.height > 10
 
 
 async def test_runs_app_quits_on_escape_and_the_screen_pops_elsewhere(fixture_runs):
