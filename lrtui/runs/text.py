@@ -93,3 +93,29 @@ def shorten(text: Any, limit: int = 100) -> str:
     """One clean line of at most `limit` characters (messages never echo more of user data)."""
     line = clean_text(text)
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def drop_shared_dirs(names: list[str]) -> list[str]:
+    """The names without the leading path components every one of them shares (each keeps at least its
+    last): 'exp/a/lightning_logs/version_3' and 'exp/a/lightning_logs/version_7' -> 'version_3', 'version_7'."""
+    parts = [name.split("/") for name in names]
+    if len(parts) < 2:
+        return list(names)
+    shared = 0
+    while all(len(p) > shared + 1 for p in parts) and len({p[shared] for p in parts}) == 1:
+        shared += 1
+    return ["/".join(p[shared:]) for p in parts]
+
+
+def cut_left(text: str, width: int) -> str:
+    """`text` in at most `width` characters; when longer, its start becomes '…' (a run's name differs from
+    its siblings' at the end: version_3 / version_7, seed-0 / seed-1), cut at a '/' where there is one."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[-width:] if width > 0 else ""
+    tail = text[len(text) - width + 1 :]
+    slash = tail.find("/")
+    if 0 <= slash < len(tail) - 1:  # a whole folder or file name rather than its last few letters
+        tail = tail[slash:]
+    return "…" + tail

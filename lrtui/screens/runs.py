@@ -33,7 +33,7 @@ from lrtui.plotting.figure import SERIES_COLORS, Figure, Series
 from lrtui.runs.listing import RunSummary
 from lrtui.runs.paths import CHECKPOINT
 from lrtui.runs.status import SHOWN_LIVE_STATES
-from lrtui.runs.text import clean_name
+from lrtui.runs.text import clean_name, cut_left, drop_shared_dirs
 from lrtui.sources.base import FORMATS, SHORT_FORMATS
 from lrtui.sources.catalog import RunCatalog
 from lrtui.sources.roles import metric_goal
@@ -1075,18 +1075,48 @@ class CompareScreen(StaleResizeGuard, Screen):
         if self.runs is not None:
             self._fill_table()
 
+    def _fitted_ids_and_schedules(self, runs: list[ComparedRun]) -> tuple[list[str], list[str]]:
+        """The run and schedule cells, cut to share what the other columns leave (~51 cells with their
+        padding, plus the state): at 80 columns the accuracies stay in view, and each run shows the part
+        of its name that tells it from the others (no timestamp, no folders they all share, the end of a
+        long path); on a wide terminal the whole spec and name show."""
+        ids = drop_shared_dirs([short_id(r.run_id) for r in runs])
+        room = self.size.width - 51 - max((len(r.state) for r in runs), default=5)
+        names = [
+            short_schedule(r.schedule, None) if r.format == "lrtui" else FORMATS.get(r.format, r.format)
+            for r in runs
+        ]
+        id_natural = max(map(len, ids), default=3)
+        # a spec cut shorter than 16 says little; format names are short
+        floor = 16 if any(r.format == "lrtui" for r in runs) else len("schedule")
+
+        def widths(names: list[str]) -> tuple[int, int]:
+            wanted = max(len("schedule"), *map(len, names))  # the column is never narrower than its label
+            if id_natural + wanted <= room:
+                return id_natural, room - id_natural
+            id_width = min(id_natural, max(12, room - min(wanted, floor)))
+            return id_width, max(floor, room - id_width)
+
+        id_width, schedule_width = widths(names)
+        if any(r.format != "lrtui" and len(n) > schedule_width for r, n in zip(runs, names)):
+            names = [  # formats by their short names where the long ones do not fit
+                n if r.format == "lrtui" or len(n) <= schedule_width else SHORT_FORMATS.get(r.format, n)
+                for r, n in zip(runs, names)
+            ]
+            id_width, schedule_width = widths(names)
+        schedules = [
+            short_schedule(n, schedule_width) if r.format == "lrtui" else n for r, n in zip(runs, names)
+        ]
+        return [cut_left(i, id_width) for i in ids], schedules
+
     def _fill_table(self) -> None:
         runs = self.runs or []
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
         best = self.best_acc
-        ids = [short_id(r.run_id) for r in runs]  # the timestamp every id starts with is left out
-        # The schedule takes what the other columns leave (~51 cells with their padding, plus the state and
-        # the run id), so at 80 columns the accuracies stay in view and on wide terminals the spec shows.
-        others = 51 + max((len(r.state) for r in runs), default=5) + max(map(len, ids), default=3)
-        schedule_width = max(16, self.size.width - others)
-        for number, (r, run_id) in enumerate(zip(runs, ids), start=1):
+        ids, schedules = self._fitted_ids_and_schedules(runs)
+        for number, (r, run_id, schedule) in enumerate(zip(runs, ids, schedules), start=1):
             color = _rich_color(SERIES_COLORS[(number - 1) % len(SERIES_COLORS)])
             best_cell = Text(
                 format_acc(r.best_acc), style="bold green" if best is not None and r.best_acc == best else ""
@@ -1095,11 +1125,6 @@ class CompareScreen(StaleResizeGuard, Screen):
                 "—"
                 if r.epochs_done is None
                 else f"{r.epochs_done}" + (f"/{r.epochs_total}" if r.epochs_total else "")
-            )
-            schedule = (
-                short_schedule(r.schedule, schedule_width)
-                if r.format == "lrtui"
-                else FORMATS.get(r.format, r.format)
             )
             table.add_row(
                 Text(f"━━ #{number}", style=color),

@@ -144,3 +144,41 @@ async def test_details_arriving_later_update_the_rows_on_screen(tree, tmp_path):
         assert all(line.split()[4:6] == ["95.00%", "95.00%"] for line in _lines(table)), _lines(table)
         assert all(line.split()[7] == "19" for line in _lines(table))
         _assert_shows_the_model(screen, table)
+
+
+async def test_compare_shows_the_part_of_long_foreign_names_that_tells_runs_apart(tree, tmp_path):
+    from textual.widgets import DataTable
+
+    event_file = next(tree.glob("project0/run000/events.out.tfevents.*"))
+    sweep = tmp_path / "imagenet-resnet50-sweep-2026-12"
+    names = ["lr-0.1-warmup-5-cosine-restarts-every-10-epochs/seed-0", "lr-0.1/seed-1", "lr-0.2/seed-0"]
+    for name in names:
+        (sweep / name).mkdir(parents=True)
+        shutil.copy(event_file, sweep / name / event_file.name)
+    app = ScreenTestApp(
+        lambda: RunsScreen(tmp_path / "none", clock=fixed_clock, sample_device=False, scan_roots=[tmp_path])
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _detailed(pilot)
+        assert len(screen.order) == 3
+        await pilot.press("space", "space", "space", "c")
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.runs is not None,
+            what="the compare view",
+        )
+        await pilot.pause()
+        table = pilot.app.screen.query_one(DataTable)
+
+        def runs_shown() -> list[str]:
+            return [str(table.get_row_at(i)[7]) for i in range(table.row_count)]
+
+        # 80 columns: the sweep folder all share is left out, a long name keeps its end, the accuracies
+        # and the run column stay in view (formats by their short names)
+        shown = runs_shown()
+        assert sorted(shown) == sorted(["…/seed-0", "lr-0.1/seed-1", "lr-0.2/seed-0"]), shown
+        assert str(table.get_row_at(0)[1]) == "tb" and table.virtual_size.width <= 80
+        await pilot.resize_terminal(200, 60)
+        await wait_for(pilot, lambda: "…/seed-0" not in runs_shown(), what="the whole names")
+        assert sorted(runs_shown()) == sorted(names)
+        assert str(table.get_row_at(0)[1]) == "TensorBoard"

@@ -102,3 +102,31 @@ def test_cli_prints_no_escape_sequence_from_files_or_names(tmp_path: Path) -> No
     missing = _lrtui("watch", "nothing-like-this", runs_dir=runs_dir)
     assert missing.returncode == 2 and b"\x1b" not in missing.stderr and b"\x07" not in missing.stderr
     assert "name\\x1b" in missing.stderr.decode()  # the runs it offers are shown escaped
+
+
+def test_drop_shared_dirs_keeps_what_tells_runs_apart():
+    from lrtui.runs.text import drop_shared_dirs
+
+    assert drop_shared_dirs(["exp/a/lightning_logs/version_3", "exp/a/lightning_logs/version_7"]) == [
+        "version_3",
+        "version_7",
+    ]
+    assert drop_shared_dirs(["exp/lr-0.1/seed-0", "exp/lr-0.2/seed-0", "exp/lr-0.2/seed-1"]) == [
+        "lr-0.1/seed-0",
+        "lr-0.2/seed-0",
+        "lr-0.2/seed-1",
+    ]
+    assert drop_shared_dirs(["same/run", "same/run"]) == ["run", "run"]  # each keeps its last part
+    assert drop_shared_dirs(["tb/run_a", "hf_out"]) == ["tb/run_a", "hf_out"]
+    assert drop_shared_dirs(["only/one/run"]) == ["only/one/run"]  # nothing to tell it from
+    assert drop_shared_dirs([]) == []
+
+
+def test_cut_left_keeps_the_end():
+    from lrtui.runs.text import cut_left
+
+    assert cut_left("version_3", 12) == "version_3"
+    assert cut_left("lightning_logs/version_3", 12) == "…/version_3"  # at the folder's end
+    assert cut_left("a-very-long-run-name-seed-0", 12) == "…name-seed-0"
+    assert cut_left("runs/abc/", 4) == "…bc/"  # a trailing slash is no place to cut
+    assert cut_left("abc", 1) == "c" and cut_left("abc", 0) == ""
