@@ -41,6 +41,7 @@ from textual.screen import ModalScreen
 
 from lrtui.app_base import LrtuiBaseApp
 from lrtui.commands import ListedCommands
+from lrtui.heap import keep_large_arrays
 from lrtui.screens.preview import PreviewScreen
 
 DEFAULT_THEME = "textual-dark"
@@ -148,6 +149,7 @@ class LrtuiApp(LrtuiBaseApp):
         # lives as long as the app: kept out of the garbage collector's full passes, which otherwise scanned
         # it all every few hundred edits or frames (20-50 ms, a visible hitch at the p95 of edits).
         self.call_after_refresh(gc.freeze)  # undone on unmount (tests run many apps in one process)
+        self.call_after_refresh(keep_large_arrays)  # each edit's curve reuses heap pages (lrtui.heap)
         if self.watch_dir:
             from lrtui.sweep.group import is_group_dir
 
