@@ -139,7 +139,7 @@ class CosineAnnealingLR(Kind):
         t, eta = abs(args["T_max"]), args["eta_min"]
         k = np.asarray(k, dtype=np.int64).reshape(-1)
         with np.errstate(all="ignore"):
-            r, sp = _ratios(k, t)
+            r, sp = _ratios(k, t, ctx.abandon)
             jump = _jump(bases(ctx), eta, t)[:, 0]
             x0 = np.broadcast_to(np.asarray(x0, dtype=np.float64).reshape(-1), (ctx.n_groups,))
             for gi in range(ctx.n_groups):
@@ -207,7 +207,7 @@ class CosineAnnealingLR(Kind):
         return out
 
 
-def _ratios(k: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+def _ratios(k: np.ndarray, t: int, abandon: Abandon | None = None) -> tuple[np.ndarray, np.ndarray]:
     """r_k = (1 + cos(π·k/T)) / (1 + cos(π·(k−1)/T)) for consecutive k (torch's operations), and the
     indices (into k) of the restart steps k ≡ T + 1 (mod 2T) (Python's modulo: right for k = 0, T = 1)."""
     if k.size == 0:
@@ -220,6 +220,8 @@ def _ratios(k: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
     r = np.empty(n)
     buf = np.empty(min(n, _CHUNK) + 1)  # c over a chunk, in cache
     for a in range(0, n, _CHUNK):
+        if abandon is not None:
+            abandon.check()
         b = min(n, a + _CHUNK)
         c = _cos_c(ks[a : b + 1], t, out=buf[: b - a + 1])
         np.divide(c[1:], c[:-1], out=r[a:b])
@@ -234,7 +236,7 @@ def _jump(base: np.ndarray, eta: float, t: int) -> np.ndarray:
 
 _WINDOW = 48  # positions looped in Python after a rounding correction (they come in clusters)
 _CHUNK = 1 << 15  # values per block of rows in _rows (256 KB: in cache)
-_PY_CHUNK = 1 << 14  # steps of the Python loop between checks of an Abandon (~2 ms)
+_PY_CHUNK = 1 << 12  # steps of the Python loop between checks of an Abandon (~0.5 ms)
 
 
 def _exact_row(
@@ -295,6 +297,8 @@ def _exact_row(
         continue the product vectorised from there, check again."""
         window = _WINDOW
         while lo < e:
+            if abandon is not None:
+                abandon.check()
             bad = np.flatnonzero((x[lo:e] - eta) != f[1 + lo : 1 + e])
             if bad.size == 0:
                 return
