@@ -55,7 +55,8 @@ DETAIL_REDRAW_S = (
 COLUMNS = (  # best and last stay in view at 80 columns; src and step follow them
     Column("sel", "✓"),
     Column("state", "state"),
-    Column("run", "run"),
+    # a long path (a scanned run's folders) keeps its end, where runs differ, if best/last need the room
+    Column("run", "run", squeeze_to=20, cut_from="left"),
     # the schedule takes the width the others leave: whole on a wide terminal, cut at 80 columns
     Column("schedule", "schedule", flex=True, min_width=28),
     Column("best", "best"),  # test accuracy for lrtui runs, else (or when chosen with b) another metric
@@ -68,6 +69,7 @@ COLUMNS = (  # best and last stay in view at 80 columns; src and step follow the
     Column("dataset", "data"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+IN_VIEW = COLUMN_KEYS.index("last") + 1  # the columns a narrow terminal shows without scrolling
 _ID_STAMP = re.compile(r"^\d{8}-\d{6}-")
 # Group states (lrtui.sweep.queue.group_status) and queued members, next to the run states.
 GROUP_STATE_STYLE = {
@@ -379,7 +381,7 @@ class RunsScreen(StaleResizeGuard, Screen):
         self.scan_notes = list(settings.problems)
         self._catalog = RunCatalog(live_after_s=self.live_after_s)
         yield Static(self._title(), id="runs-title", markup=False)
-        yield LazyTable(COLUMNS, id="runs-table")
+        yield LazyTable(COLUMNS, in_view=IN_VIEW, id="runs-table")
         where = f"in {self.runs_dir}" if self.include_runs_dir else ""
         if self.scan_roots:
             where += (" or " if where else "under ") + ", ".join(_home_short(r) for r in self.scan_roots)

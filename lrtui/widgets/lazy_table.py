@@ -10,6 +10,8 @@ Keys (row cursor): up/down, page up/down, home/end (first/last row), left/right 
 A click moves the cursor; a click on the cursor's row chooses it (as DataTable does). Messages:
 `Highlighted` when the cursor moves to another row, `Chosen` on enter or a click on the cursor's row.
 One column may be `flex`: it gets the width the others leave (at least its `min_width`), cut with "…".
+Columns with a `squeeze_to` narrow (down to it) as far as the first `in_view` columns need to fit the
+width, when that is enough; `cut_from="left"` keeps a text's end (a path's last folders tell runs apart, not its root).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class Column:
     label: str
     flex: bool = False  # takes the width the other columns leave, cut with "…"
     min_width: int = 0  # of a flex column: never narrower (the table scrolls sideways instead)
+    squeeze_to: int = 0  # narrowed down to this, if need be, so that the table's first in_view columns fit
+    cut_from: str = "right"  # where a text too long for the column loses characters: "right" or "left"
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,18 @@ def _column_meta(column: int) -> Style:
     return Style.from_meta({"column": column})
 
 
-def cut(text: str, width: int) -> str:
-    """`text` in at most `width` cells, ending in "…" when it was longer."""
+def cut(text: str, width: int, cut_from: str = "right") -> str:
+    """`text` in at most `width` cells, ending (or, cut from the left, starting) in "…" when longer."""
     if cell_len(text) <= width:
         return text
-    return set_cell_size(text, width - 1) + "…" if width > 0 else ""
+    if width <= 0:
+        return ""
+    if cut_from == "left":
+        tail = text
+        while cell_len(tail) > width - 1:
+            tail = tail[1:]
+        return "…" + tail
+    return set_cell_size(text, width - 1) + "…"
 
 
 class LazyTable(ScrollView, can_focus=True):
@@ -131,10 +142,16 @@ class LazyTable(ScrollView, can_focus=True):
         """Enter was pressed, or the cursor's row clicked."""
 
     def __init__(
-        self, columns: Sequence[Column], *, zebra_stripes: bool = True, id: str | None = None
+        self,
+        columns: Sequence[Column],
+        *,
+        in_view: int = 0,
+        zebra_stripes: bool = True,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.columns = tuple(columns)
+        self.in_view = in_view  # how many leading columns squeezable ones make room for
         self.zebra_stripes = zebra_stripes
         self.rows: list[Row] = []
         self._index: dict[str, int] = {}  # row key -> position
@@ -194,7 +211,10 @@ class LazyTable(ScrollView, can_focus=True):
 
     def shown_row(self, key: str) -> tuple[str, ...]:
         """The row's cells as drawn: each cut to its column's width."""
-        return tuple(cut(cell, width) for cell, width in zip(self.get_row(key), self.widths))
+        return tuple(
+            cut(cell, width, column.cut_from)
+            for cell, width, column in zip(self.get_row(key), self.widths, self.columns)
+        )
 
     @property
     def cursor_key(self) -> str | None:
@@ -224,13 +244,24 @@ class LazyTable(ScrollView, can_focus=True):
         self._fit()
 
     def _fit(self) -> None:
-        """The flex column gets what the others leave of the width (not more than its widest cell)."""
+        """The flex column gets what the others leave of the width (not more than its widest cell); then
+        squeezable columns narrow so that the first `in_view` columns fit, where they can (not under their
+        squeeze_to)."""
         widths = list(self._natural)
         room = self.size.width - self.styles.scrollbar_size_vertical
         others = sum(w + 2 * PADDING for c, w in zip(self.columns, widths) if not c.flex)
         for i, column in enumerate(self.columns):
             if column.flex:
                 widths[i] = min(widths[i], max(column.min_width, room - others - 2 * PADDING))
+        over = sum(w + 2 * PADDING for w in widths[: self.in_view]) - room
+        slack = [max(0, w - c.squeeze_to) if c.squeeze_to else 0 for c, w in zip(self.columns, widths)]
+        if (
+            0 < over <= sum(slack[: self.in_view])
+        ):  # only when that brings them all in view: else cut for nothing
+            for i in range(self.in_view):
+                narrower = min(over, slack[i])
+                widths[i] -= narrower
+                over -= narrower
         self.widths = widths
 
     def _total_width(self) -> int:
@@ -269,7 +300,7 @@ class LazyTable(ScrollView, can_focus=True):
         pad = " " * PADDING
         for i, width in enumerate(self.widths):
             text = cells[i] if i < len(cells) else ""
-            text = cut(text, width)
+            text = cut(text, width, self.columns[i].cut_from)
             text = pad + text + " " * (width - cell_len(text)) + pad
             style = base + Style.parse(styles[i]) if i < len(styles) and styles[i] else base
             if over is not None:

@@ -164,6 +164,12 @@ async def test_compare_shows_the_part_of_long_foreign_names_that_tells_runs_apar
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _detailed(pilot)
         assert len(screen.order) == 3
+        # the list at 80 columns: the long path keeps its end, and best and last stay in view
+        table = screen.query_one(LazyTable)
+        long_key = next(k for k in screen.order if "restarts" in screen.summaries[k].name)
+        shown = table.shown_row(long_key)[2]
+        assert shown.startswith("…") and shown.endswith("-epochs/seed-0") and len(shown) >= 20
+        assert all(line.split()[4:6] == ["95.00%", "95.00%"] for line in _lines(table)[:3]), _lines(table)
         await pilot.press("space", "space", "space", "c")
         await wait_for(
             pilot,

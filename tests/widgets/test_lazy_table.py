@@ -161,8 +161,42 @@ async def test_rows_changing_update_the_lines_on_screen_and_keep_the_cursor_on_i
         assert table.cursor_key is None and shown_names(table) == []
 
 
+async def test_a_squeezable_column_narrows_so_the_leading_columns_fit():
+    columns = (
+        Column("path", "path", squeeze_to=10, cut_from="left"),
+        Column("best", "best"),
+        Column("x", "x"),
+    )
+    rows = [
+        Row(f"k{i}", (f"experiments/project{i}/lightning_logs/version_{i}", f"{i}.5", "x" * 30))
+        for i in range(3)
+    ]
+
+    class Squeezed(TableApp):
+        def compose(self) -> ComposeResult:
+            yield LazyTable(columns, in_view=2, id="table")
+
+    app = Squeezed(rows)
+    async with app.run_test(size=(40, 10)) as pilot:
+        table = app.query_one(LazyTable)
+        await pilot.pause()
+        line = shown(table)[1]
+        assert line.split()[:2] == ["…ect0/lightning_logs/version_0", "0.5"]  # best in view; "x" scrolls
+        await pilot.resize_terminal(100, 10)
+        await pilot.pause()
+        assert shown(table)[1].split()[0] == "experiments/project0/lightning_logs/version_0"
+        await pilot.resize_terminal(16, 10)  # squeezing to 10 cells would not bring "best" in view: not cut
+        await pilot.pause()
+        assert table.widths[0] == len("experiments/project0/lightning_logs/version_0")
+        await pilot.resize_terminal(20, 10)  # down to squeeze_to, and best fits
+        await pilot.pause()
+        assert table.widths[0] == 10 and shown(table)[1].split()[:2] == ["…version_0", "0.5"]
+
+
 def test_cut_keeps_short_text_and_marks_what_it_cuts():
     assert cut("StepLR", 6) == "StepLR"
+    assert cut("lightning_logs/version_3", 12, "left") == "…s/version_3"
+    assert cut("学习率调度", 5, "left") == "…调度"
     assert cut("StepLR(step_size=2)", 8) == "StepLR(…"
     assert cut("学习率调度", 5) == "学习…"  # wide characters: counted in cells
     assert cut("abc", 0) == ""
