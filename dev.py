@@ -46,11 +46,22 @@ def ensure_env() -> None:
     STAMP.write_text(_wanted_stamp())
 
 
+def _workers(rest: list[str]) -> list[str]:
+    """The whole suite runs on up to 4 cores (pytest-xdist): most of its time is spent waiting on real
+    trainer processes, pseudo-terminals and app frames, so 2 workers on 2 cores take ~8 min instead of ~13.
+    LRTUI_TEST_WORKERS=N chooses (1: one process); any pytest arguments mean one process unless -n is given."""
+    if rest:
+        return []
+    chosen = os.environ.get("LRTUI_TEST_WORKERS", "").strip()
+    workers = int(chosen) if chosen.isdigit() else min(4, os.cpu_count() or 1)
+    return ["-n", str(workers)] if workers > 1 else []
+
+
 def main(argv: list[str]) -> int:
     ensure_env()
     cmd, *rest = argv or ["app"]
     if cmd == "test":
-        return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT)
+        return subprocess.call([str(PY), "-m", "pytest", *_workers(rest), *rest], cwd=ROOT)
     if cmd == "bench":
         name, *more = rest
         return subprocess.call([str(PY), str(ROOT / "benchmarks" / f"{name}.py"), *more], cwd=ROOT)
