@@ -771,7 +771,7 @@ class PreviewScreen(StaleResizeGuard, Screen):
         self.view = replace(self.view.with_curve(event.curve), lints=tuple(event.lints))
         self._show_spec_error(None)  # the banner follows the error (a drawn curve means none)
         self._show_lints()
-        label = f"Lint ({len(self.lints)})" if self.lints else "Lint"
+        label = f"Lint {len(self.lints)}" if self.lints else "Lint"  # short: all four tabs fit 30 columns
         tab = self.query_one(TabbedContent).get_tab(self.query_one("#tab-lint", TabPane))
         if str(tab.label) != label:
             tab.label = label
