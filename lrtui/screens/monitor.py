@@ -311,6 +311,8 @@ class RunMonitorScreen(StaleResizeGuard, Screen):
         self.redraw_started_cpu = time.thread_time()
         first = self.drawn is None
         if snap is not self.drawn:
+            if self.drawn is None or snap.live != self.drawn.live:
+                self.refresh_bindings()  # s (stop) is offered while the run is live
             self.drawn = snap
             title = info_lines(snap)
             if title != self._title_text:  # Static.update re-lays out: only when the text changed
@@ -448,8 +450,8 @@ class RunMonitorScreen(StaleResizeGuard, Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle_ranks", "rank_order"):
             return self.has_ranks  # only a torchrun job has ranks to show
-        if action == "stop_run":
-            return self.source_format in (None, "lrtui")  # lrtui cannot stop a run it did not start
+        if action == "stop_run":  # lrtui stops the runs it started, while they run
+            return self.source_format in (None, "lrtui") and (self.latest is None or self.latest.live)
         if action in self._VIEW_ACTIONS and self._widget(MetricsGrid) is None:
             return False
         if action in ("slash", "toggle_output") and isinstance(self.focused, Input):

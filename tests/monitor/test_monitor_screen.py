@@ -45,6 +45,11 @@ async def test_finished_run_fills_every_panel():
         assert "finished" in _plain(screen.query_one(StateLine))
         loss = screen.query_one(LossPanel)
         assert [s.label for s in loss.plot.figure.series] == ["loss", "EMA 0.98"]
+        # a finished run has nothing to stop: the footer does not offer s, and s asks nothing
+        assert "s" not in pilot.app.active_bindings and "d" in pilot.app.active_bindings
+        await pilot.press("s")
+        await pilot.pause()
+        assert pilot.app.screen is screen
 
 
 async def test_shifted_lr_raises_the_alarm_and_divergence_shows_its_error():
