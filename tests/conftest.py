@@ -10,6 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The suite is deterministic: hypothesis draws the same examples on every run of the same tree (CI must not
+# fail on an example it happened to draw). LRTUI_HYPOTHESIS_RANDOM=1 explores new ones (with
+# LRTUI_HYPOTHESIS_EXAMPLES=1000 for more); what it finds becomes an explicit @example or test.
+settings.register_profile("lrtui", derandomize=os.environ.get("LRTUI_HYPOTHESIS_RANDOM") != "1")
+settings.load_profile("lrtui")
 
 
 @pytest.fixture(autouse=True)

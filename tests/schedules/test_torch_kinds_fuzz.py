@@ -227,3 +227,18 @@ def test_preview_parameters_are_marked_and_not_torch_arguments():
             assert p.extra.get("preview_only") and p.name not in torch_params
         else:
             assert p.name in torch_params
+
+
+@pytest.mark.parametrize("gamma", [math.inf, -math.inf, 1e308, -1e308, 1.5])
+def test_cyclic_exp_range_at_infinite_and_huge_gammas_is_torchs_curve(gamma):
+    # inf ** k is inf in Python (no OverflowError, unlike a finite gamma ** k that overflows): torch draws
+    # inf where the amplitude is > 0 and nan (0 × inf) at each peak; lrtui showed nan everywhere after step 0
+    args = {**BASE["CyclicLR"], "gamma": gamma}
+    curve = evaluate(Plan(spec=Spec("CyclicLR", args), base_lrs=(0.1,), total_steps=N))
+    kwargs = {k: v for k, v in args.items() if k in ("base_lr", "max_lr", "step_size_up", "mode", "gamma")}
+    theirs = run_torch("CyclicLR", kwargs, (0.1,), N)
+    upto = N if theirs.raised_at is None else theirs.raised_at
+    ours = curve.lr[:, :upto]
+    assert ((ours == theirs.lr[:, :upto]) | (np.isnan(ours) & np.isnan(theirs.lr[:, :upto]))).all()
+    if theirs.raised_at is not None:
+        assert np.isnan(curve.lr[:, upto:]).all()

@@ -220,7 +220,8 @@ class CyclicLR(Kind):
                 scale = libm.int_powers(args["gamma"], int(kf.max()) + 1)[kf.astype(np.int64)]
             else:
                 scale = libm.powers_of(args["gamma"], kf)
-            raises = np.isinf(scale)  # float ** int overflow: OverflowError in Python
+            # a finite float ** int that overflows raises OverflowError in Python; inf ** k is inf, no error
+            raises = np.isinf(scale) if math.isfinite(args["gamma"]) else None
         return sf, scale, raises
 
     def values(self, args, ctx, k):
