@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -33,17 +32,6 @@ def fake_trainer_env(monkeypatch) -> None:
     path = os.pathsep.join(p for p in (str(RUNS_TESTS), os.environ.get("PYTHONPATH", "")) if p)
     monkeypatch.setenv("PYTHONPATH", path)
     monkeypatch.setenv("LRTUI_SWEEP_TRAINER", "fake_trainer")
-
-
-def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def make_group(runs_dir: Path, specs, repeats: int, *, fake: dict | None = None, devices=None, per_device=None,

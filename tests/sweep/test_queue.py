@@ -19,8 +19,9 @@ from lrtui.runs import read_run
 from lrtui.runs.status import this_host
 from lrtui.sweep.group import read_queue_state
 from lrtui.sweep.queue import GroupLock, group_status, queue_pid, resume_group, spawn_queue, stop_group
+from tests.waiting import wait_until
 
-from .conftest import make_group, stop_everything, wait_until
+from .conftest import make_group, stop_everything
 
 pytestmark = pytest.mark.usefixtures("fake_trainer_env")
 

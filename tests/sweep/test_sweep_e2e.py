@@ -28,8 +28,9 @@ from lrtui.sweep.listing import find_group
 from lrtui.sweep.queue import group_status, queue_pid
 from lrtui.widgets.lazy_table import LazyTable
 from lrtui.widgets.plot import CurvePlot
+from tests.waiting import wait_until
 
-from .conftest import stop_everything, wait_until
+from .conftest import stop_everything
 
 pytestmark = pytest.mark.slow
 

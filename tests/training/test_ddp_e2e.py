@@ -30,6 +30,7 @@ import pytest
 
 from lrtui.runs import read_run, read_status, wait_state
 from lrtui.runs.ranks import RanksTail
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -85,14 +86,6 @@ def _only_run(runs: Path) -> Path:
     found = [p for p in runs.iterdir() if not p.name.startswith(".")]
     assert len(found) == 1, found
     return found[0]
-
-
-def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def _slurm_stand_ins(bin_dir: Path) -> None:
@@ -177,13 +170,15 @@ class Jobs:
 
             # the refused second start comes early: on 2 loaded cores it may take seconds, and the job
             # must still be training when `lrtui stop` comes (else it finishes first and there is no stop)
-            _wait(lambda: (read_status(run).get("step") or 0) >= 1, 120, "the 2-rank job to train")
+            wait_until(lambda: (read_status(run).get("step") or 0) >= 1, 120, "the 2-rank job to train")
             self.seen["held"] = holder(run)  # the agent holds the run's lock for the whole job
             self.seen["launcher"] = read_status(run).get("launcher")
             self.seen["second"] = _lrtui(
                 "resume", str(run), "--nproc", "2", "--runs-dir", str(self.stop_runs)
             )
-            _wait(lambda: (read_status(run).get("step") or 0) >= 6, 120, "the 2-rank job to reach step 6")
+            wait_until(
+                lambda: (read_status(run).get("step") or 0) >= 6, 120, "the 2-rank job to reach step 6"
+            )
             self.seen["stop"] = _lrtui("stop", str(run), "--wait", "60", "--runs-dir", str(self.stop_runs))
             self.seen["stopped_status"] = read_status(run)
             self.seen["exits"] = {r: rec.last for r, rec in RanksTail(run).poll().items()}
@@ -267,7 +262,7 @@ async def test_a_frozen_rank_makes_the_job_hung_and_a_killed_one_is_named(jobs):
         ranks = tail.poll()
         return len(ranks) == 2 and all((r.last.get("step") or 0) >= 3 for r in ranks.values())
 
-    _wait(stepping, 120, "both ranks of the SLURM-script job to train")
+    wait_until(stepping, 120, "both ranks of the SLURM-script job to train")
     assert read_status(run)["world_size"] == 2 and read_status(run)["state"] == "running"
     pid1 = tail.poll()[1].last["pid"]
     app = ScreenTestApp(lambda: RunMonitorScreen(run, sample_device=False))
@@ -330,7 +325,7 @@ async def test_a_frozen_rank_makes_the_job_hung_and_a_killed_one_is_named(jobs):
         resumed_at = [e["t"] for e in data.events if e["event"] == "resume"]
         return bool(resumed_at) and len(data.steps) >= restored + 4 and data.events[-1]["t"] >= resumed_at[0]
 
-    _wait(trained_again, 120, "the resumed job to train")
+    wait_until(trained_again, 120, "the resumed job to train")
     # stopped from the monitor with keys: s, then y in the confirmation
     from lrtui.widgets.runs.confirm import ConfirmScreen
 
@@ -354,7 +349,7 @@ async def test_a_frozen_rank_makes_the_job_hung_and_a_killed_one_is_named(jobs):
         )
     # the monitor does not wait for the processes (the CLI's --wait does): they end after their exit beat
     pids = [rec.last.get("pid") for rec in RanksTail(run).poll().values()]
-    _wait(lambda: not any(map(_alive, pids)), 60, "every rank of the stopped job to exit")
+    wait_until(lambda: not any(map(_alive, pids)), 60, "every rank of the stopped job to exit")
     after = read_run(run)
     steps, lrs = np.asarray(after.data.steps), np.asarray(after.data.lr[0])
     assert list(steps) == list(range(len(steps))) and len(steps) > restored  # re-logged from the checkpoint

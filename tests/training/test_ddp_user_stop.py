@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from lrtui.runs import read_status
 from lrtui.runs.ranks import RanksTail
 from lrtui.runs.status import pid_alive
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -34,14 +34,6 @@ with RunLogger({"model": "linear"}, runs_dir=sys.argv[1], heartbeat_every=0.2) a
 """
 
 
-def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
-
-
 def test_lrtui_stop_ends_a_users_torchrun_job_cleanly(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     script, runs = tmp_path / "user.py", tmp_path / "runs"
@@ -55,14 +47,14 @@ def test_lrtui_stop_ends_a_users_torchrun_job_cleanly(tmp_path):
         start_new_session=True,
     )
     try:
-        _wait(lambda: runs.is_dir() and any(p.name[0].isdigit() for p in runs.iterdir()), 120, "the run")
+        wait_until(lambda: runs.is_dir() and any(p.name[0].isdigit() for p in runs.iterdir()), 120, "the run")
         (run,) = [p for p in runs.iterdir() if p.name[0].isdigit()]
 
         def both_step() -> bool:
             ranks = RanksTail(run).poll()
             return len(ranks) == 2 and all((r.last.get("step") or 0) >= 5 for r in ranks.values())
 
-        _wait(both_step, 120, "both ranks to train")
+        wait_until(both_step, 120, "both ranks to train")
         stopped = subprocess.run(
             [sys.executable, "-m", "lrtui", "stop", run.name, "--wait", "60", "--runs-dir", str(runs)],
             env=env, capture_output=True, text=True, timeout=120, check=False,
@@ -81,4 +73,4 @@ def test_lrtui_stop_ends_a_users_torchrun_job_cleanly(tmp_path):
         0: ("exit", "stopped"),
         1: ("exit", "stopped"),
     }
-    _wait(lambda: not any(pid_alive(rec.last["pid"]) for rec in ranks.values()), 30, "the ranks to exit")
+    wait_until(lambda: not any(pid_alive(rec.last["pid"]) for rec in ranks.values()), 30, "the ranks to exit")
