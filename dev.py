@@ -54,7 +54,9 @@ def _workers(rest: list[str]) -> list[str]:
         return []
     chosen = os.environ.get("LRTUI_TEST_WORKERS", "").strip()
     workers = int(chosen) if chosen.isdigit() else min(4, os.cpu_count() or 1)
-    return ["-n", str(workers)] if workers > 1 else []
+    # loadfile: a file's tests stay on one worker (module fixtures start real jobs once, and
+    # test_ddp_e2e's last test checks that every process those jobs started has ended)
+    return ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
 
 
 def main(argv: list[str]) -> int:
