@@ -16,6 +16,7 @@ import pytest
 
 from lrtui.runs import read_run, wait_state
 from lrtui.runs.ranks import RanksTail
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +59,12 @@ def test_a_second_node_joins_with_the_printed_command_and_both_train_one_run(tmp
     steps, lrs = np.asarray(done.data.steps), np.asarray(done.data.lr[0])
     assert list(steps) == list(range(TOTAL)) and np.all(np.isfinite(np.asarray(done.data.loss)))
     np.testing.assert_allclose(lrs, planned_from_config(done.config).lr[0][steps], rtol=1e-9, atol=0)
-    ranks = RanksTail(run).poll()
+    # rank 0 writes the run's final status; the other node's rank writes its exit beat when it gets there
+    tail = RanksTail(run)
+    wait_until(
+        lambda: all(r.last["event"] == "exit" for r in tail.poll().values()), 60, "every rank's exit beat"
+    )
+    ranks = tail.poll()
     assert sorted(ranks) == [0, 1]
     assert {r.last["local_rank"] for r in ranks.values()} == {0}  # one rank per node
     assert len({r.last["agent_pid"] for r in ranks.values()}) == 2  # each node's own agent
